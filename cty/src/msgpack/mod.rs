@@ -1,0 +1,12 @@
+//! cty's msgpack encoding, used for `DynamicValue.msgpack` in the plugin protocol.
+
+mod decode;
+mod encode;
+mod read;
+mod write;
+
+pub use decode::decode;
+pub use encode::encode;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,341 @@
+//! Exact cty numbers: integers of any size and decimals without rounding.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::CtyError;
+
+/// Largest accepted decimal exponent (in absolute value) of a number's leading digit.
+pub const MAX_EXPONENT: i64 = 1_000_000_000;
+
+/// Zeros written out in full before [`Number`]'s `Display` switches to an exponent.
+const PLAIN_ZEROS: i64 = 64;
+
+/// An exact number.
+///
+/// Integers that fit `i64` are stored as such; every other value as a normalized decimal
+/// (digits without leading or trailing zeros, times a power of ten). The representation
+/// is canonical, so the derived equality compares numeric values: `1 == 1.0 == "1"`.
+/// Infinities and NaN are not numbers here.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Number(Repr);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Repr {
+    Int(i64),
+    Dec(Box<Decimal>),
+}
+
+/// `(-1)^negative * digits * 10^exp`; never zero, never an integer that fits `i64`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Decimal {
+    negative: bool,
+    digits: String,
+    exp: i64,
+}
+
+impl Number {
+    /// Parses a decimal number: an optional sign, digits with an optional fraction, and an
+    /// optional exponent (`-12`, `0.5`, `.5`, `1e30`, `2.5E-3`).
+    pub fn parse(text: &str) -> Result<Number, CtyError> {
+        parse_decimal(text).ok_or_else(|| {
+            let shown: String = text.chars().take(40).collect();
+            let more = if shown.len() < text.len() { "..." } else { "" };
+            CtyError::root(format!("invalid number {shown:?}{more}"))
+        })
+    }
+
+    /// The exact value of a finite float, written with the fewest digits that read back
+    /// as the same float (so `0.1f64` becomes `0.1`). `None` for infinities and NaN.
+    pub fn from_f64(value: f64) -> Option<Number> {
+        if !value.is_finite() {
+            return None;
+        }
+        if value.fract() == 0.0 && value.abs() < 9.2e18 {
+            return Some(Number(Repr::Int(value as i64)));
+        }
+        parse_decimal(&format!("{value:e}"))
+    }
+
+    /// The value as `i64`, if it is an integer in range.
+    pub fn as_i64(&self) -> Option<i64> {
+        match &self.0 {
+            Repr::Int(i) => Some(*i),
+            Repr::Dec(_) => None,
+        }
+    }
+
+    /// The value as `u64`, if it is a non-negative integer in range.
+    pub fn as_u64(&self) -> Option<u64> {
+        match &self.0 {
+            Repr::Int(i) => u64::try_from(*i).ok(),
+            Repr::Dec(d) if !d.negative && d.exp >= 0 && d.digits.len() as i64 + d.exp <= 20 => {
+                let zeros = "0".repeat(usize::try_from(d.exp).ok()?);
+                format!("{}{zeros}", d.digits).parse().ok()
+            }
+            Repr::Dec(_) => None,
+        }
+    }
+
+    /// The nearest `f64` (infinite when out of range).
+    pub fn as_f64(&self) -> f64 {
+        match &self.0 {
+            Repr::Int(i) => *i as f64,
+            Repr::Dec(_) => self.to_string().parse().unwrap_or(f64::NAN),
+        }
+    }
+
+    /// Whether the value is a whole number.
+    pub fn is_integer(&self) -> bool {
+        match &self.0 {
+            Repr::Int(_) => true,
+            Repr::Dec(d) => d.exp >= 0,
+        }
+    }
+
+    /// The `f64` equal to this non-integral number, when there is one that also reads back
+    /// as exactly this number through [`Number::from_f64`].
+    pub(crate) fn exact_f64(&self) -> Option<f64> {
+        let Repr::Dec(d) = &self.0 else {
+            return None;
+        };
+        if d.exp >= 0 || d.exp < -27 || d.digits.len() > 19 {
+            return None;
+        }
+        let k = u32::try_from(-d.exp).ok()?;
+        let mantissa: u64 = d.digits.parse().ok()?;
+        let pow5 = 5u64.pow(k);
+        if mantissa % pow5 != 0 {
+            return None;
+        }
+        let odd = mantissa / pow5;
+        if odd >= 1 << 53 {
+            return None;
+        }
+        let magnitude = odd as f64 / (1u64 << k) as f64;
+        let value = if d.negative { -magnitude } else { magnitude };
+        (Number::from_f64(value).as_ref() == Some(self)).then_some(value)
+    }
+}
+
+/// Builds the canonical number `(-1)^negative * digits * 10^exp` from ASCII digits.
+fn from_parts(negative: bool, digits: &str, exp: i64) -> Option<Number> {
+    let digits = digits.trim_start_matches('0');
+    let trimmed = digits.trim_end_matches('0');
+    if trimmed.is_empty() {
+        return Some(Number(Repr::Int(0)));
+    }
+    let exp = exp.checked_add((digits.len() - trimmed.len()) as i64)?;
+    let leading = exp.checked_add(trimmed.len() as i64 - 1)?;
+    if !(-MAX_EXPONENT..=MAX_EXPONENT).contains(&leading) {
+        return None;
+    }
+    if exp >= 0 && leading < 19 {
+        let mut value: i128 = 0;
+        for b in trimmed.bytes() {
+            value = value * 10 + i128::from(b - b'0');
+        }
+        for _ in 0..exp {
+            value *= 10;
+        }
+        let value = if negative { -value } else { value };
+        if let Ok(i) = i64::try_from(value) {
+            return Some(Number(Repr::Int(i)));
+        }
+    }
+    Some(Number(Repr::Dec(Box::new(Decimal {
+        negative,
+        digits: trimmed.to_owned(),
+        exp,
+    }))))
+}
+
+fn parse_decimal(text: &str) -> Option<Number> {
+    let (negative, rest) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (mantissa, exponent) = match rest.find(['e', 'E']) {
+        Some(at) => (&rest[..at], Some(&rest[at + 1..])),
+        None => (rest, None),
+    };
+    let (int_part, frac_part) = match mantissa.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (mantissa, ""),
+    };
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int_part.is_empty() && frac_part.is_empty()
+        || !all_digits(int_part)
+        || !all_digits(frac_part)
+    {
+        return None;
+    }
+    let exp = match exponent {
+        Some(e) => parse_exponent(e)?,
+        None => 0,
+    };
+    let exp = exp.checked_sub(i64::try_from(frac_part.len()).ok()?)?;
+    let digits = format!("{int_part}{frac_part}");
+    from_parts(negative, &digits, exp)
+}
+
+/// An exponent's value, saturated far beyond [`MAX_EXPONENT`] so that it is rejected later.
+fn parse_exponent(text: &str) -> Option<i64> {
+    let (negative, digits) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let limit = 4 * MAX_EXPONENT;
+    let mut value: i64 = 0;
+    for b in digits.bytes() {
+        value = (value * 10 + i64::from(b - b'0')).min(limit);
+    }
+    Some(if negative { -value } else { value })
+}
+
+impl From<i64> for Number {
+    fn from(value: i64) -> Number {
+        Number(Repr::Int(value))
+    }
+}
+
+impl From<i32> for Number {
+    fn from(value: i32) -> Number {
+        Number(Repr::Int(value.into()))
+    }
+}
+
+impl From<u64> for Number {
+    fn from(value: u64) -> Number {
+        match i64::try_from(value) {
+            Ok(i) => Number(Repr::Int(i)),
+            Err(_) => from_parts(false, &value.to_string(), 0).unwrap_or(Number(Repr::Int(0))),
+        }
+    }
+}
+
+impl FromStr for Number {
+    type Err = CtyError;
+
+    fn from_str(text: &str) -> Result<Number, CtyError> {
+        Number::parse(text)
+    }
+}
+
+impl fmt::Display for Number {
+    /// Plain decimal notation (`1180591620717411303424`, `0.001`); an exponent
+    /// (`1.5e300`) only when more than 64 zeros would have to be written out.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = match &self.0 {
+            Repr::Int(i) => return write!(f, "{i}"),
+            Repr::Dec(d) => d,
+        };
+        if d.negative {
+            f.write_str("-")?;
+        }
+        let len = d.digits.len() as i64;
+        if (0..=PLAIN_ZEROS).contains(&d.exp) {
+            f.write_str(&d.digits)?;
+            (0..d.exp).try_for_each(|_| f.write_str("0"))
+        } else if d.exp < 0 && -d.exp < len {
+            let (int, frac) = d.digits.split_at((len + d.exp) as usize);
+            write!(f, "{int}.{frac}")
+        } else if d.exp < 0 && -d.exp - len <= PLAIN_ZEROS {
+            f.write_str("0.")?;
+            (0..(-d.exp - len)).try_for_each(|_| f.write_str("0"))?;
+            f.write_str(&d.digits)
+        } else {
+            let (first, rest) = d.digits.split_at(1);
+            let point = if rest.is_empty() { "" } else { "." };
+            write!(f, "{first}{point}{rest}e{}", d.exp + len - 1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(s: &str) -> Number {
+        Number::parse(s).unwrap()
+    }
+
+    #[test]
+    fn equal_by_value() {
+        assert_eq!(n("1"), Number::from(1i64));
+        assert_eq!(n("1.0"), n("1"));
+        assert_eq!(n("100e-2"), n("1"));
+        assert_eq!(n("-0"), n("0"));
+        assert_eq!(n("0.000"), Number::from(0i64));
+        assert_eq!(n("1.50"), n("15e-1"));
+        assert_ne!(n("0.1"), n("0.10000000000000001"));
+        assert_eq!(n("+7"), n("7"));
+        assert_eq!(n(".5"), n("0.5"));
+        assert_eq!(n("5."), n("5"));
+    }
+
+    #[test]
+    fn display_is_canonical() {
+        assert_eq!(n("1180591620717411303424").to_string(), "1180591620717411303424");
+        assert_eq!(n("1e30").to_string(), "1000000000000000000000000000000");
+        assert_eq!(n("0.1").to_string(), "0.1");
+        assert_eq!(n("-0.00125").to_string(), "-0.00125");
+        assert_eq!(n("123.4500").to_string(), "123.45");
+        assert_eq!(n("1.5e300").to_string(), "1.5e300");
+        assert_eq!(n("-2e-100").to_string(), "-2e-100");
+        assert_eq!(n("9223372036854775808").to_string(), "9223372036854775808");
+        for s in ["1.5e300", "-2e-100", "0.001", "12345678901234567890123.5"] {
+            assert_eq!(n(&n(s).to_string()), n(s));
+        }
+    }
+
+    #[test]
+    fn conversions() {
+        assert_eq!(n("42").as_i64(), Some(42));
+        assert_eq!(n("4.2").as_i64(), None);
+        assert_eq!(n("9223372036854775807").as_i64(), Some(i64::MAX));
+        assert_eq!(n("9223372036854775808").as_i64(), None);
+        assert_eq!(n("18446744073709551615").as_u64(), Some(u64::MAX));
+        assert_eq!(n("18446744073709551616").as_u64(), None);
+        assert_eq!(n("-1").as_u64(), None);
+        assert_eq!(Number::from(u64::MAX), n("18446744073709551615"));
+        assert_eq!(Number::from(10_000_000_000_000_000_000u64).as_u64(), Some(10u64.pow(19)));
+        assert_eq!(n("0.25").as_f64(), 0.25);
+        assert_eq!(n("2e400").as_f64(), f64::INFINITY);
+        assert!(n("1e20").is_integer());
+        assert!(!n("0.5").is_integer());
+    }
+
+    #[test]
+    fn floats() {
+        assert_eq!(Number::from_f64(0.1), Some(n("0.1")));
+        assert_eq!(Number::from_f64(-0.0), Some(n("0")));
+        assert_eq!(Number::from_f64(1e300), Some(n("1e300")));
+        assert_eq!(Number::from_f64(f64::NAN), None);
+        assert_eq!(n("0.5").exact_f64(), Some(0.5));
+        assert_eq!(n("-0.375").exact_f64(), Some(-0.375));
+        assert_eq!(n("0.1").exact_f64(), None);
+        assert_eq!(n("3").exact_f64(), None);
+        let exact = "0.1000000000000000055511151231257827021181583404541015625";
+        assert_eq!(n(exact).exact_f64(), None);
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        for s in [
+            "", "-", "+", ".", "e5", "1e", "1e+", "1.2.3", "0x10", "inf", "NaN", " 1", "1 ",
+            "1e99999999999999999999", "--1", "1_000",
+        ] {
+            assert!(Number::parse(s).is_err(), "{s:?}");
+        }
+        assert!(Number::parse("1e-99999999999999999").is_err());
+        let long = "9".repeat(100);
+        let msg = Number::parse(&format!("{long}x")).err().map(|e| e.to_string());
+        assert!(msg.is_some_and(|m| m.len() < 80));
+    }
+}

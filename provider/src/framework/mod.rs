@@ -1,0 +1,16 @@
+//! What every resource shares: schemas as data, diagnostics with paths,
+//! validators, plan logic and the typed `Resource` trait.
+
+mod diagnostics;
+pub mod model;
+pub mod plan;
+mod resource;
+mod schema;
+mod validators;
+
+pub use diagnostics::{Diagnostic, Diagnostics, Severity};
+pub use model::null_as_default;
+pub use plan::Plan;
+pub use resource::{ApplyError, ApplyResult, DynResource, Erased, Resource};
+pub use schema::{Attribute, Block, Mode, NestedBlock, Nesting, Schema};
+pub use validators::Validator;

@@ -1,0 +1,177 @@
+//! Running a command to completion with a deadline, capturing what it printed.
+//!
+//! The command gets its own process group, so that on expiry the whole tree
+//! (terraform and the provider plugins it started) is killed at once.
+
+use std::fmt;
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use rustix::process::{Pid, Signal, kill_process_group};
+
+use crate::error::{HarnessError, Result};
+
+/// How often a running command is checked for completion.
+const POLL: Duration = Duration::from_millis(50);
+/// How long the output pipes may stay open after the command itself exited
+/// (a grandchild may still hold them).
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// What a finished command left behind.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Output {
+    /// The command line, for messages.
+    pub command: String,
+    /// Exit code; `None` when it was ended by a signal.
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    /// stdout followed by stderr: where terraform's diagnostics end up depends
+    /// on the command, so searches for a message look at both.
+    pub fn combined(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+impl fmt::Display for Output {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let code = self
+            .code
+            .map_or_else(|| "a signal".to_owned(), |c| c.to_string());
+        writeln!(f, "`{}` exited with {code}", self.command)?;
+        writeln!(f, "----- stdout -----")?;
+        writeln!(f, "{}", self.stdout.trim_end())?;
+        writeln!(f, "----- stderr -----")?;
+        write!(f, "{}", self.stderr.trim_end())
+    }
+}
+
+impl fmt::Debug for Output {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Runs `command` (stdin closed, stdout and stderr captured) and waits at most
+/// `timeout` for it; past that the process group is killed and
+/// [`HarnessError::TimedOut`] carries whatever was printed so far.
+pub fn run_bounded(mut command: Command, label: String, timeout: Duration) -> Result<Output> {
+    let program = command.get_program().to_string_lossy().into_owned();
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let mut child = command
+        .spawn()
+        .map_err(|source| HarnessError::Spawn { program, source })?;
+
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+
+    let started = Instant::now();
+    let status = wait_until(&mut child, started + timeout)?;
+    if status.is_none() {
+        kill_group(&mut child);
+    }
+    let pipes_deadline = Instant::now() + DRAIN;
+    let mut collect = |rx: mpsc::Receiver<String>| {
+        let left = pipes_deadline.saturating_duration_since(Instant::now());
+        rx.recv_timeout(left).unwrap_or_else(|_| {
+            // Something the command started still holds the pipe: end it.
+            kill_group(&mut child);
+            rx.recv_timeout(POLL * 20)
+                .unwrap_or_else(|_| "(output not collected: the pipe stayed open)".to_owned())
+        })
+    };
+    let stdout = collect(stdout);
+    let stderr = collect(stderr);
+
+    let output = Output {
+        command: label.clone(),
+        code: status.and_then(|s| s.code()),
+        stdout,
+        stderr,
+    };
+    match status {
+        Some(_) => Ok(output),
+        None => Err(HarnessError::TimedOut {
+            command: label,
+            after: timeout,
+            output: Box::new(output),
+        }),
+    }
+}
+
+/// Polls the child until it exits or the deadline passes (`Ok(None)`).
+fn wait_until(child: &mut Child, deadline: Instant) -> Result<Option<std::process::ExitStatus>> {
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Ok(Some(status)),
+            Ok(None) if Instant::now() >= deadline => return Ok(None),
+            Ok(None) => thread::sleep(POLL),
+            Err(source) => return Err(HarnessError::io("waiting for a child process", source)),
+        }
+    }
+}
+
+/// Kills the child's whole process group (it leads its own group), then reaps it.
+pub(crate) fn kill_group(child: &mut Child) {
+    // Errors mean the group is already gone, which is what we want.
+    let _ = kill_process_group(Pid::from_child(child), Signal::KILL);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Reads a pipe to its end on a thread; the text arrives on the channel.
+fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        let _ = tx.send(String::from_utf8_lossy(&bytes).into_owned());
+    });
+    rx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn captures_output_and_exit_code() {
+        let mut command = Command::new("sh");
+        command.args(["-c", "echo out; echo err >&2; exit 3"]);
+        let output = run_bounded(command, "sh".into(), Duration::from_secs(10)).expect("sh runs");
+        assert_eq!(output.code, Some(3));
+        assert_eq!(output.stdout.trim(), "out");
+        assert_eq!(output.stderr.trim(), "err");
+    }
+
+    #[test]
+    fn kills_a_command_that_overruns_its_deadline() {
+        let mut command = Command::new("sh");
+        command.args(["-c", "echo started; sleep 30"]);
+        let started = Instant::now();
+        let error = run_bounded(command, "sleepy".into(), Duration::from_millis(300))
+            .expect_err("the command overruns");
+        assert!(started.elapsed() < Duration::from_secs(10));
+        match error {
+            HarnessError::TimedOut { output, .. } => assert!(output.stdout.contains("started")),
+            other => panic!("expected a timeout, got {other}"),
+        }
+    }
+}

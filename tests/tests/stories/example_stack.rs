@@ -1,0 +1,63 @@
+//! The example in `terraform/` works as shipped: apply with a baked image,
+//! nothing to change afterwards, nothing left after destroy.
+
+use anyhow::{Context, Result};
+use aws_sdk_ec2::types::LaunchTemplateHttpTokensState;
+use e2e::ec2::{Inventory, amazon_image_ids};
+use e2e::{MotoServer, Workspace, example_dir};
+
+use crate::support::{
+    assert_no_changes, ingress_rules, launch_template_named, security_group_named, tag, tcp_from,
+    template_data,
+};
+
+#[tokio::test]
+async fn the_example_stack_applies_is_stable_and_destroys_cleanly() -> Result<()> {
+    let moto = MotoServer::start()?;
+    let ec2 = moto.ec2_client().await;
+    let mut workspace = Workspace::new(&moto)?;
+    let image = amazon_image_ids(&ec2, 1).await?.remove(0);
+    workspace.copy_config_from(&example_dir())?;
+    workspace.set_var("image_id", &image);
+
+    workspace.apply()?;
+
+    let outputs = workspace.output_json()?;
+    let output = |name: &str| outputs[name]["value"].clone();
+    let group_id = output("security_group_id");
+    let template_id = output("launch_template_id");
+    assert!(
+        group_id.as_str().is_some_and(|id| id.starts_with("sg-")),
+        "{outputs}"
+    );
+    assert!(
+        template_id.as_str().is_some_and(|id| id.starts_with("lt-")),
+        "{outputs}"
+    );
+    assert_eq!(output("launch_template_latest_version"), 1, "{outputs}");
+
+    let group = security_group_named(&ec2, "nodeapp-instances").await?;
+    assert_eq!(group.group_id(), group_id.as_str());
+    assert_eq!(ingress_rules(&group), [tcp_from(3000, "0.0.0.0/0")]);
+    assert_eq!(tag(group.tags(), "app"), Some("nodeapp"));
+
+    let template = launch_template_named(&ec2, "nodeapp")
+        .await?
+        .context("the launch template was not created")?;
+    assert_eq!(template.launch_template_id(), template_id.as_str());
+    let data = template_data(&ec2, template_id.as_str().unwrap_or_default(), 1).await?;
+    assert_eq!(data.image_id(), Some(image.as_str()));
+    assert!(data.key_name().is_none(), "no key pair");
+    assert_eq!(
+        data.metadata_options().and_then(|m| m.http_tokens()),
+        Some(&LaunchTemplateHttpTokensState::Required),
+        "IMDSv2 only"
+    );
+
+    assert_no_changes(&workspace)?;
+
+    workspace.destroy()?;
+    let left = Inventory::take(&ec2).await?;
+    assert!(left.is_empty(), "left behind: {left}");
+    Ok(())
+}

@@ -1,0 +1,29 @@
+//! User stories: the real `terraform` CLI drives the provider we built (found
+//! through `dev_overrides`, no `terraform init`) against a private moto server.
+//! Every test starts its own server and workspace, so they run in parallel.
+//! Each story checks moto through the EC2 API, not only terraform's output.
+//!
+//! Emulated behaviour each story relies on (moto 5.2, see EMULATOR.md):
+//! - `first_apply`: a default VPC in us-east-1; Amazon-owned AMIs in
+//!   DescribeImages; CreateSecurityGroup with tags, AuthorizeSecurityGroupIngress,
+//!   the default allow-all egress rule on a new group; CreateLaunchTemplate and
+//!   DescribeLaunchTemplateVersions returning the launch data as sent.
+//! - `launch_template`: CreateLaunchTemplateVersion (moto ignores SourceVersion,
+//!   so the full data must be sent) and ModifyLaunchTemplate moving the default
+//!   version; DeleteLaunchTemplate making the template unknown to Describe;
+//!   CreateLaunchTemplate with TagSpecifications, for import.
+//! - `security_group`: RevokeSecurityGroupIngress removing exactly one rule;
+//!   rule descriptions kept; the provider's `endpoint` setting reaching moto.
+//! - `teardown`: DeleteSecurityGroup and DeleteLaunchTemplate; moto lists only
+//!   the `default` group afterwards.
+//! - `bad_input`: nothing from moto: the errors must come from validation before
+//!   any call; moto is only checked to hold nothing afterwards.
+//! - `example_stack`: everything `first_apply` relies on, for `terraform/`.
+
+mod bad_input;
+mod example_stack;
+mod first_apply;
+mod launch_template;
+mod security_group;
+mod support;
+mod teardown;
