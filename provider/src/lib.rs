@@ -7,8 +7,10 @@
 //! - [`framework`]: schemas as data, diagnostics, plan logic, `Resource`.
 //! - [`aws`]: SDK configuration, AWS errors as diagnostics, tag helpers.
 //! - [`resources`]: one module per managed resource.
+//! - [`data_sources`]: one module per data source.
 
 pub mod aws;
+pub mod data_sources;
 pub mod framework;
 pub mod plugin;
 pub mod resources;

@@ -1,37 +1,14 @@
-//! AWS plumbing: one SDK configuration per configured provider, the clients
-//! built from it, and the translation of AWS errors into diagnostics.
+//! The provider's view of AWS: the clients built from the provider block,
+//! the stop signal, and AWS errors as diagnostics. The plumbing itself is in
+//! the shared `roundrobin-aws` crate.
 
-mod errors;
-pub mod tags;
-
-use aws_config::BehaviorVersion;
-use aws_config::meta::region::ProvideRegion;
-use aws_config::profile::ProfileFileRegionProvider;
-use aws_config::retry::RetryConfig;
-use aws_sdk_ec2::config::Region;
+use roundrobin_aws::{ConnectError, Settings};
 use tokio_util::sync::CancellationToken;
 
-pub use errors::{aws_error, AwsErrorDetail};
+use crate::framework::Diagnostics;
 
-/// Where and as whom to talk to AWS.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Settings {
-    pub region: Option<String>,
-    pub profile: Option<String>,
-    /// A custom endpoint for every service (an emulator, a VPC endpoint).
-    pub endpoint: Option<String>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ConnectError {
-    #[error(
-        "no AWS region is set: set `region` in the provider block, or AWS_REGION / \
-         AWS_DEFAULT_REGION in the environment, or a region in the selected profile"
-    )]
-    NoRegion,
-    #[error("endpoint {0:?} is not a URL (expected something like http://127.0.0.1:5000)")]
-    BadEndpoint(String),
-}
+pub use roundrobin_aws::tags;
+pub use roundrobin_aws::{AwsErrorDetail, wait};
 
 /// The clients every resource uses, and the signal that Terraform wants us
 /// to stop (Ctrl-C): long waits watch it.
@@ -39,58 +16,32 @@ pub enum ConnectError {
 pub struct Aws {
     pub region: String,
     pub ec2: aws_sdk_ec2::Client,
+    pub autoscaling: aws_sdk_autoscaling::Client,
+    pub elb: aws_sdk_elasticloadbalancingv2::Client,
+    pub iam: aws_sdk_iam::Client,
     pub stop: CancellationToken,
 }
 
 impl Aws {
     pub async fn connect(settings: &Settings, stop: CancellationToken) -> Result<Self, ConnectError> {
-        let region = resolve_region(settings).await.ok_or(ConnectError::NoRegion)?;
-        let endpoint = settings
-            .endpoint
-            .clone()
-            .filter(|e| !e.is_empty())
-            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok().filter(|e| !e.is_empty()));
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(region.clone()))
-            .retry_config(RetryConfig::standard().with_max_attempts(5));
-        if let Some(profile) = &settings.profile {
-            loader = loader.profile_name(profile);
-        }
-        if let Some(endpoint) = endpoint {
-            if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
-                return Err(ConnectError::BadEndpoint(endpoint));
-            }
-            loader = loader.endpoint_url(endpoint);
-        }
-        let config = loader.load().await;
+        let (config, region) = settings.load().await?;
         Ok(Self {
             region,
             ec2: aws_sdk_ec2::Client::new(&config),
+            autoscaling: aws_sdk_autoscaling::Client::new(&config),
+            elb: aws_sdk_elasticloadbalancingv2::Client::new(&config),
+            iam: aws_sdk_iam::Client::new(&config),
             stop,
         })
     }
 }
 
-/// Region from the provider block, the environment or the profile; never
-/// from instance metadata (a provider run off EC2 must not wait on it).
-async fn resolve_region(settings: &Settings) -> Option<String> {
-    if let Some(region) = settings.region.clone().filter(|r| !r.is_empty()) {
-        return Some(region);
-    }
-    for var in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
-        if let Ok(region) = std::env::var(var)
-            && !region.is_empty()
-        {
-            return Some(region);
-        }
-    }
-    let mut provider = ProfileFileRegionProvider::builder();
-    if let Some(profile) = &settings.profile {
-        provider = provider.profile_name(profile);
-    }
-    provider
-        .build()
-        .region()
-        .await
-        .map(|r| r.as_ref().to_string())
+/// A diagnostic for a failed AWS call: `what` says what we were doing.
+pub fn aws_error(what: &str, err: &impl AwsErrorDetail) -> Diagnostics {
+    Diagnostics::error(format!("AWS error while {what}"), err.describe())
+}
+
+/// A diagnostic for a failed tag update.
+pub fn tag_error(detail: String) -> Diagnostics {
+    Diagnostics::error("AWS error while updating tags", detail)
 }

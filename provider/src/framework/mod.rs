@@ -1,16 +1,20 @@
 //! What every resource shares: schemas as data, diagnostics with paths,
 //! validators, plan logic and the typed `Resource` trait.
 
+mod data_source;
 mod diagnostics;
 pub mod model;
 pub mod plan;
 mod resource;
 mod schema;
+pub mod timeouts;
 mod validators;
 
+pub use data_source::{DataSource, DynDataSource, ErasedDataSource};
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use model::null_as_default;
 pub use plan::Plan;
 pub use resource::{ApplyError, ApplyResult, DynResource, Erased, Resource};
+pub use timeouts::Timeouts;
 pub use schema::{Attribute, Block, Mode, NestedBlock, Nesting, Schema};
 pub use validators::Validator;

@@ -227,7 +227,7 @@ fn fill_defaults_when_null(block: &Block, value: &mut Value) {
 }
 
 /// Runs attribute validators over a config value, nested blocks included.
-fn validate_block(block: &Block, config: &Value, path: &Path, diags: &mut Diagnostics) {
+pub(super) fn validate_block(block: &Block, config: &Value, path: &Path, diags: &mut Diagnostics) {
     for attr in &block.attributes {
         let Some(value) = config.get_attr(attr.name) else {
             continue;

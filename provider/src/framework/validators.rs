@@ -14,6 +14,8 @@ pub enum Validator {
     Prefix(&'static str),
     /// Valid standard base64.
     Base64,
+    /// A duration such as `30s`, `10m`, `1h30m`.
+    Duration,
 }
 
 impl Validator {
@@ -50,6 +52,10 @@ impl Validator {
                     _ => Some("must be base64-encoded (use base64encode())".into()),
                 }
             }
+            Self::Duration => match value.as_str().and_then(super::timeouts::parse_duration) {
+                Some(_) => None,
+                None => Some("must be a duration such as \"30s\", \"10m\" or \"1h30m\"".into()),
+            },
         }
     }
 }

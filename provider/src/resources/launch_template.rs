@@ -196,7 +196,7 @@ impl Resource for LaunchTemplateResource {
                     .await
                     .map_err(|e| aws_error(&format!("making version {version:?} the default of {id}"), &e))?;
             }
-            tags::update_ec2(&aws.ec2, &id, &prior.tags.clone().unwrap_or_default(), &planned.tags.clone().unwrap_or_default()).await?;
+            tags::update_ec2(&aws.ec2, &id, &prior.tags.clone().unwrap_or_default(), &planned.tags.clone().unwrap_or_default()).await.map_err(crate::aws::tag_error)?;
             let known = LaunchTemplate { id: Some(id.clone()), ..planned.clone() };
             read_template(aws, &known).await?.ok_or_else(|| {
                 Diagnostics::error("Launch template vanished", format!("{id} disappeared while it was being updated."))

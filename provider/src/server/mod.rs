@@ -13,13 +13,14 @@ use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
 use crate::aws::Aws;
-use crate::framework::{DynResource, Diagnostics};
-use crate::resources;
+use crate::framework::{Diagnostics, DynDataSource, DynResource};
+use crate::{data_sources, resources};
 
 type Reply<T> = Result<Response<T>, Status>;
 
 pub struct ProviderService {
     resources: HashMap<&'static str, Box<dyn DynResource>>,
+    data_sources: HashMap<&'static str, Box<dyn DynDataSource>>,
     aws: RwLock<Option<Aws>>,
     stop: CancellationToken,
 }
@@ -31,6 +32,10 @@ impl ProviderService {
                 .into_iter()
                 .map(|r| (r.type_name(), r))
                 .collect(),
+            data_sources: data_sources::all()
+                .into_iter()
+                .map(|d| (d.type_name(), d))
+                .collect(),
             aws: RwLock::new(None),
             stop: shutdown.child_token(),
         }
@@ -41,6 +46,15 @@ impl ProviderService {
             Diagnostics::error(
                 "Unknown resource type",
                 format!("This provider has no resource type {type_name:?}."),
+            )
+        })
+    }
+
+    fn data_source(&self, type_name: &str) -> Result<&dyn DynDataSource, Diagnostics> {
+        self.data_sources.get(type_name).map(|d| d.as_ref()).ok_or_else(|| {
+            Diagnostics::error(
+                "Unknown data source",
+                format!("This provider has no data source {type_name:?}."),
             )
         })
     }
@@ -80,6 +94,11 @@ impl Provider for ProviderService {
                 .keys()
                 .map(|name| proto::get_metadata::ResourceMetadata { type_name: name.to_string() })
                 .collect(),
+            data_sources: self
+                .data_sources
+                .keys()
+                .map(|name| proto::get_metadata::DataSourceMetadata { type_name: name.to_string() })
+                .collect(),
             ..Default::default()
         })
     }
@@ -94,6 +113,11 @@ impl Provider for ProviderService {
                 .resources
                 .iter()
                 .map(|(name, r)| (name.to_string(), convert::schema(r.schema())))
+                .collect(),
+            data_source_schemas: self
+                .data_sources
+                .iter()
+                .map(|(name, d)| (name.to_string(), convert::schema(d.schema())))
                 .collect(),
             server_capabilities: Some(capabilities()),
             ..Default::default()
@@ -158,9 +182,16 @@ impl Provider for ProviderService {
         &self,
         request: Request<proto::validate_data_resource_config::Request>,
     ) -> Reply<proto::validate_data_resource_config::Response> {
-        let name = &request.get_ref().type_name;
+        let req = request.get_ref();
+        let diags = match self.data_source(&req.type_name) {
+            Ok(d) => match convert::decode(req.config.as_ref(), d.value_type()) {
+                Ok(config) => d.validate(&config),
+                Err(diags) => diags,
+            },
+            Err(diags) => diags,
+        };
         ok(proto::validate_data_resource_config::Response {
-            diagnostics: unsupported(&format!("the data source {name:?}")),
+            diagnostics: convert::diagnostics(diags),
         })
     }
 
@@ -314,10 +345,20 @@ impl Provider for ProviderService {
         &self,
         request: Request<proto::read_data_source::Request>,
     ) -> Reply<proto::read_data_source::Response> {
-        let name = &request.get_ref().type_name;
+        let req = request.get_ref();
+        let result = async {
+            let d = self.data_source(&req.type_name)?;
+            let config = convert::decode(req.config.as_ref(), d.value_type())?;
+            let aws = self.aws()?;
+            let state = d.read(&aws, &config).await?;
+            convert::encode(&state, d.value_type())
+        }
+        .await;
+        let (state, diags) = split(result);
         ok(proto::read_data_source::Response {
-            diagnostics: unsupported(&format!("the data source {name:?}")),
-            ..Default::default()
+            state,
+            diagnostics: convert::diagnostics(diags),
+            deferred: None,
         })
     }
 

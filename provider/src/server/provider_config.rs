@@ -3,7 +3,8 @@
 use cty::{Path, Type, Value};
 use tokio_util::sync::CancellationToken;
 
-use crate::aws::{Aws, ConnectError, Settings};
+use crate::aws::Aws;
+use roundrobin_aws::{ConnectError, Settings};
 use crate::framework::{Attribute, Block, Diagnostics, Schema};
 
 pub fn schema() -> Schema {

@@ -118,7 +118,7 @@ impl Resource for SecurityGroupResource {
                 if rules.is_empty() { vec![Rule::allow_all_egress()] } else { rules.to_vec() }
             };
             apply_rules(aws, &id, &effective(&prior.egress), &effective(&planned.egress), Direction::Egress).await?;
-            tags::update_ec2(&aws.ec2, &id, &prior.tags.clone().unwrap_or_default(), &planned.tags.clone().unwrap_or_default()).await?;
+            tags::update_ec2(&aws.ec2, &id, &prior.tags.clone().unwrap_or_default(), &planned.tags.clone().unwrap_or_default()).await.map_err(crate::aws::tag_error)?;
             let group = describe(aws, &id).await?.ok_or_else(|| {
                 Diagnostics::error("Security group vanished", format!("{id} disappeared while it was being updated."))
             })?;

@@ -1,14 +1,20 @@
-//! AWS errors as the user should read them: the operation, the AWS error
-//! code and AWS's own message.
+//! AWS errors as the user should read them: the AWS error code and AWS's
+//! own message, or what kept the request from reaching AWS.
 
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 
-use crate::framework::Diagnostics;
-
-/// The code and message of an AWS error, when AWS sent one.
 pub trait AwsErrorDetail {
+    /// The AWS error code (`InvalidGroup.NotFound`), when AWS sent one.
     fn code(&self) -> Option<&str>;
+    /// `Code: message`, or a description of a transport failure.
     fn describe(&self) -> String;
+    /// Throttling and other errors worth trying again.
+    fn is_throttling(&self) -> bool {
+        matches!(
+            self.code(),
+            Some("Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException")
+        )
+    }
 }
 
 impl<E, R> AwsErrorDetail for SdkError<E, R>
@@ -22,6 +28,7 @@ where
             _ => None,
         }
     }
+
     fn describe(&self) -> String {
         match self {
             SdkError::ServiceError(e) => {
@@ -33,13 +40,7 @@ where
                 }
             }
             SdkError::TimeoutError(_) => "the request to AWS timed out".into(),
-            SdkError::DispatchFailure(e) => format!("could not reach AWS: {e:?}"),
             other => aws_smithy_types::error::display::DisplayErrorContext(other).to_string(),
         }
     }
-}
-
-/// A diagnostic for a failed AWS call: `what` says what we were doing.
-pub fn aws_error(what: &str, err: &impl AwsErrorDetail) -> Diagnostics {
-    Diagnostics::error(format!("AWS error while {what}"), err.describe())
 }

@@ -39,13 +39,14 @@ pub fn diff(old: &Tags, new: &Tags) -> (Tags, Vec<String>) {
     (upsert, remove)
 }
 
-/// Applies the tag difference to one EC2 resource.
+/// Applies the tag difference to one EC2 resource; the error is described.
 pub async fn update_ec2(
     ec2: &aws_sdk_ec2::Client,
     id: &str,
     old: &Tags,
     new: &Tags,
-) -> Result<(), crate::framework::Diagnostics> {
+) -> Result<(), String> {
+    use crate::AwsErrorDetail as _;
     let (upsert, remove) = diff(old, new);
     if !remove.is_empty() {
         let keys = remove.iter().map(|k| Tag::builder().key(k).build()).collect();
@@ -54,7 +55,7 @@ pub async fn update_ec2(
             .set_tags(Some(keys))
             .send()
             .await
-            .map_err(|e| super::aws_error(&format!("removing tags from {id}"), &e))?;
+            .map_err(|e| format!("removing tags from {id}: {}", e.describe()))?;
     }
     if !upsert.is_empty() {
         ec2.create_tags()
@@ -62,7 +63,7 @@ pub async fn update_ec2(
             .set_tags(Some(to_ec2(&upsert)))
             .send()
             .await
-            .map_err(|e| super::aws_error(&format!("tagging {id}"), &e))?;
+            .map_err(|e| format!("tagging {id}: {}", e.describe()))?;
     }
     Ok(())
 }

@@ -1,0 +1,14 @@
+//! AWS plumbing shared by `terraform-provider-roundrobin` and `baker`:
+//! - [`settings`]: one SDK configuration from region / profile / endpoint,
+//!   never waiting on instance metadata for the region;
+//! - [`errors`]: AWS errors as a person reads them (code and message);
+//! - [`tags`]: tags as maps;
+//! - [`wait`]: bounded polling with capped backoff that a stop signal ends.
+
+pub mod errors;
+pub mod settings;
+pub mod tags;
+pub mod wait;
+
+pub use errors::AwsErrorDetail;
+pub use settings::{ConnectError, Settings};
