@@ -90,8 +90,10 @@ mod tests {
         let nested_a = Value::list([a.clone(), c.clone()]);
         let nested_b = Value::list([b.clone(), c.clone()]);
         assert!(nested_a.semantic_eq(&nested_b));
-        assert!(!Value::list([1i64.into(), 2i64.into()])
-            .semantic_eq(&Value::list([2i64.into(), 1i64.into()])));
+        assert!(
+            !Value::list([1i64.into(), 2i64.into()])
+                .semantic_eq(&Value::list([2i64.into(), 1i64.into()]))
+        );
         assert!(!a.semantic_eq(&Value::list([1i64.into(), 2i64.into(), 2i64.into()])));
     }
 

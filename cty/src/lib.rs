@@ -3,6 +3,18 @@
 //!
 //! A [`Value`] carries no type: the codecs take the [`Type`] to read or write it as, the
 //! way Terraform pairs every `DynamicValue` with a schema.
+//!
+//! - [`msgpack`]: the wire form of `DynamicValue.msgpack`; unknown is `d4 00 00` out and
+//!   any extension in.
+//! - [`json`]: the form of Terraform state; unknown values cannot be written.
+//! - [`Number`] is exact: big integers and decimals never go through `f64`. JSON is read
+//!   by a parser of this crate that keeps number literals as text, so serde_json's
+//!   `arbitrary_precision` feature (which would change every crate's `serde_json::Number`)
+//!   is not needed.
+//! - A value in a [`Type::Dynamic`] slot is [`Value::Null`], [`Value::Unknown`] or a
+//!   [`Value::Dynamic`] carrying its concrete type.
+//! - Decoders never panic on any input: nesting deeper than [`MAX_DEPTH`] is an error and
+//!   nothing is allocated from a declared length before its bytes are seen.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 

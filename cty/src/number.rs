@@ -105,7 +105,7 @@ impl Number {
         let k = u32::try_from(-d.exp).ok()?;
         let mantissa: u64 = d.digits.parse().ok()?;
         let pow5 = 5u64.pow(k);
-        if mantissa % pow5 != 0 {
+        if !mantissa.is_multiple_of(pow5) {
             return None;
         }
         let odd = mantissa / pow5;
@@ -281,7 +281,10 @@ mod tests {
 
     #[test]
     fn display_is_canonical() {
-        assert_eq!(n("1180591620717411303424").to_string(), "1180591620717411303424");
+        assert_eq!(
+            n("1180591620717411303424").to_string(),
+            "1180591620717411303424"
+        );
         assert_eq!(n("1e30").to_string(), "1000000000000000000000000000000");
         assert_eq!(n("0.1").to_string(), "0.1");
         assert_eq!(n("-0.00125").to_string(), "-0.00125");
@@ -304,7 +307,10 @@ mod tests {
         assert_eq!(n("18446744073709551616").as_u64(), None);
         assert_eq!(n("-1").as_u64(), None);
         assert_eq!(Number::from(u64::MAX), n("18446744073709551615"));
-        assert_eq!(Number::from(10_000_000_000_000_000_000u64).as_u64(), Some(10u64.pow(19)));
+        assert_eq!(
+            Number::from(10_000_000_000_000_000_000u64).as_u64(),
+            Some(10u64.pow(19))
+        );
         assert_eq!(n("0.25").as_f64(), 0.25);
         assert_eq!(n("2e400").as_f64(), f64::INFINITY);
         assert!(n("1e20").is_integer());
@@ -328,14 +334,30 @@ mod tests {
     #[test]
     fn rejects_garbage() {
         for s in [
-            "", "-", "+", ".", "e5", "1e", "1e+", "1.2.3", "0x10", "inf", "NaN", " 1", "1 ",
-            "1e99999999999999999999", "--1", "1_000",
+            "",
+            "-",
+            "+",
+            ".",
+            "e5",
+            "1e",
+            "1e+",
+            "1.2.3",
+            "0x10",
+            "inf",
+            "NaN",
+            " 1",
+            "1 ",
+            "1e99999999999999999999",
+            "--1",
+            "1_000",
         ] {
             assert!(Number::parse(s).is_err(), "{s:?}");
         }
         assert!(Number::parse("1e-99999999999999999").is_err());
         let long = "9".repeat(100);
-        let msg = Number::parse(&format!("{long}x")).err().map(|e| e.to_string());
+        let msg = Number::parse(&format!("{long}x"))
+            .err()
+            .map(|e| e.to_string());
         assert!(msg.is_some_and(|m| m.len() < 80));
     }
 }

@@ -7,7 +7,6 @@ use crate::path::{Path, PathStep};
 /// How deeply values may nest (containers and dynamic wrappers) in the codecs.
 pub const MAX_DEPTH: usize = 128;
 
-#[derive(Clone, Copy)]
 pub(crate) enum Trail<'a> {
     Root,
     Attr(&'a Trail<'a>, &'a str),
@@ -59,7 +58,10 @@ mod tests {
         let c = Trail::Attr(&b, "tags");
         let d = Trail::Key(&c, "Name");
         assert_eq!(d.to_path().to_string(), "ingress[0].tags[\"Name\"]");
-        assert_eq!(d.err("boom").to_string(), "at ingress[0].tags[\"Name\"]: boom");
+        assert_eq!(
+            d.err("boom").to_string(),
+            "at ingress[0].tags[\"Name\"]: boom"
+        );
         assert!(root.check_depth(MAX_DEPTH).is_ok());
         assert!(root.check_depth(MAX_DEPTH + 1).is_err());
     }

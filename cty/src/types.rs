@@ -129,7 +129,10 @@ fn parse(json: &Json, path: &Path, depth: usize) -> Result<Type, CtyError> {
             "number" => Ok(Type::Number),
             "string" => Ok(Type::String),
             "dynamic" => Ok(Type::Dynamic),
-            other => Err(invalid(path, format_args!("unknown primitive type {other:?}"))),
+            other => Err(invalid(
+                path,
+                format_args!("unknown primitive type {other:?}"),
+            )),
         },
         Json::Array(items) => parse_compound(items, path, depth),
         other => Err(invalid(path, format_args!("unexpected {other}"))),
@@ -210,10 +213,7 @@ mod tests {
     #[test]
     fn optional_attribute_form_is_accepted() {
         let j = json!(["object", {"a": "string"}, ["a"]]);
-        assert_eq!(
-            Type::from_json(&j),
-            Ok(Type::object([("a", Type::String)]))
-        );
+        assert_eq!(Type::from_json(&j), Ok(Type::object([("a", Type::String)])));
     }
 
     #[test]

@@ -236,7 +236,9 @@ mod tests {
         assert_eq!(v.get_attr("on").and_then(Value::as_bool), Some(true));
         assert_eq!(v.get_attr("any").and_then(Value::as_str), Some("x"));
         assert_eq!(
-            v.get_attr("ports").and_then(Value::as_elements).map(<[_]>::len),
+            v.get_attr("ports")
+                .and_then(Value::as_elements)
+                .map(<[_]>::len),
             Some(2)
         );
         assert!(v.get_attr("tags").and_then(Value::as_map).is_some());

@@ -69,7 +69,10 @@ impl Workspace {
             set("TF_LOG", &level);
             set("TF_LOG_PATH", &log.to_string_lossy());
             dir.disable_cleanup(true);
-            eprintln!("terraform log ({level}): {}", log.display());
+            eprintln!(
+                "terraform log ({level}): {} (the workspace is kept)",
+                log.display()
+            );
         }
 
         Ok(Workspace {

@@ -41,7 +41,9 @@ impl Json<'_> {
         match self {
             Json::Null => V::Null,
             Json::Bool(b) => V::Bool(*b),
-            Json::Number(text) => text.parse::<serde_json::Number>().map_or(V::Null, V::Number),
+            Json::Number(text) => text
+                .parse::<serde_json::Number>()
+                .map_or(V::Null, V::Number),
             Json::String(s) => V::String(s.clone()),
             Json::Array(items) => V::Array(items.iter().map(Json::to_serde).collect()),
             Json::Object(members) => V::Object(
@@ -244,7 +246,9 @@ impl<'a> Parser<'a> {
                 }
                 Some(b'\\') => {
                     self.pos += 1;
-                    let escaped = self.peek().ok_or_else(|| self.error("unterminated string"))?;
+                    let escaped = self
+                        .peek()
+                        .ok_or_else(|| self.error("unterminated string"))?;
                     self.pos += 1;
                     out.push(match escaped {
                         b'"' => '"',
@@ -298,9 +302,29 @@ mod tests {
     #[test]
     fn rejects_malformed_documents() {
         for doc in [
-            "", " ", "[1,]", "{\"a\":1,}", "[1 2]", "01", "1.", ".5", "-", "1e", "+1", "\"abc",
-            "\"\\x\"", "\"\\u12\"", "\"a\u{1}\"", "{a:1}", "{\"a\" 1}", "nul", "[1] x", "NaN",
-            "\"\\u00e", "[", "{\"a\":",
+            "",
+            " ",
+            "[1,]",
+            "{\"a\":1,}",
+            "[1 2]",
+            "01",
+            "1.",
+            ".5",
+            "-",
+            "1e",
+            "+1",
+            "\"abc",
+            "\"\\x\"",
+            "\"\\u12\"",
+            "\"a\u{1}\"",
+            "{a:1}",
+            "{\"a\" 1}",
+            "nul",
+            "[1] x",
+            "NaN",
+            "\"\\u00e",
+            "[",
+            "{\"a\":",
         ] {
             assert!(parse(doc).is_err(), "{doc:?}");
         }

@@ -24,7 +24,10 @@ fn state_type() -> Type {
         ("tags", Type::map(Type::String)),
         (
             "ingress",
-            Type::list(Type::object([("from_port", Type::Number), ("cidr", Type::String)])),
+            Type::list(Type::object([
+                ("from_port", Type::Number),
+                ("cidr", Type::String),
+            ])),
         ),
         ("extra", Type::Dynamic),
     ])
@@ -42,7 +45,10 @@ fn state_round_trip() {
         ("count", num("1180591620717411303424")),
         ("zones", Value::set(["a".into(), "b".into()])),
         ("tags", Value::map([("Name", "web \"1\"\n".into())])),
-        ("ingress", Value::list([Value::object([("from_port", num("0.1"))])])),
+        (
+            "ingress",
+            Value::list([Value::object([("from_port", num("0.1"))])]),
+        ),
         (
             "extra",
             Value::dynamic(
@@ -62,10 +68,19 @@ fn state_round_trip() {
 
 #[test]
 fn numbers_stay_exact() {
-    for s in ["1180591620717411303424", "0.1", "-3", "123456789.123456789123456789", "1e400"] {
+    for s in [
+        "1180591620717411303424",
+        "0.1",
+        "-3",
+        "123456789.123456789123456789",
+        "1e400",
+    ] {
         let v = decode(s.as_bytes(), &Type::Number).unwrap();
         assert_eq!(v, num(s), "{s}");
-        assert_eq!(decode(&encode(&v, &Type::Number).unwrap(), &Type::Number).unwrap(), v);
+        assert_eq!(
+            decode(&encode(&v, &Type::Number).unwrap(), &Type::Number).unwrap(),
+            v
+        );
     }
     assert_eq!(text(&num("2e-3"), &Type::Number), "0.002");
 }
@@ -74,8 +89,14 @@ fn numbers_stay_exact() {
 fn primitives_convert_like_cty() {
     assert_eq!(decode(b"\"12\"", &Type::Number).unwrap(), num("12"));
     assert_eq!(decode(b"\"true\"", &Type::Bool).unwrap(), Value::Bool(true));
-    assert_eq!(decode(b"1.50", &Type::String).unwrap(), Value::string("1.50"));
-    assert_eq!(decode(b"false", &Type::String).unwrap(), Value::string("false"));
+    assert_eq!(
+        decode(b"1.50", &Type::String).unwrap(),
+        Value::string("1.50")
+    );
+    assert_eq!(
+        decode(b"false", &Type::String).unwrap(),
+        Value::string("false")
+    );
     assert_eq!(decode(b" null ", &state_type()).unwrap(), Value::Null);
     assert!(err("\"yes\"", &Type::Bool).contains("expected bool, got JSON string"));
     assert!(err("\"x1\"", &Type::Number).contains("expected number"));
@@ -116,7 +137,10 @@ fn control_characters_are_escaped() {
     let s = "a\u{1}b\\\t\r";
     let out = text(&Value::string(s), &Type::String);
     assert_eq!(out, "\"a\\u0001b\\\\\\t\\r\"");
-    assert_eq!(decode(out.as_bytes(), &Type::String).unwrap(), Value::string(s));
+    assert_eq!(
+        decode(out.as_bytes(), &Type::String).unwrap(),
+        Value::string(s)
+    );
 }
 
 #[test]

@@ -32,20 +32,33 @@ fn instance_type() -> Type {
         ("tags", Type::map(Type::String)),
         (
             "ingress",
-            Type::list(Type::object([("from_port", Type::Number), ("cidr", Type::String)])),
+            Type::list(Type::object([
+                ("from_port", Type::Number),
+                ("cidr", Type::String),
+            ])),
         ),
     ])
 }
 
 #[test]
 fn unknown_extensions_decode_as_unknown() {
-    assert!(decode(&[0xd4, 0x00, 0x00], &Type::String).unwrap().is_unknown());
+    assert!(
+        decode(&[0xd4, 0x00, 0x00], &Type::String)
+            .unwrap()
+            .is_unknown()
+    );
     // Refined unknown: ext 12 with a payload of refinements, at several types.
-    let refined = mp(&Mp::Ext(12, mp(&Mp::Map(vec![(Mp::from(1), Mp::from(true))]))));
+    let refined = mp(&Mp::Ext(
+        12,
+        mp(&Mp::Map(vec![(Mp::from(1), Mp::from(true))])),
+    ));
     for ty in [Type::String, Type::Number, instance_type(), Type::Dynamic] {
         assert_eq!(decode(&refined, &ty).unwrap(), Value::Unknown);
     }
-    assert_eq!(decode(&[0xd5, 0x0c, 0x01, 0x02], &Type::Bool).unwrap(), Value::Unknown);
+    assert_eq!(
+        decode(&[0xd5, 0x0c, 0x01, 0x02], &Type::Bool).unwrap(),
+        Value::Unknown
+    );
     let inside = mp(&Mp::Map(vec![(s("name"), Mp::Ext(0, vec![0]))]));
     let v = decode(&inside, &instance_type()).unwrap();
     assert!(v.get_attr("name").unwrap().is_unknown());
@@ -54,8 +67,14 @@ fn unknown_extensions_decode_as_unknown() {
 
 #[test]
 fn unknown_encodes_as_d40000() {
-    assert_eq!(encode(&Value::Unknown, &Type::String).unwrap(), [0xd4, 0x00, 0x00]);
-    assert_eq!(encode(&Value::Unknown, &Type::Dynamic).unwrap(), [0xd4, 0x00, 0x00]);
+    assert_eq!(
+        encode(&Value::Unknown, &Type::String).unwrap(),
+        [0xd4, 0x00, 0x00]
+    );
+    assert_eq!(
+        encode(&Value::Unknown, &Type::Dynamic).unwrap(),
+        [0xd4, 0x00, 0x00]
+    );
     assert_eq!(encode(&Value::Null, &instance_type()).unwrap(), [0xc0]);
 }
 
@@ -63,9 +82,15 @@ fn unknown_encodes_as_d40000() {
 fn nested_object_in_any_key_order() {
     let input = Mp::Map(vec![
         (s("zones"), Mp::Array(vec![s("b"), s("a")])),
-        (s("tags"), Mp::Map(vec![(s("Name"), s("web")), (s("env"), Mp::Nil)])),
+        (
+            s("tags"),
+            Mp::Map(vec![(s("Name"), s("web")), (s("env"), Mp::Nil)]),
+        ),
         (s("name"), Mp::Binary(b"web".to_vec())),
-        (s("ports"), Mp::Array(vec![Mp::from(80), Mp::F64(0.5), s("1e30")])),
+        (
+            s("ports"),
+            Mp::Array(vec![Mp::from(80), Mp::F64(0.5), s("1e30")]),
+        ),
         (
             s("ingress"),
             Mp::Array(vec![Mp::Map(vec![(s("from_port"), Mp::from(443u64))])]),
@@ -75,23 +100,44 @@ fn nested_object_in_any_key_order() {
     let v = decode(&mp(&input), &ty).unwrap();
     let expected = Value::object([
         ("name", Value::string("web")),
-        ("ports", Value::list([80i64.into(), num("0.5"), num("1e30")])),
+        (
+            "ports",
+            Value::list([80i64.into(), num("0.5"), num("1e30")]),
+        ),
         ("zones", Value::set(["a".into(), "b".into()])),
-        ("tags", Value::map([("Name", "web".into()), ("env", Value::Null)])),
+        (
+            "tags",
+            Value::map([("Name", "web".into()), ("env", Value::Null)]),
+        ),
         (
             "ingress",
-            Value::list([Value::object([("from_port", 443i64.into()), ("cidr", Value::Null)])]),
+            Value::list([Value::object([
+                ("from_port", 443i64.into()),
+                ("cidr", Value::Null),
+            ])]),
         ),
     ]);
     assert!(v.semantic_eq(&expected), "{v:?}");
-    assert_eq!(v.get_attr("ingress").unwrap().as_elements().unwrap()[0].get_attr("cidr"), Some(&Value::Null));
+    assert_eq!(
+        v.get_attr("ingress").unwrap().as_elements().unwrap()[0].get_attr("cidr"),
+        Some(&Value::Null)
+    );
 
     let bytes = encode(&v, &ty).unwrap();
     let back = rmpv::decode::read_value(&mut &bytes[..]).unwrap();
-    let Mp::Map(entries) = &back else { panic!("{back}") };
+    let Mp::Map(entries) = &back else {
+        panic!("{back}")
+    };
     let keys: Vec<_> = entries.iter().map(|(k, _)| k.as_str().unwrap()).collect();
     assert_eq!(keys, ["ingress", "name", "ports", "tags", "zones"]);
-    assert_eq!(back["ports"], Mp::Array(vec![Mp::from(80), Mp::F64(0.5), s("1000000000000000000000000000000")]));
+    assert_eq!(
+        back["ports"],
+        Mp::Array(vec![
+            Mp::from(80),
+            Mp::F64(0.5),
+            s("1000000000000000000000000000000")
+        ])
+    );
     assert_eq!(back["ingress"][0]["cidr"], Mp::Nil);
     assert!(decode(&bytes, &ty).unwrap().semantic_eq(&expected));
 }
@@ -112,11 +158,21 @@ fn numbers_round_trip_exactly() {
     for (text, wire) in cases {
         let n = num(text);
         let bytes = encode(&n, &Type::Number).unwrap();
-        assert_eq!(rmpv::decode::read_value(&mut &bytes[..]).unwrap(), wire, "{text}");
+        assert_eq!(
+            rmpv::decode::read_value(&mut &bytes[..]).unwrap(),
+            wire,
+            "{text}"
+        );
         assert_eq!(decode(&bytes, &Type::Number).unwrap(), n, "{text}");
     }
-    assert_eq!(decode(&mp(&Mp::F32(0.25)), &Type::Number).unwrap(), num("0.25"));
-    assert_eq!(decode(&mp(&Mp::F64(0.1)), &Type::Number).unwrap(), num("0.1"));
+    assert_eq!(
+        decode(&mp(&Mp::F32(0.25)), &Type::Number).unwrap(),
+        num("0.25")
+    );
+    assert_eq!(
+        decode(&mp(&Mp::F64(0.1)), &Type::Number).unwrap(),
+        num("0.1")
+    );
     assert!(err(&mp(&Mp::F64(f64::NAN)), &Type::Number).contains("finite"));
     assert!(err(&mp(&s("12abc")), &Type::Number).contains("expected number, got string"));
 }
@@ -129,10 +185,19 @@ fn unknown_attribute_error_names_the_path() {
     )]);
     let msg = err(&mp(&input), &instance_type());
     assert_eq!(msg, "at ingress[0]: unsupported attribute \"bogus\"");
-    let input = Mp::Map(vec![(s("ports"), Mp::Array(vec![Mp::from(1), Mp::Boolean(true)]))]);
-    assert_eq!(err(&mp(&input), &instance_type()), "at ports[1]: expected number, got msgpack bool");
+    let input = Mp::Map(vec![(
+        s("ports"),
+        Mp::Array(vec![Mp::from(1), Mp::Boolean(true)]),
+    )]);
+    assert_eq!(
+        err(&mp(&input), &instance_type()),
+        "at ports[1]: expected number, got msgpack bool"
+    );
     let input = Mp::Map(vec![(s("tags"), Mp::Map(vec![(s("k"), Mp::from(1))]))]);
-    assert_eq!(err(&mp(&input), &instance_type()), "at tags[\"k\"]: expected string, got msgpack integer");
+    assert_eq!(
+        err(&mp(&input), &instance_type()),
+        "at tags[\"k\"]: expected string, got msgpack integer"
+    );
     let input = Mp::Map(vec![(s("name"), s("a")), (s("name"), s("b"))]);
     assert!(err(&mp(&input), &instance_type()).contains("duplicate attribute"));
     let input = Mp::Map(vec![(Mp::from(1), s("a"))]);
@@ -143,8 +208,14 @@ fn unknown_attribute_error_names_the_path() {
 fn encode_checks_the_value_against_the_type() {
     let ty = instance_type();
     let extra = Value::object([("bogus", Value::Null)]);
-    assert_eq!(encode(&extra, &ty).unwrap_err().to_string(), "unsupported attribute \"bogus\"");
-    let wrong = Value::object([("ingress", Value::list([Value::object([("from_port", "x".into())])]))]);
+    assert_eq!(
+        encode(&extra, &ty).unwrap_err().to_string(),
+        "unsupported attribute \"bogus\""
+    );
+    let wrong = Value::object([(
+        "ingress",
+        Value::list([Value::object([("from_port", "x".into())])]),
+    )]);
     assert_eq!(
         encode(&wrong, &ty).unwrap_err().to_string(),
         "at ingress[0].from_port: expected number, got string"
@@ -165,11 +236,27 @@ fn dynamic_values_carry_their_type() {
     assert_eq!(wire[0], Mp::Binary(br#"["list","string"]"#.to_vec()));
     assert_eq!(decode(&bytes, &Type::Dynamic).unwrap(), v);
     let as_str = mp(&Mp::Array(vec![s("\"number\""), Mp::from(3)]));
-    assert_eq!(decode(&as_str, &Type::Dynamic).unwrap(), Value::dynamic(Type::Number, 3i64.into()));
+    assert_eq!(
+        decode(&as_str, &Type::Dynamic).unwrap(),
+        Value::dynamic(Type::Number, 3i64.into())
+    );
     assert_eq!(decode(&[0xc0], &Type::Dynamic).unwrap(), Value::Null);
     let typed_null = Value::dynamic(Type::String, Value::Null);
-    assert_eq!(decode(&encode(&typed_null, &Type::Dynamic).unwrap(), &Type::Dynamic).unwrap(), typed_null);
-    assert!(err(&mp(&Mp::Array(vec![s("\"nope\""), Mp::Nil])), &Type::Dynamic).contains("dynamic value"));
+    assert_eq!(
+        decode(
+            &encode(&typed_null, &Type::Dynamic).unwrap(),
+            &Type::Dynamic
+        )
+        .unwrap(),
+        typed_null
+    );
+    assert!(
+        err(
+            &mp(&Mp::Array(vec![s("\"nope\""), Mp::Nil])),
+            &Type::Dynamic
+        )
+        .contains("dynamic value")
+    );
     assert!(err(&mp(&Mp::Array(vec![s("\"string\"")])), &Type::Dynamic).contains("[type, value]"));
     assert!(err(&mp(&s("x")), &Type::Dynamic).contains("[type, value]"));
 }
@@ -180,10 +267,22 @@ fn trailing_bytes_and_bad_input_are_rejected() {
     assert!(err(&[], &Type::Bool).contains("end of msgpack input"));
     assert!(err(&[0xc1], &Type::Bool).contains("0xc1"));
     assert!(err(&[0xa2, 0xff, 0xfe], &Type::String).contains("UTF-8"));
-    assert!(err(&mp(&Mp::Array(vec![Mp::from(1)])), &Type::tuple([Type::Number, Type::Number])).contains("2 elements"));
+    assert!(
+        err(
+            &mp(&Mp::Array(vec![Mp::from(1)])),
+            &Type::tuple([Type::Number, Type::Number])
+        )
+        .contains("2 elements")
+    );
     // A huge declared length with no data behind it allocates nothing and fails cleanly.
-    assert!(err(&[0xdd, 0xff, 0xff, 0xff, 0xff], &Type::list(Type::Number)).contains("end of msgpack input"));
-    assert!(err(&[0xdf, 0xff, 0xff, 0xff, 0xff], &Type::map(Type::Number)).contains("end of msgpack input"));
+    assert!(
+        err(&[0xdd, 0xff, 0xff, 0xff, 0xff], &Type::list(Type::Number))
+            .contains("end of msgpack input")
+    );
+    assert!(
+        err(&[0xdf, 0xff, 0xff, 0xff, 0xff], &Type::map(Type::Number))
+            .contains("end of msgpack input")
+    );
 }
 
 #[test]
@@ -209,8 +308,23 @@ fn deep_nesting_is_rejected_without_overflow() {
     for _ in 0..200 {
         v = Value::list([v]);
     }
-    assert!(encode(&v, &ty).unwrap_err().to_string().contains("nested more than 128"));
+    assert!(
+        encode(&v, &ty)
+            .unwrap_err()
+            .to_string()
+            .contains("nested more than 128")
+    );
     // A deeply nested type JSON inside a dynamic value hits the JSON parser's limit.
-    let deep_type = format!("{}\"string\"{}", "[\"list\",".repeat(5000), "]".repeat(5000));
-    assert!(err(&mp(&Mp::Array(vec![s(&deep_type), Mp::Nil])), &Type::Dynamic).contains("dynamic value"));
+    let deep_type = format!(
+        "{}\"string\"{}",
+        "[\"list\",".repeat(5000),
+        "]".repeat(5000)
+    );
+    assert!(
+        err(
+            &mp(&Mp::Array(vec![s(&deep_type), Mp::Nil])),
+            &Type::Dynamic
+        )
+        .contains("dynamic value")
+    );
 }

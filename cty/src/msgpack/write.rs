@@ -56,7 +56,14 @@ pub(crate) fn f64(out: &mut Vec<u8>, f: f64) {
 
 /// A header with a length: `fix` is the fixed-size marker family and its capacity, if
 /// any, then the 8-, 16- and 32-bit markers (8-bit absent for arrays and maps).
-fn header(out: &mut Vec<u8>, len: usize, fix: Option<(u8, usize)>, m8: Option<u8>, m16: u8, m32: u8) -> Result<(), String> {
+fn header(
+    out: &mut Vec<u8>,
+    len: usize,
+    fix: Option<(u8, usize)>,
+    m8: Option<u8>,
+    m16: u8,
+    m32: u8,
+) -> Result<(), String> {
     match (fix, m8) {
         (Some((base, cap)), _) if len < cap => out.push(base | len as u8),
         (_, Some(m)) if len <= 0xff => out.extend_from_slice(&[m, len as u8]),
@@ -65,7 +72,8 @@ fn header(out: &mut Vec<u8>, len: usize, fix: Option<(u8, usize)>, m8: Option<u8
             out.extend_from_slice(&(len as u16).to_be_bytes());
         }
         _ => {
-            let len = u32::try_from(len).map_err(|_| format!("{len} items are too many for msgpack"))?;
+            let len =
+                u32::try_from(len).map_err(|_| format!("{len} items are too many for msgpack"))?;
             out.push(m32);
             out.extend_from_slice(&len.to_be_bytes());
         }
@@ -105,7 +113,26 @@ mod tests {
 
     #[test]
     fn compact_forms_match_rmp() {
-        for i in [0i64, 1, 127, 128, 255, 256, 65535, 65536, -1, -32, -33, -128, -129, -32768, -32769, i64::MIN, i64::MAX, 1 << 40] {
+        for i in [
+            0i64,
+            1,
+            127,
+            128,
+            255,
+            256,
+            65535,
+            65536,
+            -1,
+            -32,
+            -33,
+            -128,
+            -129,
+            -32768,
+            -32769,
+            i64::MIN,
+            i64::MAX,
+            1 << 40,
+        ] {
             let mut expected = Vec::new();
             rmp::encode::write_sint(&mut expected, i).unwrap();
             assert_eq!(bytes(|o| int(o, i)), expected, "{i}");
@@ -122,10 +149,18 @@ mod tests {
             assert_eq!(bytes(|o| str(o, &s).unwrap()), expected, "str {len}");
             let mut expected = Vec::new();
             rmp::encode::write_bin(&mut expected, s.as_bytes()).unwrap();
-            assert_eq!(bytes(|o| bin(o, s.as_bytes()).unwrap()), expected, "bin {len}");
+            assert_eq!(
+                bytes(|o| bin(o, s.as_bytes()).unwrap()),
+                expected,
+                "bin {len}"
+            );
             let mut expected = Vec::new();
             rmp::encode::write_array_len(&mut expected, len as u32).unwrap();
-            assert_eq!(bytes(|o| array_len(o, len).unwrap()), expected, "array {len}");
+            assert_eq!(
+                bytes(|o| array_len(o, len).unwrap()),
+                expected,
+                "array {len}"
+            );
             let mut expected = Vec::new();
             rmp::encode::write_map_len(&mut expected, len as u32).unwrap();
             assert_eq!(bytes(|o| map_len(o, len).unwrap()), expected, "map {len}");

@@ -3,6 +3,7 @@
 //! machine (moto server): no AWS account needed. Build the provider first
 //! (`cargo build -p terraform-provider-roundrobin`); this program builds nothing.
 
+use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, ensure};
@@ -10,7 +11,17 @@ use e2e::ec2::{Inventory, amazon_image_ids};
 use e2e::{MotoServer, Workspace, example_dir};
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<()> {
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("demo failed: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<()> {
     let started = Instant::now();
 
     let moto = MotoServer::start().context("starting the emulated cloud")?;

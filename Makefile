@@ -1,0 +1,67 @@
+# round-robin: the commands the README promises.
+#   make demo     bake-free demo of the provider on the embedded AWS emulator
+#   make test     formatting, lints, unit, emulator and end-to-end tests
+#   make bench    performance figures (release build)
+#   make install  provider into Terraform's local mirror, baker into ~/.cargo/bin
+#   make fuzz     a bounded fuzzing run of the msgpack decoder
+
+CARGO ?= cargo
+PYTHON ?= python3
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+PLUGIN_DIR := $(HOME)/.terraform.d/plugins/registry.terraform.io/roundrobin/roundrobin/$(VERSION)/linux_amd64
+PREFIX ?= $(HOME)/.cargo
+FUZZ_SECONDS ?= 60
+
+.PHONY: all build demo test check fmt lint unit emulator-test app-test e2e bench install fuzz clean
+
+all: build
+
+build:
+	$(CARGO) build --workspace --all-targets
+
+demo:
+	$(CARGO) build -p terraform-provider-roundrobin -p e2e --bin demo
+	$(CARGO) run -q -p e2e --bin demo
+
+test: check build unit emulator-test app-test e2e
+
+check: fmt lint
+
+fmt:
+	$(CARGO) fmt --all -- --check
+
+lint:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+unit: build
+	$(CARGO) test --workspace --exclude e2e
+	$(CARGO) test -p e2e --lib
+
+emulator-test:
+	@if [ -d tests/emulator ] && ls tests/emulator/test_*.py >/dev/null 2>&1; then \
+		$(PYTHON) -m pytest tests/emulator -q; \
+	else echo "no emulator tests"; fi
+
+app-test:
+	@if [ -f app/package.json ]; then cd app && node --test; else echo "no app tests"; fi
+
+e2e: build
+	$(CARGO) test -p e2e --test stories -- --test-threads=2
+
+bench:
+	$(CARGO) build --release -p terraform-provider-roundrobin -p e2e --bin bench
+	$(CARGO) run -q --release -p e2e --bin bench -- --provider target/release/terraform-provider-roundrobin
+
+install:
+	$(CARGO) build --release -p terraform-provider-roundrobin
+	mkdir -p "$(PLUGIN_DIR)"
+	install -m 0755 target/release/terraform-provider-roundrobin "$(PLUGIN_DIR)/terraform-provider-roundrobin_v$(VERSION)"
+	@if [ -d baker ]; then $(CARGO) install --path baker --root "$(PREFIX)" --locked; fi
+	@echo "provider installed in $(PLUGIN_DIR)"
+
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run decode_msgpack -- -max_total_time=$(FUZZ_SECONDS)
+
+clean:
+	$(CARGO) clean

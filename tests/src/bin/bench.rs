@@ -1,0 +1,113 @@
+//! `make bench`: the provider's start-to-handshake latency, its memory after
+//! GetProviderSchema, and the size of its release binary, each beside its
+//! target.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use tfplugin6::tfplugin6::{get_provider_schema, provider_client::ProviderClient};
+
+const COOKIE: (&str, &str) = (
+    "TF_PLUGIN_MAGIC_COOKIE",
+    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
+);
+const STARTS: usize = 31;
+
+fn main() -> Result<()> {
+    let provider = provider_path()?;
+    let client_cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])
+        .context("generating a client certificate")?
+        .cert
+        .pem();
+
+    let mut latencies = Vec::with_capacity(STARTS);
+    for _ in 0..STARTS {
+        let started = Instant::now();
+        let (mut child, _) = start(&provider, Some(&client_cert))?;
+        latencies.push(started.elapsed());
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    latencies.sort();
+    let median = latencies[latencies.len() / 2];
+
+    let rss = rss_after_schema(&provider)?;
+    let size = std::fs::metadata(&provider)?.len();
+
+    println!("terraform-provider-roundrobin ({})", provider.display());
+    report("start → handshake (median of 31, AutoMTLS)", format!("{:.2} ms", ms(median)), "≤ 10 ms", ms(median) <= 10.0);
+    report("RSS after GetProviderSchema", format!("{:.1} MiB", rss as f64 / 1024.0 / 1024.0), "≤ 20 MiB", rss <= 20 * 1024 * 1024);
+    report("binary size (stripped release)", format!("{:.1} MB", size as f64 / 1e6), "≤ 30 MB", size <= 30_000_000);
+    Ok(())
+}
+
+fn report(what: &str, value: String, target: &str, met: bool) {
+    let verdict = if met { "ok" } else { "MISSED" };
+    println!("  {what:<45} {value:>10}   target {target:<9} {verdict}");
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn provider_path() -> Result<PathBuf> {
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--provider" {
+            return args.next().map(PathBuf::from).context("--provider needs a path");
+        }
+    }
+    Ok(PathBuf::from("target/release/terraform-provider-roundrobin"))
+}
+
+/// Starts the provider and returns it with the address from its handshake.
+fn start(provider: &PathBuf, client_cert: Option<&str>) -> Result<(Child, String)> {
+    let mut cmd = Command::new(provider);
+    cmd.env(COOKIE.0, COOKIE.1)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
+        .env("PLUGIN_MIN_PORT", "10000")
+        .env("PLUGIN_MAX_PORT", "25000")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    match client_cert {
+        Some(pem) => cmd.env("PLUGIN_CLIENT_CERT", pem),
+        None => cmd.env_remove("PLUGIN_CLIENT_CERT"),
+    };
+    let mut child = cmd.spawn().with_context(|| format!("starting {}", provider.display()))?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    let fields: Vec<&str> = line.trim().split('|').collect();
+    if fields.len() < 6 || fields[1] != "6" {
+        let _ = child.kill();
+        bail!("unexpected handshake line {line:?}");
+    }
+    Ok((child, fields[3].to_string()))
+}
+
+fn rss_after_schema(provider: &PathBuf) -> Result<u64> {
+    let (mut child, addr) = start(provider, None)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let result = runtime.block_on(async {
+        let mut client = ProviderClient::connect(format!("http://{addr}")).await?;
+        let schema = client
+            .get_provider_schema(get_provider_schema::Request {})
+            .await?
+            .into_inner();
+        anyhow::ensure!(!schema.resource_schemas.is_empty(), "no resource schemas");
+        let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()))?;
+        let kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .context("no VmRSS in /proc")?;
+        Ok(kib * 1024)
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    result
+}
