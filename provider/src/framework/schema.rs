@@ -126,6 +126,10 @@ impl NestedBlock {
             ..Self::single(name, block)
         }
     }
+    pub fn min_items(mut self, n: i64) -> Self {
+        self.min_items = n;
+        self
+    }
     pub fn max_items(mut self, n: i64) -> Self {
         self.max_items = n;
         self

@@ -1,6 +1,11 @@
 //! Managed resources, one module each.
 
+pub mod instance_profile;
+pub mod autoscaling_group;
 pub mod launch_template;
+pub mod lb;
+pub mod lb_listener;
+pub mod lb_target_group;
 pub mod security_group;
 
 use crate::framework::{DynResource, Erased};
@@ -10,5 +15,10 @@ pub fn all() -> Vec<Box<dyn DynResource>> {
     vec![
         Box::new(Erased::new(security_group::SecurityGroupResource)),
         Box::new(Erased::new(launch_template::LaunchTemplateResource)),
+        Box::new(Erased::new(autoscaling_group::AutoscalingGroupResource)),
+        Box::new(Erased::new(lb::LoadBalancerResource)),
+        Box::new(Erased::new(lb_target_group::TargetGroupResource)),
+        Box::new(Erased::new(lb_listener::ListenerResource)),
+        Box::new(Erased::new(instance_profile::InstanceProfileResource)),
     ]
 }

@@ -1,0 +1,303 @@
+//! `roundrobin_autoscaling_group`: the group, its capacity waits, and its
+//! rollouts of new launch template versions (see [`rollout`]).
+
+mod health;
+mod rollout;
+mod schema;
+
+use async_trait::async_trait;
+use aws_sdk_autoscaling::types::{AutoScalingGroup, LaunchTemplateSpecification, Tag};
+use cty::{Path, Value};
+
+use crate::aws::wait::{Backoff, WaitError, until};
+use crate::aws::{Aws, AwsErrorDetail, aws_error};
+use crate::framework::{ApplyError, ApplyResult, Diagnostics, Resource, Schema};
+use health::{describe_group, wait_healthy};
+pub use schema::Group;
+use schema::{GroupTag, InstanceInfo, LaunchTemplateRef};
+
+pub struct AutoscalingGroupResource;
+
+#[async_trait]
+impl Resource for AutoscalingGroupResource {
+    type Model = Group;
+
+    fn type_name(&self) -> &'static str {
+        "roundrobin_autoscaling_group"
+    }
+
+    fn schema(&self) -> Schema {
+        schema::schema()
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        schema::validate(config, diags);
+    }
+
+    async fn create(&self, aws: &Aws, planned: Group) -> ApplyResult<Group> {
+        check_zones(aws, &planned.vpc_zone_identifier).await?;
+        let lt = planned.template();
+        let desired = planned.desired();
+        aws.autoscaling
+            .create_auto_scaling_group()
+            .auto_scaling_group_name(&planned.name)
+            .launch_template(LaunchTemplateSpecification::builder().launch_template_id(&lt.id).version(&lt.version).build())
+            .min_size(int(planned.min_size))
+            .max_size(int(planned.max_size))
+            .desired_capacity(int(Some(desired)))
+            .vpc_zone_identifier(planned.vpc_zone_identifier.join(","))
+            .set_target_group_arns(planned.target_group_arns.clone())
+            .set_health_check_type(planned.health_check_type.clone())
+            .set_health_check_grace_period(planned.health_check_grace_period.and_then(|n| i32::try_from(n).ok()))
+            .set_termination_policies(planned.termination_policies.clone())
+            .set_tags(Some(tags_of(&planned.name, &planned.tag)))
+            .send()
+            .await
+            .map_err(|e| aws_error(&format!("creating autoscaling group {:?}", planned.name), &e))?;
+        let made = Group { id: Some(planned.name.clone()), desired_capacity: Some(desired), ..planned.clone() };
+        let settle = async {
+            if planned.rollout().waits() {
+                wait_healthy(aws, &planned.name, desired, &planned.target_groups(), None, planned.timeout("create")).await?;
+            }
+            read_group(aws, &made).await?.ok_or_else(|| Diagnostics::error("Autoscaling group vanished", "It was created but cannot be found."))
+        };
+        settle.await.map_err(|d| ApplyError::partial(made.clone(), d))
+    }
+
+    async fn read(&self, aws: &Aws, current: Group) -> Result<Option<Group>, Diagnostics> {
+        read_group(aws, &current).await
+    }
+
+    async fn update(&self, aws: &Aws, prior: Group, planned: Group) -> ApplyResult<Group> {
+        let name = prior.name.clone();
+        // Everything but the template first: the group keeps its old version
+        // until the rollout has proven the new one.
+        let mut applied = Group { launch_template: prior.launch_template.clone(), ..planned.clone() };
+        let step = async {
+            if prior.vpc_zone_identifier != planned.vpc_zone_identifier {
+                check_zones(aws, &planned.vpc_zone_identifier).await?;
+            }
+            update_settings(aws, &prior, &planned).await?;
+            if prior.desired() != planned.desired() && planned.rollout().waits() {
+                wait_healthy(aws, &name, planned.desired(), &planned.target_groups(), None, planned.timeout("update")).await?;
+            }
+            Ok::<_, Diagnostics>(())
+        };
+        if let Err(d) = step.await {
+            return Err(ApplyError::partial(prior.clone(), d));
+        }
+        if prior.template() != planned.template() {
+            match rollout::roll_out(aws, &prior, &planned).await {
+                Ok(status) => {
+                    applied.launch_template = planned.launch_template.clone();
+                    applied.last_rollout_status = Some(status);
+                }
+                Err(d) => {
+                    applied.last_rollout_status = Some("Failed".into());
+                    return Err(ApplyError::partial(applied, d));
+                }
+            }
+        }
+        match read_group(aws, &applied).await {
+            Ok(Some(group)) => Ok(group),
+            Ok(None) => Err(ApplyError::partial(applied, Diagnostics::error("Autoscaling group vanished", format!("{name} disappeared during the update.")))),
+            Err(d) => Err(ApplyError::partial(applied, d)),
+        }
+    }
+
+    async fn delete(&self, aws: &Aws, state: Group) -> Result<(), Diagnostics> {
+        let name = state.name.as_str();
+        match aws.autoscaling.delete_auto_scaling_group().auto_scaling_group_name(name).force_delete(true).send().await {
+            Ok(_) => {}
+            Err(e) if e.describe().contains("not found") || e.code() == Some("ValidationError") && e.describe().contains("not found") => return Ok(()),
+            Err(e) => return Err(aws_error(&format!("deleting autoscaling group {name}"), &e)),
+        }
+        let instance_ids: Vec<String> = state.instances.iter().flatten().map(|i| i.id.clone()).collect();
+        let gone = until(Backoff::new(state.timeout("delete")), &aws.stop, || async {
+            let group_left = describe_group(aws, name).await?.is_some();
+            let instances_left = running_instances(aws, &instance_ids).await?;
+            Ok::<_, Diagnostics>((!group_left && instances_left == 0).then_some(()))
+        })
+        .await;
+        match gone {
+            Ok(()) => Ok(()),
+            Err(WaitError::Failed(d)) => Err(d),
+            Err(WaitError::Stopped) => Err(Diagnostics::error("Interrupted", format!("Stopped while waiting for {name} to be deleted."))),
+            Err(WaitError::TimedOut(t)) => Err(Diagnostics::error("Autoscaling group not deleted", format!("{name} or its instances were still there after {t:?}."))),
+        }
+    }
+
+    fn import(&self, id: &str) -> Result<Group, Diagnostics> {
+        if id.is_empty() {
+            return Err(Diagnostics::error("Invalid import id", "Import an autoscaling group by its name."));
+        }
+        Ok(Group { id: Some(id.to_string()), name: id.to_string(), ..Group::default() })
+    }
+}
+
+fn int(n: Option<i64>) -> i32 {
+    n.and_then(|n| i32::try_from(n).ok()).unwrap_or(0)
+}
+
+fn tags_of(name: &str, tags: &[GroupTag]) -> Vec<Tag> {
+    tags.iter()
+        .map(|t| {
+            Tag::builder()
+                .resource_id(name)
+                .resource_type("auto-scaling-group")
+                .key(&t.key)
+                .value(&t.value)
+                .propagate_at_launch(t.propagate_at_launch.unwrap_or(true))
+                .build()
+        })
+        .collect()
+}
+
+/// AWS spreads a group over its subnets' zones: two subnets in one zone
+/// give no protection, so refuse them as AWS users would want.
+async fn check_zones(aws: &Aws, subnets: &[String]) -> Result<(), Diagnostics> {
+    let out = aws
+        .ec2
+        .describe_subnets()
+        .set_subnet_ids(Some(subnets.to_vec()))
+        .send()
+        .await
+        .map_err(|e| aws_error("reading the subnets of vpc_zone_identifier", &e))?;
+    let mut zones: Vec<&str> = out.subnets().iter().filter_map(|s| s.availability_zone()).collect();
+    zones.sort_unstable();
+    zones.dedup();
+    if zones.len() < 2 {
+        return Err(Diagnostics::attribute_error(
+            Path::root().attr("vpc_zone_identifier"),
+            "Subnets in one availability zone",
+            format!("The subnets {subnets:?} are all in {}; give subnets in at least two availability zones.", zones.join(", ")),
+        ));
+    }
+    Ok(())
+}
+
+async fn update_settings(aws: &Aws, prior: &Group, planned: &Group) -> Result<(), Diagnostics> {
+    let name = prior.name.as_str();
+    let changed = prior.min_size != planned.min_size
+        || prior.max_size != planned.max_size
+        || prior.desired() != planned.desired()
+        || prior.vpc_zone_identifier != planned.vpc_zone_identifier
+        || prior.health_check_type != planned.health_check_type
+        || prior.health_check_grace_period != planned.health_check_grace_period
+        || prior.termination_policies != planned.termination_policies;
+    if changed {
+        aws.autoscaling
+            .update_auto_scaling_group()
+            .auto_scaling_group_name(name)
+            .min_size(int(planned.min_size))
+            .max_size(int(planned.max_size))
+            .desired_capacity(int(Some(planned.desired())))
+            .vpc_zone_identifier(planned.vpc_zone_identifier.join(","))
+            .set_health_check_type(planned.health_check_type.clone())
+            .set_health_check_grace_period(planned.health_check_grace_period.and_then(|n| i32::try_from(n).ok()))
+            .set_termination_policies(planned.termination_policies.clone())
+            .send()
+            .await
+            .map_err(|e| aws_error(&format!("updating autoscaling group {name}"), &e))?;
+    }
+    let (old, new) = (prior.target_groups(), planned.target_groups());
+    let attach: Vec<String> = new.iter().filter(|a| !old.contains(a)).cloned().collect();
+    let detach: Vec<String> = old.iter().filter(|a| !new.contains(a)).cloned().collect();
+    if !attach.is_empty() {
+        aws.autoscaling.attach_load_balancer_target_groups().auto_scaling_group_name(name).set_target_group_arns(Some(attach)).send().await.map_err(|e| aws_error(&format!("attaching target groups to {name}"), &e))?;
+    }
+    if !detach.is_empty() {
+        aws.autoscaling.detach_load_balancer_target_groups().auto_scaling_group_name(name).set_target_group_arns(Some(detach)).send().await.map_err(|e| aws_error(&format!("detaching target groups from {name}"), &e))?;
+    }
+    if prior.tag != planned.tag {
+        let removed: Vec<GroupTag> = prior.tag.iter().filter(|t| !planned.tag.iter().any(|n| n.key == t.key)).cloned().collect();
+        if !removed.is_empty() {
+            aws.autoscaling.delete_tags().set_tags(Some(tags_of(name, &removed))).send().await.map_err(|e| aws_error(&format!("removing tags of {name}"), &e))?;
+        }
+        if !planned.tag.is_empty() {
+            aws.autoscaling.create_or_update_tags().set_tags(Some(tags_of(name, &planned.tag))).send().await.map_err(|e| aws_error(&format!("tagging {name}"), &e))?;
+        }
+    }
+    Ok(())
+}
+
+async fn running_instances(aws: &Aws, ids: &[String]) -> Result<usize, Diagnostics> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let out = match aws.ec2.describe_instances().set_instance_ids(Some(ids.to_vec())).send().await {
+        Ok(out) => out,
+        Err(e) if e.code() == Some("InvalidInstanceID.NotFound") => return Ok(0),
+        Err(e) => return Err(aws_error("reading the group's instances", &e)),
+    };
+    Ok(out
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .filter(|i| i.state().and_then(|s| s.name()).is_none_or(|n| n.as_str() != "terminated"))
+        .count())
+}
+
+async fn read_group(aws: &Aws, known: &Group) -> Result<Option<Group>, Diagnostics> {
+    let Some(group) = describe_group(aws, &known.name).await? else {
+        return Ok(None);
+    };
+    Ok(Some(from_aws(&group, known)))
+}
+
+fn from_aws(group: &AutoScalingGroup, known: &Group) -> Group {
+    let name = group.auto_scaling_group_name().unwrap_or_default().to_string();
+    let lt = group.launch_template().map(|t| LaunchTemplateRef {
+        id: t.launch_template_id().unwrap_or_default().to_string(),
+        version: t.version().unwrap_or_default().to_string(),
+    });
+    let mut subnets: Vec<String> = group.vpc_zone_identifier().unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(str::to_string).collect();
+    // Keep the user's order when the set is the same.
+    if same_items(&subnets, &known.vpc_zone_identifier) {
+        subnets = known.vpc_zone_identifier.clone();
+    }
+    let mut target_groups = group.target_group_arns().to_vec();
+    if same_items(&target_groups, &known.target_groups()) {
+        target_groups = known.target_groups();
+    }
+    let tags = group
+        .tags()
+        .iter()
+        .filter_map(|t| Some(GroupTag { key: t.key()?.to_string(), value: t.value().unwrap_or_default().to_string(), propagate_at_launch: t.propagate_at_launch() }))
+        .collect::<Vec<_>>();
+    let tags = if same_items(&tags, &known.tag) { known.tag.clone() } else { tags };
+    let instances = group
+        .instances()
+        .iter()
+        .map(|i| InstanceInfo {
+            id: i.instance_id().unwrap_or_default().to_string(),
+            availability_zone: i.availability_zone().unwrap_or_default().to_string(),
+            launch_template_version: i.launch_template().and_then(|t| t.version()).unwrap_or_default().to_string(),
+            lifecycle_state: i.lifecycle_state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            health_status: i.health_status().unwrap_or_default().to_string(),
+        })
+        .collect();
+    Group {
+        id: Some(name.clone()),
+        arn: group.auto_scaling_group_arn().map(str::to_string),
+        name,
+        min_size: group.min_size().map(i64::from),
+        max_size: group.max_size().map(i64::from),
+        desired_capacity: group.desired_capacity().map(i64::from),
+        vpc_zone_identifier: subnets,
+        target_group_arns: (!target_groups.is_empty() || known.target_group_arns.is_some()).then_some(target_groups),
+        health_check_type: group.health_check_type().map(str::to_string),
+        health_check_grace_period: group.health_check_grace_period().map(i64::from),
+        termination_policies: Some(group.termination_policies().to_vec()),
+        launch_template: lt,
+        tag: tags,
+        rollout: known.rollout.clone(),
+        timeouts: known.timeouts.clone(),
+        instances: Some(instances),
+        last_rollout_status: known.last_rollout_status.clone().or_else(|| Some("None".into())),
+    }
+}
+
+fn same_items<T: PartialEq>(a: &[T], b: &[T]) -> bool {
+    a.len() == b.len() && a.iter().all(|x| b.contains(x))
+}

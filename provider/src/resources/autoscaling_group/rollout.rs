@@ -1,0 +1,248 @@
+//! Rolling a new launch template version into a group, and rolling it back.
+//!
+//! `instance_refresh` starts an AWS instance refresh whose desired
+//! configuration names the explicit new version: the group itself stays on
+//! the old version until the refresh succeeds, so a rollback really returns
+//! to the old version. `surge` doubles the capacity on the new version,
+//! waits for health, then scales in removing the oldest template's instances.
+
+use std::time::Duration;
+
+use aws_sdk_autoscaling::types::{
+    DesiredConfiguration, InstanceRefresh, InstanceRefreshStatus, LaunchTemplateSpecification,
+    RefreshPreferences, RefreshStrategy,
+};
+
+use super::health::{describe_group, describe_problems, standings, wait_healthy};
+use super::schema::Group;
+use crate::aws::wait::{Backoff, WaitError, until};
+use crate::aws::{Aws, AwsErrorDetail, aws_error};
+use crate::framework::Diagnostics;
+
+/// How long a rollback may take once a rollout has failed.
+const ROLLBACK_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+fn is_active(status: &InstanceRefreshStatus) -> bool {
+    matches!(
+        status,
+        InstanceRefreshStatus::Pending
+            | InstanceRefreshStatus::InProgress
+            | InstanceRefreshStatus::Cancelling
+            | InstanceRefreshStatus::RollbackInProgress
+            | InstanceRefreshStatus::Baking
+    )
+}
+
+async fn refreshes(aws: &Aws, name: &str, id: Option<&str>) -> Result<Vec<InstanceRefresh>, Diagnostics> {
+    let out = aws
+        .autoscaling
+        .describe_instance_refreshes()
+        .auto_scaling_group_name(name)
+        .set_instance_refresh_ids(id.map(|i| vec![i.to_string()]))
+        .send()
+        .await
+        .map_err(|e| aws_error(&format!("reading instance refreshes of {name}"), &e))?;
+    Ok(out.instance_refreshes().to_vec())
+}
+
+fn template(id: &str, version: &str) -> LaunchTemplateSpecification {
+    LaunchTemplateSpecification::builder().launch_template_id(id).version(version).build()
+}
+
+/// Runs the rollout of `planned`'s template version; the status it ended in.
+pub async fn roll_out(aws: &Aws, prior: &Group, planned: &Group) -> Result<String, Diagnostics> {
+    if planned.rollout().surge() {
+        surge(aws, prior, planned).await
+    } else {
+        instance_refresh(aws, prior, planned).await
+    }
+}
+
+async fn instance_refresh(aws: &Aws, prior: &Group, planned: &Group) -> Result<String, Diagnostics> {
+    let name = planned.name.as_str();
+    let rollout = planned.rollout();
+    if let Some(running) = refreshes(aws, name, None).await?.into_iter().find(|r| r.status().is_some_and(is_active)) {
+        return Err(Diagnostics::error(
+            "An instance refresh is already running",
+            format!(
+                "{name} has instance refresh {} in status {}. Wait for it to finish, or cancel it (aws autoscaling cancel-instance-refresh --auto-scaling-group-name {name}), then apply again.",
+                running.instance_refresh_id().unwrap_or("?"),
+                running.status().map(|s| s.as_str()).unwrap_or("?"),
+            ),
+        ));
+    }
+    let new = planned.template();
+    let percent = |v: Option<i64>, d: i32| v.and_then(|n| i32::try_from(n).ok()).unwrap_or(d);
+    let started = aws
+        .autoscaling
+        .start_instance_refresh()
+        .auto_scaling_group_name(name)
+        .strategy(RefreshStrategy::Rolling)
+        .desired_configuration(DesiredConfiguration::builder().launch_template(template(&new.id, &new.version)).build())
+        .preferences(
+            RefreshPreferences::builder()
+                .min_healthy_percentage(percent(rollout.min_healthy_percentage, 100))
+                .max_healthy_percentage(percent(rollout.max_healthy_percentage, 200))
+                .instance_warmup(percent(rollout.instance_warmup, 30))
+                .skip_matching(true)
+                .auto_rollback(rollout.rolls_back())
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| aws_error(&format!("starting an instance refresh of {name}"), &e))?;
+    let refresh_id = started.instance_refresh_id().unwrap_or_default().to_string();
+    tracing::info!(group = name, refresh = %refresh_id, version = %new.version, "instance refresh started");
+    if !rollout.waits() {
+        return Ok("InProgress".into());
+    }
+
+    let outcome = wait_refresh(aws, name, &refresh_id, planned.timeout("update")).await;
+    let (status, reason) = match outcome {
+        Ok(refresh) => (
+            refresh.status().cloned().unwrap_or(InstanceRefreshStatus::Failed),
+            refresh.status_reason().unwrap_or_default().to_string(),
+        ),
+        Err(WaitError::Failed(d)) => return Err(d),
+        Err(WaitError::TimedOut(t)) => (InstanceRefreshStatus::Failed, format!("the rollout did not finish within {t:?}")),
+        Err(WaitError::Stopped) => (InstanceRefreshStatus::Cancelled, "interrupted".to_string()),
+    };
+    if status == InstanceRefreshStatus::Successful {
+        wait_healthy(aws, name, planned.desired(), &planned.target_groups(), Some(&new.version), planned.timeout("update")).await?;
+        return Ok("Successful".into());
+    }
+
+    let unhealthy = new_instance_problems(aws, planned, &new.version).await;
+    let old = prior.template();
+    let rolled_back = match status {
+        InstanceRefreshStatus::RollbackSuccessful => true,
+        _ if rollout.rolls_back() => roll_back(aws, name, &refresh_id, status.as_str()).await?,
+        _ => false,
+    };
+    let what = if rolled_back {
+        format!("The group was rolled back and runs launch template version {}.", old.version)
+    } else {
+        format!("The group was not rolled back (auto_rollback = false); it still has launch template version {} configured.", old.version)
+    };
+    Err(Diagnostics::error(
+        format!("Rollout of launch template version {} failed", new.version),
+        format!("Instance refresh {refresh_id} of {name} ended {}: {reason}. {unhealthy}{what}", status.as_str()),
+    ))
+}
+
+async fn wait_refresh(aws: &Aws, name: &str, id: &str, timeout: Duration) -> Result<InstanceRefresh, WaitError<Diagnostics>> {
+    until(Backoff::new(timeout), &aws.stop, || async move {
+        let refresh = refreshes(aws, name, Some(id)).await?.into_iter().next();
+        let Some(refresh) = refresh else {
+            return Err(Diagnostics::error("Instance refresh vanished", format!("{id} of {name} cannot be found.")));
+        };
+        tracing::info!(
+            group = name,
+            status = refresh.status().map(|s| s.as_str()).unwrap_or("?"),
+            percent = refresh.percentage_complete().unwrap_or(0),
+            "instance refresh progress"
+        );
+        Ok(refresh.status().is_some_and(|s| !is_active(s)).then_some(refresh))
+    })
+    .await
+}
+
+/// Asks AWS to roll back (or, where it cannot, cancels) and waits for the
+/// group to be back on its old configuration. True when it got there.
+async fn roll_back(aws: &Aws, name: &str, refresh_id: &str, status: &str) -> Result<bool, Diagnostics> {
+    let still_active = matches!(status, "Pending" | "InProgress" | "Cancelled");
+    if still_active || status == "Failed" {
+        match aws.autoscaling.rollback_instance_refresh().auto_scaling_group_name(name).send().await {
+            Ok(_) => {}
+            Err(e) if matches!(e.code(), Some("ActiveInstanceRefreshNotFound" | "IrreversibleInstanceRefresh")) => {
+                let _ = aws.autoscaling.cancel_instance_refresh().auto_scaling_group_name(name).send().await;
+            }
+            Err(e) => return Err(aws_error(&format!("rolling back {name}"), &e)),
+        }
+    }
+    // A fresh token: a Ctrl-C that interrupted the rollout must not also cut
+    // the rollback short.
+    let mut rollback = aws.clone();
+    rollback.stop = tokio_util::sync::CancellationToken::new();
+    match wait_refresh(&rollback, name, refresh_id, ROLLBACK_TIMEOUT).await {
+        Ok(r) => Ok(r.status() == Some(&InstanceRefreshStatus::RollbackSuccessful) || r.status() == Some(&InstanceRefreshStatus::Cancelled)),
+        Err(WaitError::Failed(d)) => Err(d),
+        Err(_) => Ok(false),
+    }
+}
+
+async fn new_instance_problems(aws: &Aws, planned: &Group, version: &str) -> String {
+    let Ok(Some(group)) = describe_group(aws, &planned.name).await else {
+        return String::new();
+    };
+    match standings(aws, &group, &planned.target_groups(), Some(version)).await {
+        Ok(s) if !describe_problems(&s).is_empty() => format!("New instances: {}. ", describe_problems(&s)),
+        _ => String::new(),
+    }
+}
+
+/// The seed's method, explicitly: 2× capacity on the new version, wait for
+/// health, scale back in removing the old template's instances first.
+async fn surge(aws: &Aws, prior: &Group, planned: &Group) -> Result<String, Diagnostics> {
+    let name = planned.name.as_str();
+    let desired = planned.desired();
+    let max = planned.max_size.unwrap_or(desired);
+    let surged = (desired * 2).min(max);
+    if surged <= desired {
+        return Err(Diagnostics::error(
+            "No room to surge",
+            format!("The surge rollout needs max_size above desired_capacity ({desired}); max_size is {max}. Raise max_size (2× desired is best) or use strategy = \"instance_refresh\"."),
+        ));
+    }
+    let (old, new) = (prior.template(), planned.template());
+    set_group(aws, name, &new.id, &new.version, surged).await?;
+    let healthy = wait_healthy(aws, name, desired, &planned.target_groups(), Some(&new.version), planned.timeout("update")).await;
+    if let Err(failure) = healthy {
+        let problems = new_instance_problems(aws, planned, &new.version).await;
+        if planned.rollout().rolls_back() {
+            set_group(aws, name, &old.id, &old.version, surged).await?;
+            terminate_version(aws, name, &new.version).await?;
+            set_group(aws, name, &old.id, &old.version, desired).await?;
+        }
+        let mut d = Diagnostics::error(
+            format!("Rollout of launch template version {} failed", new.version),
+            format!("{problems}The group runs launch template version {} again.", old.version),
+        );
+        d.extend(failure);
+        return Err(d);
+    }
+    set_group(aws, name, &new.id, &new.version, desired).await?;
+    Ok("Successful".into())
+}
+
+async fn set_group(aws: &Aws, name: &str, id: &str, version: &str, desired: i64) -> Result<(), Diagnostics> {
+    aws.autoscaling
+        .update_auto_scaling_group()
+        .auto_scaling_group_name(name)
+        .launch_template(template(id, version))
+        .desired_capacity(i32::try_from(desired).unwrap_or(i32::MAX))
+        .send()
+        .await
+        .map(drop)
+        .map_err(|e| aws_error(&format!("updating {name}"), &e))
+}
+
+async fn terminate_version(aws: &Aws, name: &str, version: &str) -> Result<(), Diagnostics> {
+    let Some(group) = describe_group(aws, name).await? else {
+        return Ok(());
+    };
+    for instance in group.instances() {
+        if instance.launch_template().and_then(|t| t.version()) != Some(version) {
+            continue;
+        }
+        let Some(id) = instance.instance_id() else { continue };
+        aws.autoscaling
+            .terminate_instance_in_auto_scaling_group()
+            .instance_id(id)
+            .should_decrement_desired_capacity(true)
+            .send()
+            .await
+            .map_err(|e| aws_error(&format!("terminating {id}"), &e))?;
+    }
+    Ok(())
+}
