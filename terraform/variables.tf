@@ -22,7 +22,7 @@ variable "app_port" {
 }
 
 variable "allowed_cidrs" {
-  description = "Networks allowed to reach app_port on the instances."
+  description = "Networks allowed to reach the load balancer on port 80."
   type        = list(string)
   default     = ["0.0.0.0/0"]
 }
@@ -33,14 +33,45 @@ variable "instance_type" {
   default     = "t3.micro"
 }
 
-# Required for now: the AMI baked for the application (`baker build` prints it).
-# The roundrobin_ami data source will provide the newest baked image instead.
+# The AMI the instances boot from. Left null, the newest image tagged
+# app = app_name (what `baker build` makes) is used.
 variable "image_id" {
-  description = "AMI the instances boot from (ami-...)."
+  description = "AMI the instances boot from (ami-...); null for the newest baked image of the app."
   type        = string
+  default     = null
 
   validation {
-    condition     = can(regex("^ami-[0-9a-f]+$", var.image_id))
+    condition     = var.image_id == null || can(regex("^ami-[0-9a-f]+$", var.image_id))
     error_message = "image_id must be an AMI id such as ami-0123456789abcdef0."
   }
+}
+
+variable "min_size" {
+  description = "Fewest instances the group runs."
+  type        = number
+  default     = 2
+}
+
+variable "desired_capacity" {
+  description = "Instances the group runs normally (two AZs: at least 2)."
+  type        = number
+  default     = 2
+}
+
+variable "max_size" {
+  description = "Most instances the group runs; 2x desired leaves room for rollouts."
+  type        = number
+  default     = 4
+}
+
+variable "rollout_timeout" {
+  description = "How long a rollout of a new AMI may take before it is rolled back."
+  type        = string
+  default     = "15m"
+}
+
+variable "tags" {
+  description = "Extra tags for every resource."
+  type        = map(string)
+  default     = {}
 }

@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 
 use super::diagnostics::Diagnostics;
 use super::model::{from_value, to_value};
+use super::plan::apply_defaults;
 use super::resource::validate_block;
 use super::schema::Schema;
 use crate::aws::Aws;
@@ -66,7 +67,9 @@ impl<D: DataSource> DynDataSource for ErasedDataSource<D> {
         diags
     }
     async fn read(&self, aws: &Aws, config: &Value) -> Result<Value, Diagnostics> {
-        let model = self.source.read(aws, from_value(config)?).await?;
+        let mut config = config.clone();
+        apply_defaults(&self.schema.block, &config.clone(), &mut config);
+        let model = self.source.read(aws, from_value(&config)?).await?;
         to_value(&model, &self.ty)
     }
 }
