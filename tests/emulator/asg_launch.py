@@ -43,6 +43,10 @@ def template_version(template: LaunchTemplate, version: str | int | None) -> Lau
     return template.get_version(str(version) if version is not None else "$Default")
 
 
+def _zone(instance: Any) -> str:
+    return instance._placement.zone
+
+
 def _zones(group: FakeAutoScalingGroup) -> list[tuple[str, str | None]]:
     """(zone, subnet) pairs in the group's order, one per zone."""
     pairs: list[tuple[str, str | None]] = []
@@ -64,8 +68,8 @@ def _pick_zone(group: FakeAutoScalingGroup, exclude: set[str]) -> tuple[str, str
     pairs = _zones(group)
     counts = {zone: 0 for zone, _ in pairs}
     for st in group.instance_states:
-        if st.instance.id not in exclude and st.instance.placement in counts:
-            counts[st.instance.placement] += 1
+        if st.instance.id not in exclude and _zone(st.instance) in counts:
+            counts[_zone(st.instance)] += 1
     return min(pairs, key=lambda pair: counts[pair[0]])
 
 
@@ -158,9 +162,9 @@ def choose_victims(group: FakeAutoScalingGroup, count: int) -> list[InstanceStat
             break
         per_zone: dict[str, int] = {}
         for st in remaining:
-            per_zone[st.instance.placement] = per_zone.get(st.instance.placement, 0) + 1
-        busiest = max(per_zone[st.instance.placement] for st in candidates)
-        in_zone = [st for st in candidates if per_zone[st.instance.placement] == busiest]
+            per_zone[_zone(st.instance)] = per_zone.get(_zone(st.instance), 0) + 1
+        busiest = max(per_zone[_zone(st.instance)] for st in candidates)
+        in_zone = [st for st in candidates if per_zone[_zone(st.instance)] == busiest]
         victim = min(
             in_zone,
             key=lambda st: (*_version_rank(group, st), getattr(st, "emu_sequence", 0)),

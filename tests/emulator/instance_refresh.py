@@ -15,7 +15,8 @@ Rolling strategy, as the Amazon EC2 Auto Scaling User Guide describes it
   group's zones and registered in its target groups. A batch is done when its
   instances pass the group's health checks (asg_health); with the
   `instance_warmup_honored` control the InstanceWarmup (default: the group's
-  HealthCheckGracePeriod) must also have passed.
+  HealthCheckGracePeriod) must also have passed, and failed checks within the
+  HealthCheckGracePeriod after launch do not count yet.
 * An unhealthy batch fails the refresh (Failed, StatusReason naming the
   instances). With AutoRollback the refresh goes RollbackInProgress and replaces
   the instances it launched with ones from the group's previous configuration,
@@ -124,6 +125,9 @@ def _check_batch(group: FakeAutoScalingGroup, r: Refresh, now: float) -> None:
         i for i in batch.new_ids if i not in members or not asg_health.instance_is_healthy(group, members[i].instance)  # type: ignore[attr-defined]
     ]
     if unhealthy:
+        grace = float(group.health_check_grace_period or 0)
+        if state.timing["instance_warmup_honored"] and now < batch.launched_at + grace:
+            return  # health checks do not count during the grace period
         _fail(group, r, unhealthy)
         return
     if state.timing["instance_warmup_honored"]:

@@ -27,12 +27,13 @@ def install() -> None:
     import asg_health
     import asg_launch
     import ec2_profiles
+    import iam_policy_cache
     import refresh_api
     import ssm
     import ssm_commands
     import target_health
 
-    for module in (target_health, asg_launch, asg_health, ec2_profiles, refresh_api, ssm, ssm_commands):
+    for module in (iam_policy_cache, target_health, asg_launch, asg_health, ec2_profiles, refresh_api, ssm, ssm_commands):
         module.install()
 
 
@@ -60,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
 
     install()
     server = make_server(args.host, args.port, make_app(), threaded=True)
+    server.daemon_threads = True  # do not wait for idle keep-alive connections on exit
+    server.block_on_close = False
     stop_ticker = instance_refresh.start_ticker()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
@@ -79,4 +82,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # skip tearing down moto's large in-memory state

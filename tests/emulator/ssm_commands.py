@@ -121,7 +121,19 @@ def _send_command(self: SimpleSystemManagerBackend, **kwargs: Any) -> Command:
         raise InvalidInstanceId(
             "Instances " + str(bad) + " not in a valid state for account " + self.account_id
         )
+    # moto adds every instance of the region when Targets is empty (extending the
+    # list it was given); AWS runs the command on the requested instances, or on the
+    # managed nodes the Targets match.
+    requested = list(dict.fromkeys(kwargs.get("instance_ids") or []))
+    kwargs["instance_ids"] = list(requested)
     command = _original_send_command(self, **kwargs)
+    if not kwargs.get("targets"):
+        keep = requested
+    else:
+        keep = [i for i in command.instance_ids if ssm.is_online(self.account_id, self.region_name, i)]
+    command.instance_ids = keep
+    command.invocations = [inv for inv in command.invocations if inv["InstanceId"] in keep]
+    command.target_count = command.completed_count = len(keep)
     command.emu_sent_at = time.monotonic()
     outcome = _find_outcome(kwargs.get("parameters") or {})
     if outcome is not None:

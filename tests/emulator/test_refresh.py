@@ -59,3 +59,177 @@ def test_refresh_moves_group_to_new_version(emu):
     assert {h["State"] for h in health.values()} == {"healthy"}
     old = instances(ec2, sorted(old_ids))
     assert {i["State"]["Name"] for i in old} == {"terminated"}
+
+
+def test_refresh_to_unhealthy_image_rolls_back(emu):
+    ec2, elbv2, autoscaling = _clients(emu)
+    stack = build_stack(ec2, elbv2, autoscaling)
+    emu.ok("POST", "/_emulator/unhealthy-images", {"image_id": stack.image_v2})
+
+    refresh_id = autoscaling.start_instance_refresh(
+        AutoScalingGroupName="app",
+        DesiredConfiguration={"LaunchTemplate": {"LaunchTemplateId": stack.template_id, "Version": "2"}},
+        Preferences={"AutoRollback": True},
+    )["InstanceRefreshId"]
+    seen: list[str] = []
+    done = _finished(autoscaling, refresh_id, seen)
+
+    assert done["Status"] == "RollbackSuccessful"
+    assert "RollbackInProgress" in seen
+    assert "failed health checks" in done["StatusReason"]
+    assert done["RollbackDetails"]["RollbackReason"].startswith("Auto rollback")
+    assert done["PercentageComplete"] == 0
+    g = group(autoscaling)
+    assert g["LaunchTemplate"]["Version"] == "1"
+    ids = [i["InstanceId"] for i in g["Instances"]]
+    assert len(ids) == 2
+    assert {i["ImageId"] for i in instances(ec2, ids)} == {stack.image_v1}
+    assert {i["LaunchTemplate"]["Version"] for i in g["Instances"]} == {"1"}
+    health = target_health(elbv2, stack.target_group_arn)
+    assert set(health) == set(ids) and {h["State"] for h in health.values()} == {"healthy"}
+
+
+def test_refresh_to_unhealthy_image_fails_and_names_instances(emu):
+    ec2, elbv2, autoscaling = _clients(emu)
+    stack = build_stack(ec2, elbv2, autoscaling)
+    emu.ok("POST", "/_emulator/unhealthy-images", {"image_id": stack.image_v2})
+
+    refresh_id = autoscaling.start_instance_refresh(
+        AutoScalingGroupName="app",
+        DesiredConfiguration={"LaunchTemplate": {"LaunchTemplateId": stack.template_id, "Version": "2"}},
+    )["InstanceRefreshId"]
+    done = _finished(autoscaling, refresh_id)
+
+    assert done["Status"] == "Failed"
+    assert "RollbackDetails" not in done
+    bad = [i for i in group(autoscaling)["Instances"] if i["LaunchTemplate"]["Version"] == "2"]
+    assert bad and all(i["InstanceId"] in done["StatusReason"] for i in bad)
+    assert group(autoscaling)["LaunchTemplate"]["Version"] == "1"
+    assert len(group(autoscaling)["Instances"]) == 2
+
+
+def test_refresh_with_ec2_health_checks_ignores_target_health(emu):
+    ec2, elbv2, autoscaling = _clients(emu)
+    stack = build_stack(ec2, elbv2, autoscaling, health_check_type="EC2")
+    emu.ok("POST", "/_emulator/unhealthy-images", {"image_id": stack.image_v2})
+
+    refresh_id = autoscaling.start_instance_refresh(
+        AutoScalingGroupName="app",
+        DesiredConfiguration={"LaunchTemplate": {"LaunchTemplateId": stack.template_id, "Version": "2"}},
+    )["InstanceRefreshId"]
+
+    assert _finished(autoscaling, refresh_id)["Status"] == "Successful"
+    states = {h["State"] for h in target_health(elbv2, stack.target_group_arn).values()}
+    assert states == {"unhealthy"}
+
+
+def test_second_refresh_while_one_is_active_is_rejected(emu):
+    ec2, elbv2, autoscaling = _clients(emu)
+    stack = build_stack(ec2, elbv2, autoscaling)
+    emu.ok("POST", "/_emulator/timing", {"refresh_step_seconds": 1.0})
+    desired = {"LaunchTemplate": {"LaunchTemplateId": stack.template_id, "Version": "2"}}
+    first = autoscaling.start_instance_refresh(AutoScalingGroupName="app", DesiredConfiguration=desired)
+
+    with pytest.raises(ClientError) as err:
+        autoscaling.start_instance_refresh(AutoScalingGroupName="app", DesiredConfiguration=desired)
+    assert err.value.response["Error"]["Code"] == "InstanceRefreshInProgress"
+
+    cancelled = autoscaling.cancel_instance_refresh(AutoScalingGroupName="app")
+    assert cancelled["InstanceRefreshId"] == first["InstanceRefreshId"]
+    emu.ok("POST", "/_emulator/timing", {"refresh_step_seconds": 0.05})
+    assert _finished(autoscaling, first["InstanceRefreshId"])["Status"] == "Cancelled"
+    assert group(autoscaling)["LaunchTemplate"]["Version"] == "1"
+    with pytest.raises(ClientError) as err:
+        autoscaling.cancel_instance_refresh(AutoScalingGroupName="app")
+    assert err.value.response["Error"]["Code"] == "ActiveInstanceRefreshNotFound"
+
+
+def test_max_healthy_above_100_launches_before_terminating(emu):
+    ec2, elbv2, autoscaling = _clients(emu)
+    stack = build_stack(ec2, elbv2, autoscaling)
+    emu.ok("POST", "/_emulator/timing", {"refresh_step_seconds": 0.2})
+    refresh_id = autoscaling.start_instance_refresh(
+        AutoScalingGroupName="app",
+        DesiredConfiguration={"LaunchTemplate": {"LaunchTemplateId": stack.template_id, "Version": "2"}},
+        Preferences={"MinHealthyPercentage": 100, "MaxHealthyPercentage": 200},
+    )["InstanceRefreshId"]
+    sizes: list[int] = []
+
+    def sample():
+        sizes.append(len(group(autoscaling)["Instances"]))
+        return refresh(autoscaling, refresh_id)["Status"] in FINAL
+
+    wait_for(sample, interval=0.02)
+    assert refresh(autoscaling, refresh_id)["Status"] == "Successful"
+    assert min(sizes) == 2 and max(sizes) == 4
+    assert len(group(autoscaling)["Instances"]) == 2
+
+
+def test_manual_rollback_and_its_preconditions(emu):
+    ec2, elbv2, autoscaling = _clients(emu)
+    stack = build_stack(ec2, elbv2, autoscaling)
+    emu.ok("POST", "/_emulator/timing", {"refresh_step_seconds": 0.3})
+    desired = {"LaunchTemplate": {"LaunchTemplateId": stack.template_id, "Version": "2"}}
+    refresh_id = autoscaling.start_instance_refresh(AutoScalingGroupName="app", DesiredConfiguration=desired)[
+        "InstanceRefreshId"
+    ]
+    wait_for(lambda: refresh(autoscaling, refresh_id)["PercentageComplete"] >= 50)
+
+    assert autoscaling.rollback_instance_refresh(AutoScalingGroupName="app")["InstanceRefreshId"] == refresh_id
+    emu.ok("POST", "/_emulator/timing", {"refresh_step_seconds": 0.05})
+    done = _finished(autoscaling, refresh_id)
+    assert done["Status"] == "RollbackSuccessful"
+    assert done["RollbackDetails"]["RollbackReason"] == "Manual rollback"
+    assert done["RollbackDetails"]["PercentageCompleteOnRollback"] >= 50
+    g = group(autoscaling)
+    assert {i["LaunchTemplate"]["Version"] for i in g["Instances"]} == {"1"} and len(g["Instances"]) == 2
+
+    with pytest.raises(ClientError) as err:
+        autoscaling.rollback_instance_refresh(AutoScalingGroupName="app")
+    assert err.value.response["Error"]["Code"] == "ActiveInstanceRefreshNotFound"
+    autoscaling.update_auto_scaling_group(
+        AutoScalingGroupName="app", LaunchTemplate={"LaunchTemplateId": stack.template_id, "Version": "$Latest"}
+    )
+    with pytest.raises(ClientError) as err:
+        autoscaling.start_instance_refresh(
+            AutoScalingGroupName="app", DesiredConfiguration=desired, Preferences={"AutoRollback": True}
+        )
+    assert err.value.response["Error"]["Code"] == "ValidationError"
+    autoscaling.start_instance_refresh(AutoScalingGroupName="app", DesiredConfiguration=desired)
+    with pytest.raises(ClientError) as err:
+        autoscaling.rollback_instance_refresh(AutoScalingGroupName="app")
+    assert err.value.response["Error"]["Code"] == "IrreversibleInstanceRefresh"
+
+
+def test_preferences_are_validated(emu):
+    ec2, elbv2, autoscaling = _clients(emu)
+    build_stack(ec2, elbv2, autoscaling)
+    bad = [
+        {"MaxHealthyPercentage": 150},
+        {"MinHealthyPercentage": 50, "MaxHealthyPercentage": 160},
+        {"MinHealthyPercentage": 90, "MaxHealthyPercentage": 250},
+    ]
+    for preferences in bad:
+        with pytest.raises(ClientError) as err:
+            autoscaling.start_instance_refresh(AutoScalingGroupName="app", Preferences=preferences)
+        assert err.value.response["Error"]["Code"] == "ValidationError", preferences
+    with pytest.raises(ClientError) as err:
+        autoscaling.start_instance_refresh(AutoScalingGroupName="nope")
+    assert err.value.response["Error"]["Code"] == "ValidationError"
+
+
+def test_skip_matching_leaves_matching_instances(emu):
+    ec2, elbv2, autoscaling = _clients(emu)
+    stack = build_stack(ec2, elbv2, autoscaling, group_version="2")
+    before = sorted(i["InstanceId"] for i in group(autoscaling)["Instances"])
+    refresh_id = autoscaling.start_instance_refresh(
+        AutoScalingGroupName="app",
+        DesiredConfiguration={"LaunchTemplate": {"LaunchTemplateId": stack.template_id, "Version": "2"}},
+        Preferences={"SkipMatching": True},
+    )["InstanceRefreshId"]
+
+    done = _finished(autoscaling, refresh_id)
+    assert done["Status"] == "Successful" and done["PercentageComplete"] == 100
+    assert sorted(i["InstanceId"] for i in group(autoscaling)["Instances"]) == before
+    listed = autoscaling.describe_instance_refreshes(AutoScalingGroupName="app")["InstanceRefreshes"]
+    assert [r["InstanceRefreshId"] for r in listed] == [refresh_id]

@@ -26,6 +26,26 @@ pub fn request(
     path: &str,
     timeout: Option<Duration>,
 ) -> Result<Reply> {
+    send(method, port, path, timeout, "")
+}
+
+/// Sends one request with a JSON body.
+pub fn request_json(
+    method: &'static str,
+    port: u16,
+    path: &str,
+    body: &serde_json::Value,
+) -> Result<Reply> {
+    send(method, port, path, None, &body.to_string())
+}
+
+fn send(
+    method: &'static str,
+    port: u16,
+    path: &str,
+    timeout: Option<Duration>,
+    body: &str,
+) -> Result<Reply> {
     let url = format!("http://127.0.0.1:{port}{path}");
     let fail = |reason: String| HarnessError::Http {
         method,
@@ -43,7 +63,8 @@ pub fn request(
 
     let head = format!(
         "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\
-         Content-Length: 0\r\n\r\n"
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
     );
     stream
         .write_all(head.as_bytes())

@@ -1,5 +1,5 @@
-//! A private moto server on a free loopback port: the emulated AWS every story
-//! talks to. One per test, so tests run in parallel without seeing each other.
+//! A private AWS emulator (moto server plus the extension in tests/emulator)
+//! on a free loopback port: the emulated AWS every story talks to. One per test, so tests run in parallel without seeing each other.
 
 use std::fs::File;
 use std::net::{Ipv4Addr, TcpListener};
@@ -26,9 +26,10 @@ const START_TIMEOUT: Duration = Duration::from_secs(20);
 /// Fresh ports to try when another process grabs ours between choosing and binding.
 const START_ATTEMPTS: usize = 3;
 
-/// Runs `moto.server`'s main with the given arguments, after starting a thread
-/// that ends the server when the process that started it goes away (a test
-/// binary stopped with Ctrl-C never runs its destructors).
+/// Runs the emulator (moto's server with the extension in tests/emulator)
+/// with the given arguments, after starting a thread that ends it when the
+/// process that started it goes away (a test binary stopped with Ctrl-C
+/// never runs its destructors).
 const LAUNCHER: &str = r#"
 import os, sys, threading, time
 parent = os.getppid()
@@ -37,9 +38,15 @@ def follow_parent():
         time.sleep(0.5)
     os._exit(0)
 threading.Thread(target=follow_parent, daemon=True).start()
-from moto.server import main
-main(sys.argv[1:])
+sys.path.insert(0, sys.argv[1])
+import server
+sys.exit(server.main(sys.argv[2:]))
 "#;
+
+/// The emulator's directory: `tests/emulator` of this repository.
+fn emulator_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("emulator")
+}
 
 /// A running moto server; killed (with its process group) when dropped.
 pub struct MotoServer {
@@ -117,6 +124,33 @@ impl MotoServer {
         })
     }
 
+    /// Sends a test control to the emulator (`/_emulator/...`), e.g.
+    /// `control("POST", "unhealthy-images", json!({"image_id": id}))`.
+    pub fn control(&self, method: &'static str, what: &str, body: serde_json::Value) -> Result<serde_json::Value> {
+        let path = format!("/_emulator/{what}");
+        let reply = http::request_json(method, self.port, &path, &body)?;
+        if reply.status != 200 {
+            return Err(HarnessError::Http {
+                method,
+                url: format!("{}{path}", self.endpoint()),
+                reason: format!("status {}: {}", reply.status, reply.body),
+            });
+        }
+        Ok(serde_json::from_str(&reply.body).unwrap_or(serde_json::Value::Null))
+    }
+
+    /// The SDK configuration for this server (region us-east-1, static test
+    /// credentials, nothing read from the environment or ~/.aws).
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        let credentials = Credentials::new(ACCESS_KEY_ID, SECRET_ACCESS_KEY, None, None, "e2e");
+        aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(credentials)
+            .load()
+            .await
+    }
+
     /// An EC2 client that talks to this server only (region us-east-1, static
     /// test credentials, nothing read from the environment or ~/.aws).
     pub async fn ec2_client(&self) -> aws_sdk_ec2::Client {
@@ -145,7 +179,10 @@ fn launch(python: &str, log: &std::path::Path) -> Result<(Child, u16)> {
         .try_clone()
         .map_err(|e| HarnessError::io("sharing moto's log", e))?;
     let mut child = Command::new(python)
-        .args(["-c", LAUNCHER, "-H", "127.0.0.1", "-p", &port.to_string()])
+        .arg("-c")
+        .arg(LAUNCHER)
+        .arg(emulator_dir())
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
         .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
         .stdin(Stdio::null())
         .stdout(log_file)

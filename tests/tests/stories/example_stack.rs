@@ -34,7 +34,7 @@ async fn the_example_stack_applies_is_stable_and_destroys_cleanly() -> Result<()
         template_id.as_str().is_some_and(|id| id.starts_with("lt-")),
         "{outputs}"
     );
-    assert_eq!(output("launch_template_latest_version"), 1, "{outputs}");
+    assert_eq!(output("launch_template_version"), "1", "{outputs}");
 
     let group = security_group_named(&ec2, "nodeapp-instances").await?;
     assert_eq!(group.group_id(), group_id.as_str());
