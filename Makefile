@@ -20,8 +20,9 @@ build:
 	$(CARGO) build --workspace --all-targets
 
 demo:
-	$(CARGO) build -p terraform-provider-roundrobin -p e2e --bin demo
-	$(CARGO) run -q -p e2e --bin demo
+	$(CARGO) build -p terraform-provider-roundrobin --bin terraform-provider-roundrobin
+	$(CARGO) build -p e2e --bin demo
+	target/debug/demo
 
 test: check build unit emulator-test app-test e2e
 
@@ -49,8 +50,9 @@ e2e: build
 	$(CARGO) test -p e2e --test stories -- --test-threads=2
 
 bench:
-	$(CARGO) build --release -p terraform-provider-roundrobin -p e2e --bin bench
-	$(CARGO) run -q --release -p e2e --bin bench -- --provider target/release/terraform-provider-roundrobin
+	$(CARGO) build --release -p terraform-provider-roundrobin --bin terraform-provider-roundrobin
+	$(CARGO) build --release -p e2e --bin bench
+	target/release/bench --provider target/release/terraform-provider-roundrobin
 
 install:
 	$(CARGO) build --release -p terraform-provider-roundrobin

@@ -1,8 +1,16 @@
 //! Data sources, one module each.
 
-use crate::framework::DynDataSource;
+pub mod ami;
+pub mod default_network;
+
+use crate::framework::{DynDataSource, ErasedDataSource};
 
 /// Every data source this provider offers.
 pub fn all() -> Vec<Box<dyn DynDataSource>> {
-    vec![]
+    vec![
+        Box::new(ErasedDataSource::new(ami::AmiDataSource)),
+        Box::new(ErasedDataSource::new(
+            default_network::DefaultNetworkDataSource,
+        )),
+    ]
 }

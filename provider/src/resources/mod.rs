@@ -1,7 +1,7 @@
 //! Managed resources, one module each.
 
-pub mod instance_profile;
 pub mod autoscaling_group;
+pub mod instance_profile;
 pub mod launch_template;
 pub mod lb;
 pub mod lb_listener;

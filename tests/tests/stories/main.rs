@@ -20,10 +20,15 @@
 //!   any call; moto is only checked to hold nothing afterwards.
 //! - `example_stack`: everything `first_apply` relies on, for `terraform/`.
 
+mod aws_errors;
 mod bad_input;
+mod data_sources;
 mod example_stack;
 mod first_apply;
+mod instance_profile;
 mod launch_template;
+mod load_balancer;
+mod rollout;
 mod security_group;
 mod support;
 mod teardown;

@@ -1,0 +1,278 @@
+//! The role behind an instance profile: made or taken over with exactly the
+//! wanted policies, and taken apart in the order IAM requires.
+
+use aws_sdk_iam::types::Tag;
+use cty::Path;
+
+use super::{InstanceProfile, SSM_POLICY};
+use crate::aws::tags::{self, Tags};
+use crate::aws::{Aws, AwsErrorDetail, aws_error};
+use crate::framework::Diagnostics;
+
+const EC2_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+pub const NOT_FOUND: &str = "NoSuchEntity";
+
+/// An IAM call whose "not found" answer means the work is already done.
+fn done<T, E: AwsErrorDetail>(result: Result<T, E>, what: &str) -> Result<(), Diagnostics> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.code() == Some(NOT_FOUND) => Ok(()),
+        Err(e) => Err(aws_error(what, &e)),
+    }
+}
+
+/// Removes the role from the profile, deletes the profile, detaches the
+/// policies and deletes the role; each step tolerates "already gone".
+pub async fn delete_all(aws: &Aws, profile: &str, role: &str) -> Result<(), Diagnostics> {
+    // Only the roles the profile holds: removing another is an error.
+    let held = match aws
+        .iam
+        .get_instance_profile()
+        .instance_profile_name(profile)
+        .send()
+        .await
+    {
+        Ok(out) => Some(
+            out.instance_profile()
+                .map(|p| p.roles().to_vec())
+                .unwrap_or_default(),
+        ),
+        Err(e) if e.code() == Some(NOT_FOUND) => None,
+        Err(e) => {
+            return Err(aws_error(
+                &format!("reading instance profile {profile}"),
+                &e,
+            ));
+        }
+    };
+    if let Some(roles) = held {
+        for held in roles.iter().map(|r| r.role_name()) {
+            let removed = aws
+                .iam
+                .remove_role_from_instance_profile()
+                .instance_profile_name(profile)
+                .role_name(held)
+                .send()
+                .await;
+            done(
+                removed,
+                &format!("removing role {held} from instance profile {profile}"),
+            )?;
+        }
+        let deleted = aws
+            .iam
+            .delete_instance_profile()
+            .instance_profile_name(profile)
+            .send()
+            .await;
+        done(deleted, &format!("deleting instance profile {profile}"))?;
+    }
+    let Some(attached) = attached_policies(aws, role).await? else {
+        return Ok(());
+    };
+    for arn in attached {
+        let detached = aws
+            .iam
+            .detach_role_policy()
+            .role_name(role)
+            .policy_arn(&arn)
+            .send()
+            .await;
+        done(detached, &format!("detaching {arn} from role {role}"))?;
+    }
+    let inline = aws.iam.list_role_policies().role_name(role).send().await;
+    for policy in inline
+        .as_ref()
+        .map(|o| o.policy_names())
+        .unwrap_or_default()
+    {
+        let deleted = aws
+            .iam
+            .delete_role_policy()
+            .role_name(role)
+            .policy_name(policy)
+            .send()
+            .await;
+        done(
+            deleted,
+            &format!("deleting inline policy {policy} of role {role}"),
+        )?;
+    }
+    done(
+        aws.iam.delete_role().role_name(role).send().await,
+        &format!("deleting role {role}"),
+    )
+}
+
+pub fn to_iam(tags: &Tags) -> Result<Option<Vec<Tag>>, Diagnostics> {
+    if tags.is_empty() {
+        return Ok(None);
+    }
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+        .map_err(|e| {
+            Diagnostics::attribute_error(Path::root().attr("tags"), "Invalid tag", e.to_string())
+        })
+}
+
+/// Managed policies attached to a role; `None` when the role does not exist.
+pub async fn attached_policies(aws: &Aws, role: &str) -> Result<Option<Vec<String>>, Diagnostics> {
+    let listed = aws
+        .iam
+        .list_attached_role_policies()
+        .role_name(role)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await;
+    match listed {
+        Ok(policies) => Ok(Some(
+            policies
+                .iter()
+                .filter_map(|p| p.policy_arn())
+                .map(str::to_string)
+                .collect(),
+        )),
+        Err(e) if e.code() == Some(NOT_FOUND) => Ok(None),
+        Err(e) => Err(aws_error(
+            &format!("listing the policies of role {role}"),
+            &e,
+        )),
+    }
+}
+
+/// Makes the role exist with the EC2 trust policy and exactly the wanted
+/// managed policies, in the profile. A role of the same name that is left
+/// over (its profile was deleted by hand) is taken over.
+pub async fn ensure_role(
+    aws: &Aws,
+    planned: &InstanceProfile,
+    tags: &Tags,
+) -> Result<(), Diagnostics> {
+    let name = planned.profile_name();
+    let created = aws
+        .iam
+        .create_role()
+        .role_name(name)
+        .assume_role_policy_document(EC2_TRUST)
+        .description("EC2 instances of this role are managed through SSM")
+        .set_tags(to_iam(tags)?)
+        .send()
+        .await;
+    match created {
+        Ok(_) => {}
+        Err(e) if e.code() == Some("EntityAlreadyExists") => {
+            tracing::debug!(
+                role = name,
+                "role exists: keeping its trust policy and tags in step"
+            );
+            aws.iam
+                .update_assume_role_policy()
+                .role_name(name)
+                .policy_document(EC2_TRUST)
+                .send()
+                .await
+                .map_err(|e| aws_error(&format!("setting the trust policy of role {name}"), &e))?;
+            let current = aws
+                .iam
+                .get_role()
+                .role_name(name)
+                .send()
+                .await
+                .map_err(|e| aws_error(&format!("reading role {name}"), &e))?;
+            let old: Tags = current
+                .role()
+                .map(|r| r.tags())
+                .unwrap_or_default()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect();
+            let (upsert, remove) = tags::diff(&old, tags);
+            if !remove.is_empty() {
+                aws.iam
+                    .untag_role()
+                    .role_name(name)
+                    .set_tag_keys(Some(remove))
+                    .send()
+                    .await
+                    .map_err(|e| aws_error(&format!("removing tags from role {name}"), &e))?;
+            }
+            if !upsert.is_empty() {
+                aws.iam
+                    .tag_role()
+                    .role_name(name)
+                    .set_tags(to_iam(&upsert)?)
+                    .send()
+                    .await
+                    .map_err(|e| aws_error(&format!("tagging role {name}"), &e))?;
+            }
+        }
+        Err(e) => return Err(aws_error(&format!("creating role {name:?}"), &e)),
+    }
+    let attached = attached_policies(aws, name).await?.unwrap_or_default();
+    let wanted = planned.wanted_policies();
+    for arn in wanted.iter().filter(|a| !attached.contains(a)) {
+        aws.iam.attach_role_policy().role_name(name).policy_arn(arn).send().await.map_err(|e| {
+            let mut d = aws_error(&format!("attaching {arn} to role {name}"), &e);
+            if arn == SSM_POLICY && e.code() == Some(NOT_FOUND) {
+                d.push_warning("Policy not found", "AmazonSSMManagedInstanceCore does not exist here (an emulator must load AWS's managed policies).");
+            }
+            d
+        })?;
+    }
+    for arn in attached.iter().filter(|a| !wanted.contains(a)) {
+        aws.iam
+            .detach_role_policy()
+            .role_name(name)
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(|e| aws_error(&format!("detaching {arn} from role {name}"), &e))?;
+    }
+    let profile = aws
+        .iam
+        .get_instance_profile()
+        .instance_profile_name(name)
+        .send()
+        .await
+        .map_err(|e| aws_error(&format!("reading instance profile {name}"), &e))?;
+    let roles: Vec<String> = profile
+        .instance_profile()
+        .map(|p| p.roles())
+        .unwrap_or_default()
+        .iter()
+        .map(|r| r.role_name().to_string())
+        .collect();
+    if !roles.iter().any(|r| r == name) {
+        for other in &roles {
+            aws.iam
+                .remove_role_from_instance_profile()
+                .instance_profile_name(name)
+                .role_name(other)
+                .send()
+                .await
+                .map_err(|e| {
+                    aws_error(
+                        &format!("removing role {other} from instance profile {name}"),
+                        &e,
+                    )
+                })?;
+        }
+        aws.iam
+            .add_role_to_instance_profile()
+            .instance_profile_name(name)
+            .role_name(name)
+            .send()
+            .await
+            .map_err(|e| {
+                aws_error(
+                    &format!("adding role {name} to instance profile {name}"),
+                    &e,
+                )
+            })?;
+    }
+    Ok(())
+}
