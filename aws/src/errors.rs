@@ -12,7 +12,12 @@ pub trait AwsErrorDetail {
     fn is_throttling(&self) -> bool {
         matches!(
             self.code(),
-            Some("Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException")
+            Some(
+                "Throttling"
+                    | "ThrottlingException"
+                    | "RequestLimitExceeded"
+                    | "TooManyRequestsException"
+            )
         )
     }
 }

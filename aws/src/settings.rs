@@ -29,11 +29,11 @@ impl Settings {
     /// The SDK configuration and the region it uses.
     pub async fn load(&self) -> Result<(SdkConfig, String), ConnectError> {
         let region = self.resolve_region().await.ok_or(ConnectError::NoRegion)?;
-        let endpoint = self
-            .endpoint
-            .clone()
-            .filter(|e| !e.is_empty())
-            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok().filter(|e| !e.is_empty()));
+        let endpoint = self.endpoint.clone().filter(|e| !e.is_empty()).or_else(|| {
+            std::env::var("AWS_ENDPOINT_URL")
+                .ok()
+                .filter(|e| !e.is_empty())
+        });
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(region.clone()))
             .retry_config(RetryConfig::standard().with_max_attempts(5));
@@ -66,6 +66,10 @@ impl Settings {
         if let Some(profile) = &self.profile {
             provider = provider.profile_name(profile);
         }
-        provider.build().region().await.map(|r| r.as_ref().to_string())
+        provider
+            .build()
+            .region()
+            .await
+            .map(|r| r.as_ref().to_string())
     }
 }

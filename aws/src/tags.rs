@@ -24,7 +24,12 @@ pub fn to_ec2(tags: &Tags) -> Vec<Tag> {
 
 pub fn from_ec2(tags: &[Tag]) -> Tags {
     tags.iter()
-        .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
         .collect()
 }
 
@@ -35,7 +40,11 @@ pub fn diff(old: &Tags, new: &Tags) -> (Tags, Vec<String>) {
         .filter(|(k, v)| old.get(*k) != Some(*v))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let remove = old.keys().filter(|k| !new.contains_key(*k)).cloned().collect();
+    let remove = old
+        .keys()
+        .filter(|k| !new.contains_key(*k))
+        .cloned()
+        .collect();
     (upsert, remove)
 }
 
@@ -49,7 +58,10 @@ pub async fn update_ec2(
     use crate::AwsErrorDetail as _;
     let (upsert, remove) = diff(old, new);
     if !remove.is_empty() {
-        let keys = remove.iter().map(|k| Tag::builder().key(k).build()).collect();
+        let keys = remove
+            .iter()
+            .map(|k| Tag::builder().key(k).build())
+            .collect();
         ec2.delete_tags()
             .resources(id)
             .set_tags(Some(keys))

@@ -75,16 +75,20 @@ mod tests {
     async fn returns_when_ready_and_times_out_otherwise() {
         let stop = CancellationToken::new();
         let mut calls = 0;
-        let got: Result<u32, WaitError<()>> = until(Backoff::new(Duration::from_secs(60)), &stop, || {
-            calls += 1;
-            let ready = calls >= 3;
-            async move { Ok(ready.then_some(7)) }
-        })
-        .await;
+        let got: Result<u32, WaitError<()>> =
+            until(Backoff::new(Duration::from_secs(60)), &stop, || {
+                calls += 1;
+                let ready = calls >= 3;
+                async move { Ok(ready.then_some(7)) }
+            })
+            .await;
         assert_eq!(got.ok(), Some(7));
 
         let never: Result<(), WaitError<()>> =
-            until(Backoff::new(Duration::from_secs(5)), &stop, || async { Ok(None) }).await;
+            until(Backoff::new(Duration::from_secs(5)), &stop, || async {
+                Ok(None)
+            })
+            .await;
         assert!(matches!(never, Err(WaitError::TimedOut(_))));
     }
 
@@ -93,7 +97,10 @@ mod tests {
         let stop = CancellationToken::new();
         stop.cancel();
         let r: Result<(), WaitError<()>> =
-            until(Backoff::new(Duration::from_secs(5)), &stop, || async { Ok(None) }).await;
+            until(Backoff::new(Duration::from_secs(5)), &stop, || async {
+                Ok(None)
+            })
+            .await;
         assert!(matches!(r, Err(WaitError::Stopped)));
     }
 }

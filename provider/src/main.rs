@@ -7,14 +7,16 @@ use roundrobin_provider::plugin;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "--version" || a == "-v") {
-        println!("terraform-provider-roundrobin {}", roundrobin_provider::VERSION);
+        println!(
+            "terraform-provider-roundrobin {}",
+            roundrobin_provider::VERSION
+        );
         return ExitCode::SUCCESS;
     }
     plugin::logging::init();
-    let debug_socket = args
-        .iter()
-        .position(|a| a == "--debug")
-        .map(|_| std::env::temp_dir().join(format!("roundrobin-provider-{}.sock", std::process::id())));
+    let debug_socket = args.iter().position(|a| a == "--debug").map(|_| {
+        std::env::temp_dir().join(format!("roundrobin-provider-{}.sock", std::process::id()))
+    });
 
     let request = match &debug_socket {
         Some(_) => None,
@@ -26,7 +28,10 @@ fn main() -> ExitCode {
             }
         },
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cannot start the async runtime: {e}");

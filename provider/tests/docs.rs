@@ -23,7 +23,11 @@ fn missing_names(block: &Block, page: &str) -> Vec<String> {
         if !mentioned(nested.name) {
             missing.push(nested.name.to_string());
         }
-        missing.extend(missing_names(&nested.block, page).into_iter().map(|n| format!("{}.{n}", nested.name)));
+        missing.extend(
+            missing_names(&nested.block, page)
+                .into_iter()
+                .map(|n| format!("{}.{n}", nested.name)),
+        );
     }
     missing
 }
@@ -35,10 +39,18 @@ fn check(kind: &str, type_name: &str, block: &Block) -> Option<String> {
         return Some(format!("{type_name}: no page at {}", path.display()));
     };
     if !page.starts_with(&format!("# {type_name}")) {
-        return Some(format!("{type_name}: {} must start with `# {type_name}`", path.display()));
+        return Some(format!(
+            "{type_name}: {} must start with `# {type_name}`",
+            path.display()
+        ));
     }
     let missing = missing_names(block, &page);
-    (!missing.is_empty()).then(|| format!("{type_name}: {} does not mention {missing:?}", path.display()))
+    (!missing.is_empty()).then(|| {
+        format!(
+            "{type_name}: {} does not mention {missing:?}",
+            path.display()
+        )
+    })
 }
 
 #[test]
@@ -52,7 +64,11 @@ fn every_resource_and_data_source_has_a_page_naming_all_its_attributes() {
             .iter()
             .filter_map(|d| check("data-sources", d.type_name(), &d.schema().block)),
     );
-    assert!(problems.is_empty(), "docs out of date:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "docs out of date:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -60,7 +76,11 @@ fn every_page_belongs_to_a_resource_or_data_source() {
     let names: Vec<String> = resources::all()
         .iter()
         .map(|r| r.type_name().to_string())
-        .chain(data_sources::all().iter().map(|d| d.type_name().to_string()))
+        .chain(
+            data_sources::all()
+                .iter()
+                .map(|d| d.type_name().to_string()),
+        )
         .collect();
     for kind in ["resources", "data-sources"] {
         let Ok(entries) = std::fs::read_dir(docs_dir().join(kind)) else {
@@ -69,7 +89,10 @@ fn every_page_belongs_to_a_resource_or_data_source() {
         for entry in entries.flatten() {
             let file = entry.file_name().to_string_lossy().to_string();
             let type_name = format!("roundrobin_{}", file.trim_end_matches(".md"));
-            assert!(names.contains(&type_name), "docs/{kind}/{file} documents no {type_name}");
+            assert!(
+                names.contains(&type_name),
+                "docs/{kind}/{file} documents no {type_name}"
+            );
         }
     }
 }

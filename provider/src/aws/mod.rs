@@ -23,7 +23,10 @@ pub struct Aws {
 }
 
 impl Aws {
-    pub async fn connect(settings: &Settings, stop: CancellationToken) -> Result<Self, ConnectError> {
+    pub async fn connect(
+        settings: &Settings,
+        stop: CancellationToken,
+    ) -> Result<Self, ConnectError> {
         let (config, region) = settings.load().await?;
         Ok(Self {
             region,

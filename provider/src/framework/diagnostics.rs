@@ -30,7 +30,11 @@ impl Diagnostics {
         d.push_error(summary, detail);
         d
     }
-    pub fn attribute_error(path: Path, summary: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub fn attribute_error(
+        path: Path,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
         let mut d = Self::new();
         d.push_attribute_error(path, summary, detail);
         d

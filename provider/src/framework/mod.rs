@@ -15,6 +15,6 @@ pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use model::null_as_default;
 pub use plan::Plan;
 pub use resource::{ApplyError, ApplyResult, DynResource, Erased, Resource};
-pub use timeouts::Timeouts;
 pub use schema::{Attribute, Block, Mode, NestedBlock, Nesting, Schema};
+pub use timeouts::Timeouts;
 pub use validators::Validator;

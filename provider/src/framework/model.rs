@@ -13,7 +13,9 @@ pub fn from_value<M: DeserializeOwned>(value: &Value) -> Result<M, Diagnostics> 
     serde_json::from_value(to_json(value)).map_err(|e| {
         Diagnostics::error(
             "Provider could not read its own value",
-            format!("The value does not match the resource's model: {e}. This is a bug in the provider."),
+            format!(
+                "The value does not match the resource's model: {e}. This is a bug in the provider."
+            ),
         )
     })
 }

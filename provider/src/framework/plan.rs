@@ -66,7 +66,9 @@ pub fn apply_defaults(block: &Block, config: &Value, planned: &mut Value) {
             continue;
         };
         match (nested.nesting, value) {
-            (Nesting::Single, v @ Value::Object(_)) => apply_defaults(&nested.block, &config_value, v),
+            (Nesting::Single, v @ Value::Object(_)) => {
+                apply_defaults(&nested.block, &config_value, v)
+            }
             (Nesting::List | Nesting::Set, Value::List(items) | Value::Set(items)) => {
                 let configs = config_value.as_elements().unwrap_or(&[]).to_vec();
                 for (i, item) in items.iter_mut().enumerate() {
@@ -139,7 +141,9 @@ pub fn keep_empty_as_before(block: &Block, prior: &Value, read: &mut Value) {
 }
 
 fn is_empty(v: &Value) -> bool {
-    v.is_null() || v.as_elements().is_some_and(<[Value]>::is_empty) || v.as_map().is_some_and(BTreeMap::is_empty)
+    v.is_null()
+        || v.as_elements().is_some_and(<[Value]>::is_empty)
+        || v.as_map().is_some_and(BTreeMap::is_empty)
 }
 
 #[cfg(test)]
@@ -178,7 +182,10 @@ mod tests {
         let p = plan(&block(), &Value::Null, &config, &config);
         assert!(p.planned.get_attr("id").unwrap().is_unknown());
         assert!(p.planned.get_attr("version").unwrap().is_unknown());
-        assert_eq!(p.planned.get_attr("mode").unwrap().as_str(), Some("required"));
+        assert_eq!(
+            p.planned.get_attr("mode").unwrap().as_str(),
+            Some("required")
+        );
         let opts = p.planned.get_attr("opts").unwrap();
         assert_eq!(opts.get_attr("tokens").unwrap().as_str(), Some("required"));
     }

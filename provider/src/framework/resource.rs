@@ -56,8 +56,17 @@ pub trait Resource: Send + Sync + 'static {
 
     async fn create(&self, aws: &Aws, planned: Self::Model) -> ApplyResult<Self::Model>;
     /// The resource as it is now, or `None` when it no longer exists.
-    async fn read(&self, aws: &Aws, current: Self::Model) -> Result<Option<Self::Model>, Diagnostics>;
-    async fn update(&self, aws: &Aws, prior: Self::Model, planned: Self::Model) -> ApplyResult<Self::Model>;
+    async fn read(
+        &self,
+        aws: &Aws,
+        current: Self::Model,
+    ) -> Result<Option<Self::Model>, Diagnostics>;
+    async fn update(
+        &self,
+        aws: &Aws,
+        prior: Self::Model,
+        planned: Self::Model,
+    ) -> ApplyResult<Self::Model>;
     async fn delete(&self, aws: &Aws, state: Self::Model) -> Result<(), Diagnostics>;
     /// A model holding just enough (usually the id) for `read` to fill in.
     fn import(&self, id: &str) -> Result<Self::Model, Diagnostics>;
@@ -147,7 +156,11 @@ impl<R: Resource> DynResource for Erased<R> {
                 (Err(d), _) | (_, Err(d)) => return (prior.clone(), d),
             },
         };
-        let fallback = if prior.is_null() { Value::Null } else { prior.clone() };
+        let fallback = if prior.is_null() {
+            Value::Null
+        } else {
+            prior.clone()
+        };
         let (model, diags) = match result {
             Ok(model) => (Some(model), Diagnostics::new()),
             Err(e) => (e.state, e.diagnostics),

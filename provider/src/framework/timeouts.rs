@@ -11,11 +11,11 @@ use super::validators::Validator;
 
 /// The block, with one attribute per operation that waits.
 pub fn block(operations: &[&'static str]) -> NestedBlock {
-    let mut block = Block::new("How long each operation may wait, as a duration such as `30s`, `10m` or `1h`.");
+    let mut block =
+        Block::new("How long each operation may wait, as a duration such as `30s`, `10m` or `1h`.");
     for op in operations {
-        block = block.attribute(
-            Attribute::optional(op, Type::String).validate(Validator::Duration),
-        );
+        block =
+            block.attribute(Attribute::optional(op, Type::String).validate(Validator::Duration));
     }
     NestedBlock::single("timeouts", block)
 }

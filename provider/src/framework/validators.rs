@@ -78,7 +78,11 @@ mod tests {
             .check(&Value::from(99999_i64))
             .unwrap();
         assert_eq!(msg, "must be between 0 and 65535, got 99999");
-        assert!(Validator::IntBetween(0, 65535).check(&Value::from(80_i64)).is_none());
+        assert!(
+            Validator::IntBetween(0, 65535)
+                .check(&Value::from(80_i64))
+                .is_none()
+        );
     }
 
     #[test]

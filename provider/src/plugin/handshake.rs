@@ -159,6 +159,9 @@ mod tests {
     fn handshake_line_has_unpadded_base64_cert() {
         let line = handshake_line("tcp", "127.0.0.1:1234", Some(&[1, 2, 3, 4]));
         assert_eq!(line, "1|6|tcp|127.0.0.1:1234|grpc|AQIDBA");
-        assert_eq!(handshake_line("unix", "/tmp/s", None), "1|6|unix|/tmp/s|grpc|");
+        assert_eq!(
+            handshake_line("unix", "/tmp/s", None),
+            "1|6|unix|/tmp/s|grpc|"
+        );
     }
 }

@@ -17,10 +17,12 @@ type Silent<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
 /// A stream that yields nothing and ends when the plugin shuts down.
 fn silent_until<T: Send + 'static>(shutdown: CancellationToken) -> Silent<T> {
-    Box::pin(futures::stream::once(async move {
-        shutdown.cancelled_owned().await;
-    })
-    .filter_map(|()| async { None }))
+    Box::pin(
+        futures::stream::once(async move {
+            shutdown.cancelled_owned().await;
+        })
+        .filter_map(|()| async { None }),
+    )
 }
 
 use futures::StreamExt as _;

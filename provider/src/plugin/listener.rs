@@ -73,7 +73,10 @@ impl Listener {
 
     /// Accepts connections until the receiver is dropped. TLS handshakes run
     /// on their own tasks so that one slow client cannot stall the others.
-    pub fn into_stream(self, tls: Option<Arc<rustls::ServerConfig>>) -> ReceiverStream<io::Result<Conn>> {
+    pub fn into_stream(
+        self,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> ReceiverStream<io::Result<Conn>> {
         let (tx, rx) = mpsc::channel(16);
         tokio::spawn(async move {
             loop {

@@ -46,7 +46,9 @@ impl ServerIdentity {
         params
             .distinguished_name
             .push(DnType::OrganizationName, "HashiCorp");
-        params.distinguished_name.push(DnType::CommonName, "localhost");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![
             KeyUsagePurpose::DigitalSignature,
@@ -163,9 +165,17 @@ mod tests {
         let provider = rustls::crypto::aws_lc_rs::default_provider();
         let (pem, der) = p521_client_pem();
         let verifier = PinnedClientCert::from_pem(&pem, &provider).unwrap();
-        assert!(verifier.verify_client_cert(&der, &[], UnixTime::now()).is_ok());
+        assert!(
+            verifier
+                .verify_client_cert(&der, &[], UnixTime::now())
+                .is_ok()
+        );
         let (_, other) = p521_client_pem();
-        assert!(verifier.verify_client_cert(&other, &[], UnixTime::now()).is_err());
+        assert!(
+            verifier
+                .verify_client_cert(&other, &[], UnixTime::now())
+                .is_err()
+        );
         assert!(
             verifier
                 .supported_verify_schemes()

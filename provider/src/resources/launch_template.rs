@@ -74,18 +74,25 @@ impl LaunchTemplate {
     fn launch_data(&self) -> RequestLaunchTemplateData {
         let md = self.metadata_options.clone().unwrap_or_default();
         let metadata = LaunchTemplateInstanceMetadataOptionsRequest::builder()
-            .http_tokens(LaunchTemplateHttpTokensState::from(md.http_tokens.as_deref().unwrap_or("required")))
+            .http_tokens(LaunchTemplateHttpTokensState::from(
+                md.http_tokens.as_deref().unwrap_or("required"),
+            ))
             .http_endpoint(LaunchTemplateInstanceMetadataEndpointState::from(
                 md.http_endpoint.as_deref().unwrap_or("enabled"),
             ))
-            .set_http_put_response_hop_limit(md.http_put_response_hop_limit.and_then(|n| i32::try_from(n).ok()))
+            .set_http_put_response_hop_limit(
+                md.http_put_response_hop_limit
+                    .and_then(|n| i32::try_from(n).ok()),
+            )
             .build();
         RequestLaunchTemplateData::builder()
             .set_image_id(self.image_id.clone())
             .set_instance_type(self.instance_type.as_deref().map(Into::into))
             .set_security_group_ids(self.vpc_security_group_ids.clone())
             .set_iam_instance_profile(self.iam_instance_profile.as_ref().map(|name| {
-                LaunchTemplateIamInstanceProfileSpecificationRequest::builder().name(name).build()
+                LaunchTemplateIamInstanceProfileSpecificationRequest::builder()
+                    .name(name)
+                    .build()
             }))
             .set_user_data(self.user_data.clone())
             .metadata_options(metadata)
@@ -131,12 +138,17 @@ impl Resource for LaunchTemplateResource {
         }
         let unchanged = |name: &str| {
             let before = prior.get_attr(name).unwrap_or(&Value::Null);
-            plan.planned.get_attr(name).is_some_and(|after| after.semantic_eq(before))
+            plan.planned
+                .get_attr(name)
+                .is_some_and(|after| after.semantic_eq(before))
         };
         let new_version = !LAUNCH_DATA.iter().all(|n| unchanged(n));
         let default_moves = new_version || !unchanged("update_default_version");
         if let Value::Object(fields) = &mut plan.planned {
-            for (name, keep) in [("latest_version", !new_version), ("default_version", !default_moves)] {
+            for (name, keep) in [
+                ("latest_version", !new_version),
+                ("default_version", !default_moves),
+            ] {
                 if keep && let Some(v) = prior.get_attr(name) {
                     fields.insert(name.to_string(), v.clone());
                 }
@@ -152,24 +164,48 @@ impl Resource for LaunchTemplateResource {
             .launch_template_name(&planned.name)
             .version_description("created by terraform")
             .launch_template_data(planned.launch_data())
-            .set_tag_specifications(tags::tag_specification(ResourceType::LaunchTemplate, &tags).map(|t| vec![t]))
+            .set_tag_specifications(
+                tags::tag_specification(ResourceType::LaunchTemplate, &tags).map(|t| vec![t]),
+            )
             .send()
             .await
             .map_err(|e| aws_error(&format!("creating launch template {:?}", planned.name), &e))?;
-        let id = out.launch_template().and_then(|t| t.launch_template_id()).unwrap_or_default().to_string();
-        let made = LaunchTemplate { id: Some(id), ..planned.clone() };
+        let id = out
+            .launch_template()
+            .and_then(|t| t.launch_template_id())
+            .unwrap_or_default()
+            .to_string();
+        let made = LaunchTemplate {
+            id: Some(id),
+            ..planned.clone()
+        };
         match read_template(aws, &made).await {
             Ok(Some(state)) => Ok(state),
-            Ok(None) => Err(ApplyError::partial(made, Diagnostics::error("Launch template vanished", "It was created but cannot be found."))),
+            Ok(None) => Err(ApplyError::partial(
+                made,
+                Diagnostics::error(
+                    "Launch template vanished",
+                    "It was created but cannot be found.",
+                ),
+            )),
             Err(d) => Err(ApplyError::partial(made, d)),
         }
     }
 
-    async fn read(&self, aws: &Aws, current: LaunchTemplate) -> Result<Option<LaunchTemplate>, Diagnostics> {
+    async fn read(
+        &self,
+        aws: &Aws,
+        current: LaunchTemplate,
+    ) -> Result<Option<LaunchTemplate>, Diagnostics> {
         read_template(aws, &current).await
     }
 
-    async fn update(&self, aws: &Aws, prior: LaunchTemplate, planned: LaunchTemplate) -> ApplyResult<LaunchTemplate> {
+    async fn update(
+        &self,
+        aws: &Aws,
+        prior: LaunchTemplate,
+        planned: LaunchTemplate,
+    ) -> ApplyResult<LaunchTemplate> {
         let id = prior.id().to_string();
         let step = async {
             let mut version = prior.latest_version;
@@ -182,7 +218,9 @@ impl Resource for LaunchTemplateResource {
                     .send()
                     .await
                     .map_err(|e| aws_error(&format!("creating a new version of {id}"), &e))?;
-                version = out.launch_template_version().and_then(|v| v.version_number());
+                version = out
+                    .launch_template_version()
+                    .and_then(|v| v.version_number());
                 tracing::info!(template = %id, ?version, "created launch template version");
             }
             let wants_default = planned.update_default_version.unwrap_or(true);
@@ -194,22 +232,50 @@ impl Resource for LaunchTemplateResource {
                     .default_version(number)
                     .send()
                     .await
-                    .map_err(|e| aws_error(&format!("making version {version:?} the default of {id}"), &e))?;
+                    .map_err(|e| {
+                        aws_error(
+                            &format!("making version {version:?} the default of {id}"),
+                            &e,
+                        )
+                    })?;
             }
-            tags::update_ec2(&aws.ec2, &id, &prior.tags.clone().unwrap_or_default(), &planned.tags.clone().unwrap_or_default()).await.map_err(crate::aws::tag_error)?;
-            let known = LaunchTemplate { id: Some(id.clone()), ..planned.clone() };
+            tags::update_ec2(
+                &aws.ec2,
+                &id,
+                &prior.tags.clone().unwrap_or_default(),
+                &planned.tags.clone().unwrap_or_default(),
+            )
+            .await
+            .map_err(crate::aws::tag_error)?;
+            let known = LaunchTemplate {
+                id: Some(id.clone()),
+                ..planned.clone()
+            };
             read_template(aws, &known).await?.ok_or_else(|| {
-                Diagnostics::error("Launch template vanished", format!("{id} disappeared while it was being updated."))
+                Diagnostics::error(
+                    "Launch template vanished",
+                    format!("{id} disappeared while it was being updated."),
+                )
             })
         };
-        step.await.map_err(|d| ApplyError::partial(prior.clone(), d))
+        step.await
+            .map_err(|d| ApplyError::partial(prior.clone(), d))
     }
 
     async fn delete(&self, aws: &Aws, state: LaunchTemplate) -> Result<(), Diagnostics> {
-        match aws.ec2.delete_launch_template().launch_template_id(state.id()).send().await {
+        match aws
+            .ec2
+            .delete_launch_template()
+            .launch_template_id(state.id())
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) if is_not_found(e.code()) => Ok(()),
-            Err(e) => Err(aws_error(&format!("deleting launch template {}", state.id()), &e)),
+            Err(e) => Err(aws_error(
+                &format!("deleting launch template {}", state.id()),
+                &e,
+            )),
         }
     }
 
@@ -217,22 +283,43 @@ impl Resource for LaunchTemplateResource {
         if !id.starts_with("lt-") {
             return Err(Diagnostics::error(
                 "Invalid import id",
-                format!("Import a launch template by its id, like lt-0123456789abcdef0; got {id:?}."),
+                format!(
+                    "Import a launch template by its id, like lt-0123456789abcdef0; got {id:?}."
+                ),
             ));
         }
-        Ok(LaunchTemplate { id: Some(id.to_string()), ..LaunchTemplate::default() })
+        Ok(LaunchTemplate {
+            id: Some(id.to_string()),
+            ..LaunchTemplate::default()
+        })
     }
 }
 
 fn is_not_found(code: Option<&str>) -> bool {
-    matches!(code, Some("InvalidLaunchTemplateId.NotFound" | "InvalidLaunchTemplateName.NotFoundException" | "InvalidLaunchTemplateId.Malformed"))
+    matches!(
+        code,
+        Some(
+            "InvalidLaunchTemplateId.NotFound"
+                | "InvalidLaunchTemplateName.NotFoundException"
+                | "InvalidLaunchTemplateId.Malformed"
+        )
+    )
 }
 
 /// The template as AWS has it; launch data from the version the template
 /// runs (the default one, or the latest when the default does not follow).
-async fn read_template(aws: &Aws, known: &LaunchTemplate) -> Result<Option<LaunchTemplate>, Diagnostics> {
+async fn read_template(
+    aws: &Aws,
+    known: &LaunchTemplate,
+) -> Result<Option<LaunchTemplate>, Diagnostics> {
     let id = known.id();
-    let templates = match aws.ec2.describe_launch_templates().launch_template_ids(id).send().await {
+    let templates = match aws
+        .ec2
+        .describe_launch_templates()
+        .launch_template_ids(id)
+        .send()
+        .await
+    {
         Ok(out) => out,
         Err(e) if is_not_found(e.code()) => return Ok(None),
         Err(e) => return Err(aws_error(&format!("reading launch template {id}"), &e)),
@@ -241,7 +328,11 @@ async fn read_template(aws: &Aws, known: &LaunchTemplate) -> Result<Option<Launc
         return Ok(None);
     };
     let follows_default = known.update_default_version.unwrap_or(true);
-    let number = if follows_default { template.default_version_number() } else { template.latest_version_number() };
+    let number = if follows_default {
+        template.default_version_number()
+    } else {
+        template.latest_version_number()
+    };
     let versions = aws
         .ec2
         .describe_launch_template_versions()
@@ -256,8 +347,14 @@ async fn read_template(aws: &Aws, known: &LaunchTemplate) -> Result<Option<Launc
         .unwrap_or_default();
     let mut state = LaunchTemplate {
         id: Some(id.to_string()),
-        arn: Some(format!("arn:aws:ec2:{}:{account}:launch-template/{id}", aws.region)),
-        name: template.launch_template_name().unwrap_or_default().to_string(),
+        arn: Some(format!(
+            "arn:aws:ec2:{}:{account}:launch-template/{id}",
+            aws.region
+        )),
+        name: template
+            .launch_template_name()
+            .unwrap_or_default()
+            .to_string(),
         tags: Some(tags::from_ec2(template.tags())),
         update_default_version: known.update_default_version,
         latest_version: template.latest_version_number(),
@@ -270,7 +367,11 @@ async fn read_template(aws: &Aws, known: &LaunchTemplate) -> Result<Option<Launc
     Ok(Some(state))
 }
 
-fn fill_launch_data(state: &mut LaunchTemplate, version: &LaunchTemplateVersion, known: &LaunchTemplate) {
+fn fill_launch_data(
+    state: &mut LaunchTemplate,
+    version: &LaunchTemplateVersion,
+    known: &LaunchTemplate,
+) {
     let Some(data) = version.launch_template_data() else {
         return;
     };
@@ -278,7 +379,10 @@ fn fill_launch_data(state: &mut LaunchTemplate, version: &LaunchTemplateVersion,
     state.instance_type = data.instance_type().map(|t| t.as_str().to_string());
     let groups = data.security_group_ids();
     state.vpc_security_group_ids = (!groups.is_empty()).then(|| groups.to_vec());
-    state.iam_instance_profile = data.iam_instance_profile().and_then(|p| p.name()).map(str::to_string);
+    state.iam_instance_profile = data
+        .iam_instance_profile()
+        .and_then(|p| p.name())
+        .map(str::to_string);
     state.user_data = data.user_data().map(str::to_string);
     let actual = data.metadata_options().map(|m| MetadataOptions {
         http_tokens: m.http_tokens().map(|t| t.as_str().to_string()),

@@ -3,7 +3,9 @@
 use cty::{Path, PathStep, Type, Value};
 use tfplugin6::tfplugin6 as proto;
 
-use crate::framework::{Attribute, Block, Diagnostics, Mode, NestedBlock, Nesting, Schema, Severity};
+use crate::framework::{
+    Attribute, Block, Diagnostics, Mode, NestedBlock, Nesting, Schema, Severity,
+};
 
 /// Decodes a DynamicValue (msgpack, or JSON when that is all there is).
 pub fn decode(value: Option<&proto::DynamicValue>, ty: &Type) -> Result<Value, Diagnostics> {
@@ -51,7 +53,10 @@ pub fn diagnostics(diags: Diagnostics) -> Vec<proto::Diagnostic> {
             },
             summary: d.summary,
             detail: d.detail,
-            attribute: d.path.filter(|p| !p.steps().is_empty()).map(|p| attribute_path(&p)),
+            attribute: d
+                .path
+                .filter(|p| !p.steps().is_empty())
+                .map(|p| attribute_path(&p)),
         })
         .collect()
 }

@@ -42,21 +42,27 @@ impl ProviderService {
     }
 
     fn resource(&self, type_name: &str) -> Result<&dyn DynResource, Diagnostics> {
-        self.resources.get(type_name).map(|r| r.as_ref()).ok_or_else(|| {
-            Diagnostics::error(
-                "Unknown resource type",
-                format!("This provider has no resource type {type_name:?}."),
-            )
-        })
+        self.resources
+            .get(type_name)
+            .map(|r| r.as_ref())
+            .ok_or_else(|| {
+                Diagnostics::error(
+                    "Unknown resource type",
+                    format!("This provider has no resource type {type_name:?}."),
+                )
+            })
     }
 
     fn data_source(&self, type_name: &str) -> Result<&dyn DynDataSource, Diagnostics> {
-        self.data_sources.get(type_name).map(|d| d.as_ref()).ok_or_else(|| {
-            Diagnostics::error(
-                "Unknown data source",
-                format!("This provider has no data source {type_name:?}."),
-            )
-        })
+        self.data_sources
+            .get(type_name)
+            .map(|d| d.as_ref())
+            .ok_or_else(|| {
+                Diagnostics::error(
+                    "Unknown data source",
+                    format!("This provider has no data source {type_name:?}."),
+                )
+            })
     }
 
     fn aws(&self) -> Result<Aws, Diagnostics> {
@@ -86,18 +92,25 @@ fn unsupported(what: &str) -> Vec<proto::Diagnostic> {
 
 #[tonic::async_trait]
 impl Provider for ProviderService {
-    async fn get_metadata(&self, _: Request<proto::get_metadata::Request>) -> Reply<proto::get_metadata::Response> {
+    async fn get_metadata(
+        &self,
+        _: Request<proto::get_metadata::Request>,
+    ) -> Reply<proto::get_metadata::Response> {
         ok(proto::get_metadata::Response {
             server_capabilities: Some(capabilities()),
             resources: self
                 .resources
                 .keys()
-                .map(|name| proto::get_metadata::ResourceMetadata { type_name: name.to_string() })
+                .map(|name| proto::get_metadata::ResourceMetadata {
+                    type_name: name.to_string(),
+                })
                 .collect(),
             data_sources: self
                 .data_sources
                 .keys()
-                .map(|name| proto::get_metadata::DataSourceMetadata { type_name: name.to_string() })
+                .map(|name| proto::get_metadata::DataSourceMetadata {
+                    type_name: name.to_string(),
+                })
                 .collect(),
             ..Default::default()
         })
@@ -201,14 +214,21 @@ impl Provider for ProviderService {
     ) -> Reply<proto::upgrade_resource_state::Response> {
         let req = request.get_ref();
         let result = self.resource(&req.type_name).and_then(|r| {
-            let raw = req.raw_state.as_ref().map(|s| s.json.as_slice()).unwrap_or_default();
+            let raw = req
+                .raw_state
+                .as_ref()
+                .map(|s| s.json.as_slice())
+                .unwrap_or_default();
             let state = if raw.is_empty() {
                 cty::Value::Null
             } else {
                 cty::json::decode(raw, r.value_type()).map_err(|e| {
                     Diagnostics::error(
                         "Cannot read the stored state",
-                        format!("The state of this {} does not match the provider's schema: {e}", req.type_name),
+                        format!(
+                            "The state of this {} does not match the provider's schema: {e}",
+                            req.type_name
+                        ),
                     )
                 })?
             };
@@ -221,7 +241,10 @@ impl Provider for ProviderService {
         })
     }
 
-    async fn read_resource(&self, request: Request<proto::read_resource::Request>) -> Reply<proto::read_resource::Response> {
+    async fn read_resource(
+        &self,
+        request: Request<proto::read_resource::Request>,
+    ) -> Reply<proto::read_resource::Response> {
         let req = request.into_inner();
         let result = async {
             let r = self.resource(&req.type_name)?;
@@ -259,7 +282,11 @@ impl Provider for ProviderService {
             let proposed = convert::decode(req.proposed_new_state.as_ref(), ty)?;
             let (plan, diags) = r.plan(&prior, &config, &proposed);
             let planned = convert::encode(&plan.planned, ty)?;
-            let replace = plan.requires_replace.iter().map(convert::attribute_path).collect();
+            let replace = plan
+                .requires_replace
+                .iter()
+                .map(convert::attribute_path)
+                .collect();
             Ok::<_, Diagnostics>((planned, replace, diags))
         })();
         let (planned_state, requires_replace, diags) = match result {
@@ -362,15 +389,24 @@ impl Provider for ProviderService {
         })
     }
 
-    async fn get_functions(&self, _: Request<proto::get_functions::Request>) -> Reply<proto::get_functions::Response> {
+    async fn get_functions(
+        &self,
+        _: Request<proto::get_functions::Request>,
+    ) -> Reply<proto::get_functions::Response> {
         ok(proto::get_functions::Response::default())
     }
 
-    async fn call_function(&self, request: Request<proto::call_function::Request>) -> Reply<proto::call_function::Response> {
+    async fn call_function(
+        &self,
+        request: Request<proto::call_function::Request>,
+    ) -> Reply<proto::call_function::Response> {
         ok(proto::call_function::Response {
             result: None,
             error: Some(proto::FunctionError {
-                text: format!("This provider has no function {:?}.", request.get_ref().name),
+                text: format!(
+                    "This provider has no function {:?}.",
+                    request.get_ref().name
+                ),
                 function_argument: None,
             }),
         })
@@ -414,10 +450,15 @@ impl Provider for ProviderService {
         })
     }
 
-    async fn stop_provider(&self, _: Request<proto::stop_provider::Request>) -> Reply<proto::stop_provider::Response> {
+    async fn stop_provider(
+        &self,
+        _: Request<proto::stop_provider::Request>,
+    ) -> Reply<proto::stop_provider::Response> {
         tracing::info!("Terraform asked to stop: cancelling in-flight work");
         self.stop.cancel();
-        ok(proto::stop_provider::Response { error: String::new() })
+        ok(proto::stop_provider::Response {
+            error: String::new(),
+        })
     }
 }
 
@@ -459,27 +500,46 @@ mod tests {
     async fn garbage_msgpack_is_a_diagnostic_not_a_transport_error() {
         let request = proto::validate_resource_config::Request {
             type_name: "roundrobin_security_group".into(),
-            config: Some(proto::DynamicValue { msgpack: vec![0xc1, 0xff, 0x00], json: Vec::new() }),
+            config: Some(proto::DynamicValue {
+                msgpack: vec![0xc1, 0xff, 0x00],
+                json: Vec::new(),
+            }),
         };
-        let reply = service().validate_resource_config(Request::new(request)).await;
-        let diags = reply.map(|r| r.into_inner().diagnostics).unwrap_or_default();
+        let reply = service()
+            .validate_resource_config(Request::new(request))
+            .await;
+        let diags = reply
+            .map(|r| r.into_inner().diagnostics)
+            .unwrap_or_default();
         assert_eq!(diags.len(), 1);
         assert!(diags[0].summary.contains("Invalid value"), "{diags:?}");
     }
 
     #[tokio::test]
     async fn an_unknown_resource_type_is_named() {
-        let request = proto::validate_resource_config::Request { type_name: "roundrobin_nope".into(), config: None };
-        let reply = service().validate_resource_config(Request::new(request)).await;
-        let diags = reply.map(|r| r.into_inner().diagnostics).unwrap_or_default();
+        let request = proto::validate_resource_config::Request {
+            type_name: "roundrobin_nope".into(),
+            config: None,
+        };
+        let reply = service()
+            .validate_resource_config(Request::new(request))
+            .await;
+        let diags = reply
+            .map(|r| r.into_inner().diagnostics)
+            .unwrap_or_default();
         assert!(diags[0].detail.contains("roundrobin_nope"), "{diags:?}");
     }
 
     #[tokio::test]
     async fn calls_before_configure_are_diagnostics() {
-        let request = proto::read_resource::Request { type_name: "roundrobin_security_group".into(), ..Default::default() };
+        let request = proto::read_resource::Request {
+            type_name: "roundrobin_security_group".into(),
+            ..Default::default()
+        };
         let reply = service().read_resource(Request::new(request)).await;
-        let diags = reply.map(|r| r.into_inner().diagnostics).unwrap_or_default();
+        let diags = reply
+            .map(|r| r.into_inner().diagnostics)
+            .unwrap_or_default();
         assert!(diags[0].summary.contains("not configured"), "{diags:?}");
     }
 }

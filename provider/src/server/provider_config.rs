@@ -4,8 +4,8 @@ use cty::{Path, Type, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::Aws;
-use roundrobin_aws::{ConnectError, Settings};
 use crate::framework::{Attribute, Block, Diagnostics, Schema};
+use roundrobin_aws::{ConnectError, Settings};
 
 pub fn schema() -> Schema {
     Schema::new(
@@ -23,7 +23,12 @@ pub fn schema() -> Schema {
 }
 
 fn settings(config: &Value) -> Settings {
-    let text = |name| config.get_attr(name).and_then(Value::as_str).map(str::to_string);
+    let text = |name| {
+        config
+            .get_attr(name)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     Settings {
         region: text("region"),
         profile: text("profile"),
@@ -52,6 +57,10 @@ pub async fn connect(config: &Value, stop: CancellationToken) -> Result<Aws, Dia
             ConnectError::NoRegion => "region",
             ConnectError::BadEndpoint(_) => "endpoint",
         };
-        Diagnostics::attribute_error(Path::root().attr(attr), "Invalid provider configuration", e.to_string())
+        Diagnostics::attribute_error(
+            Path::root().attr(attr),
+            "Invalid provider configuration",
+            e.to_string(),
+        )
     })
 }

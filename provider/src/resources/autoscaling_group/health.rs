@@ -19,7 +19,10 @@ pub struct Standing {
     pub problem: Option<String>,
 }
 
-pub async fn describe_group(aws: &Aws, name: &str) -> Result<Option<AutoScalingGroup>, Diagnostics> {
+pub async fn describe_group(
+    aws: &Aws,
+    name: &str,
+) -> Result<Option<AutoScalingGroup>, Diagnostics> {
     let out = aws
         .autoscaling
         .describe_auto_scaling_groups()
@@ -30,13 +33,23 @@ pub async fn describe_group(aws: &Aws, name: &str) -> Result<Option<AutoScalingG
     Ok(out
         .auto_scaling_groups()
         .iter()
-        .find(|g| g.auto_scaling_group_name() == Some(name) && g.status().is_none_or(|s| !s.contains("Delete")))
+        .find(|g| {
+            g.auto_scaling_group_name() == Some(name)
+                && g.status().is_none_or(|s| !s.contains("Delete"))
+        })
         .cloned())
 }
 
 /// Health states of the targets of one target group, by instance id.
-async fn target_states(aws: &Aws, arn: &str, ids: &[String]) -> Result<BTreeMap<String, String>, Diagnostics> {
-    let targets: Vec<TargetDescription> = ids.iter().map(|id| TargetDescription::builder().id(id).build()).collect();
+async fn target_states(
+    aws: &Aws,
+    arn: &str,
+    ids: &[String],
+) -> Result<BTreeMap<String, String>, Diagnostics> {
+    let targets: Vec<TargetDescription> = ids
+        .iter()
+        .map(|id| TargetDescription::builder().id(id).build())
+        .collect();
     let out = aws
         .elb
         .describe_target_health()
@@ -51,9 +64,22 @@ async fn target_states(aws: &Aws, arn: &str, ids: &[String]) -> Result<BTreeMap<
         .filter_map(|d| {
             let id = d.target()?.id()?.to_string();
             let health = d.target_health()?;
-            let state = health.state().map(|s| s.as_str().to_string()).unwrap_or_default();
-            let reason = health.description().or(health.reason().map(|r| r.as_str())).unwrap_or_default();
-            Some((id, if state == "healthy" { state } else { format!("{state} ({reason})") }))
+            let state = health
+                .state()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default();
+            let reason = health
+                .description()
+                .or(health.reason().map(|r| r.as_str()))
+                .unwrap_or_default();
+            Some((
+                id,
+                if state == "healthy" {
+                    state
+                } else {
+                    format!("{state} ({reason})")
+                },
+            ))
         })
         .collect())
 }
@@ -70,8 +96,20 @@ pub async fn standings(
     let ids: Vec<String> = group
         .instances()
         .iter()
-        .filter(|i| version.is_none_or(|v| i.launch_template().and_then(|t| t.version()) == Some(v)))
-        .filter(|i| !matches!(i.lifecycle_state(), Some(LifecycleState::Terminating | LifecycleState::Terminated | LifecycleState::TerminatingWait | LifecycleState::TerminatingProceed)))
+        .filter(|i| {
+            version.is_none_or(|v| i.launch_template().and_then(|t| t.version()) == Some(v))
+        })
+        .filter(|i| {
+            !matches!(
+                i.lifecycle_state(),
+                Some(
+                    LifecycleState::Terminating
+                        | LifecycleState::Terminated
+                        | LifecycleState::TerminatingWait
+                        | LifecycleState::TerminatingProceed
+                )
+            )
+        })
         .filter_map(|i| i.instance_id().map(str::to_string))
         .collect();
     let mut states = Vec::new();
@@ -79,23 +117,36 @@ pub async fn standings(
         states.push((arn, target_states(aws, arn, &ids).await?));
     }
     for instance in group.instances() {
-        let Some(id) = instance.instance_id() else { continue };
+        let Some(id) = instance.instance_id() else {
+            continue;
+        };
         if !ids.iter().any(|i| i == id) {
             continue;
         }
-        let lifecycle = instance.lifecycle_state().map(|s| s.as_str()).unwrap_or("unknown");
+        let lifecycle = instance
+            .lifecycle_state()
+            .map(|s| s.as_str())
+            .unwrap_or("unknown");
         let problem = if lifecycle != "InService" {
             Some(format!("lifecycle state {lifecycle}"))
         } else if instance.health_status() != Some("Healthy") {
-            Some(format!("health status {}", instance.health_status().unwrap_or("unknown")))
+            Some(format!(
+                "health status {}",
+                instance.health_status().unwrap_or("unknown")
+            ))
         } else {
-            states.iter().find_map(|(arn, s)| match s.get(id).map(String::as_str) {
-                Some("healthy") => None,
-                Some(other) => Some(format!("{other} in target group {}", short_arn(arn))),
-                None => Some(format!("not registered in target group {}", short_arn(arn))),
-            })
+            states
+                .iter()
+                .find_map(|(arn, s)| match s.get(id).map(String::as_str) {
+                    Some("healthy") => None,
+                    Some(other) => Some(format!("{other} in target group {}", short_arn(arn))),
+                    None => Some(format!("not registered in target group {}", short_arn(arn))),
+                })
         };
-        out.push(Standing { instance: id.to_string(), problem });
+        out.push(Standing {
+            instance: id.to_string(),
+            problem,
+        });
     }
     Ok(out)
 }
@@ -128,11 +179,19 @@ pub async fn wait_healthy(
         let last = &last;
         async move {
             let Some(group) = describe_group(aws, name).await? else {
-                return Err(Diagnostics::error("Autoscaling group vanished", format!("{name} no longer exists.")));
+                return Err(Diagnostics::error(
+                    "Autoscaling group vanished",
+                    format!("{name} no longer exists."),
+                ));
             };
             let now = standings(aws, &group, target_groups, version).await?;
             let healthy = now.iter().filter(|s| s.problem.is_none()).count();
-            tracing::info!(group = name, healthy, desired, "waiting for healthy capacity");
+            tracing::info!(
+                group = name,
+                healthy,
+                desired,
+                "waiting for healthy capacity"
+            );
             let ready = i64::try_from(healthy).unwrap_or(i64::MAX) >= desired;
             if let Ok(mut slot) = last.lock() {
                 *slot = now;
@@ -144,7 +203,10 @@ pub async fn wait_healthy(
     match result {
         Ok(()) => Ok(()),
         Err(WaitError::Failed(d)) => Err(d),
-        Err(WaitError::Stopped) => Err(Diagnostics::error("Interrupted", format!("Stopped while waiting for {name} to become healthy."))),
+        Err(WaitError::Stopped) => Err(Diagnostics::error(
+            "Interrupted",
+            format!("Stopped while waiting for {name} to become healthy."),
+        )),
         Err(WaitError::TimedOut(t)) => Err(Diagnostics::error(
             "Autoscaling group did not become healthy",
             format!(

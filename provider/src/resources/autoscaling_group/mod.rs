@@ -41,27 +41,60 @@ impl Resource for AutoscalingGroupResource {
         aws.autoscaling
             .create_auto_scaling_group()
             .auto_scaling_group_name(&planned.name)
-            .launch_template(LaunchTemplateSpecification::builder().launch_template_id(&lt.id).version(&lt.version).build())
+            .launch_template(
+                LaunchTemplateSpecification::builder()
+                    .launch_template_id(&lt.id)
+                    .version(&lt.version)
+                    .build(),
+            )
             .min_size(int(planned.min_size))
             .max_size(int(planned.max_size))
             .desired_capacity(int(Some(desired)))
             .vpc_zone_identifier(planned.vpc_zone_identifier.join(","))
             .set_target_group_arns(planned.target_group_arns.clone())
             .set_health_check_type(planned.health_check_type.clone())
-            .set_health_check_grace_period(planned.health_check_grace_period.and_then(|n| i32::try_from(n).ok()))
+            .set_health_check_grace_period(
+                planned
+                    .health_check_grace_period
+                    .and_then(|n| i32::try_from(n).ok()),
+            )
             .set_termination_policies(planned.termination_policies.clone())
             .set_tags(Some(tags_of(&planned.name, &planned.tag)))
             .send()
             .await
-            .map_err(|e| aws_error(&format!("creating autoscaling group {:?}", planned.name), &e))?;
-        let made = Group { id: Some(planned.name.clone()), desired_capacity: Some(desired), ..planned.clone() };
+            .map_err(|e| {
+                aws_error(
+                    &format!("creating autoscaling group {:?}", planned.name),
+                    &e,
+                )
+            })?;
+        let made = Group {
+            id: Some(planned.name.clone()),
+            desired_capacity: Some(desired),
+            ..planned.clone()
+        };
         let settle = async {
             if planned.rollout().waits() {
-                wait_healthy(aws, &planned.name, desired, &planned.target_groups(), None, planned.timeout("create")).await?;
+                wait_healthy(
+                    aws,
+                    &planned.name,
+                    desired,
+                    &planned.target_groups(),
+                    None,
+                    planned.timeout("create"),
+                )
+                .await?;
             }
-            read_group(aws, &made).await?.ok_or_else(|| Diagnostics::error("Autoscaling group vanished", "It was created but cannot be found."))
+            read_group(aws, &made).await?.ok_or_else(|| {
+                Diagnostics::error(
+                    "Autoscaling group vanished",
+                    "It was created but cannot be found.",
+                )
+            })
         };
-        settle.await.map_err(|d| ApplyError::partial(made.clone(), d))
+        settle
+            .await
+            .map_err(|d| ApplyError::partial(made.clone(), d))
     }
 
     async fn read(&self, aws: &Aws, current: Group) -> Result<Option<Group>, Diagnostics> {
@@ -72,14 +105,25 @@ impl Resource for AutoscalingGroupResource {
         let name = prior.name.clone();
         // Everything but the template first: the group keeps its old version
         // until the rollout has proven the new one.
-        let mut applied = Group { launch_template: prior.launch_template.clone(), ..planned.clone() };
+        let mut applied = Group {
+            launch_template: prior.launch_template.clone(),
+            ..planned.clone()
+        };
         let step = async {
             if prior.vpc_zone_identifier != planned.vpc_zone_identifier {
                 check_zones(aws, &planned.vpc_zone_identifier).await?;
             }
             update_settings(aws, &prior, &planned).await?;
             if prior.desired() != planned.desired() && planned.rollout().waits() {
-                wait_healthy(aws, &name, planned.desired(), &planned.target_groups(), None, planned.timeout("update")).await?;
+                wait_healthy(
+                    aws,
+                    &name,
+                    planned.desired(),
+                    &planned.target_groups(),
+                    None,
+                    planned.timeout("update"),
+                )
+                .await?;
             }
             Ok::<_, Diagnostics>(())
         };
@@ -100,19 +144,43 @@ impl Resource for AutoscalingGroupResource {
         }
         match read_group(aws, &applied).await {
             Ok(Some(group)) => Ok(group),
-            Ok(None) => Err(ApplyError::partial(applied, Diagnostics::error("Autoscaling group vanished", format!("{name} disappeared during the update.")))),
+            Ok(None) => Err(ApplyError::partial(
+                applied,
+                Diagnostics::error(
+                    "Autoscaling group vanished",
+                    format!("{name} disappeared during the update."),
+                ),
+            )),
             Err(d) => Err(ApplyError::partial(applied, d)),
         }
     }
 
     async fn delete(&self, aws: &Aws, state: Group) -> Result<(), Diagnostics> {
         let name = state.name.as_str();
-        match aws.autoscaling.delete_auto_scaling_group().auto_scaling_group_name(name).force_delete(true).send().await {
+        match aws
+            .autoscaling
+            .delete_auto_scaling_group()
+            .auto_scaling_group_name(name)
+            .force_delete(true)
+            .send()
+            .await
+        {
             Ok(_) => {}
-            Err(e) if e.describe().contains("not found") || e.code() == Some("ValidationError") && e.describe().contains("not found") => return Ok(()),
+            Err(e)
+                if e.describe().contains("not found")
+                    || e.code() == Some("ValidationError")
+                        && e.describe().contains("not found") =>
+            {
+                return Ok(());
+            }
             Err(e) => return Err(aws_error(&format!("deleting autoscaling group {name}"), &e)),
         }
-        let instance_ids: Vec<String> = state.instances.iter().flatten().map(|i| i.id.clone()).collect();
+        let instance_ids: Vec<String> = state
+            .instances
+            .iter()
+            .flatten()
+            .map(|i| i.id.clone())
+            .collect();
         let gone = until(Backoff::new(state.timeout("delete")), &aws.stop, || async {
             let group_left = describe_group(aws, name).await?.is_some();
             let instances_left = running_instances(aws, &instance_ids).await?;
@@ -122,16 +190,29 @@ impl Resource for AutoscalingGroupResource {
         match gone {
             Ok(()) => Ok(()),
             Err(WaitError::Failed(d)) => Err(d),
-            Err(WaitError::Stopped) => Err(Diagnostics::error("Interrupted", format!("Stopped while waiting for {name} to be deleted."))),
-            Err(WaitError::TimedOut(t)) => Err(Diagnostics::error("Autoscaling group not deleted", format!("{name} or its instances were still there after {t:?}."))),
+            Err(WaitError::Stopped) => Err(Diagnostics::error(
+                "Interrupted",
+                format!("Stopped while waiting for {name} to be deleted."),
+            )),
+            Err(WaitError::TimedOut(t)) => Err(Diagnostics::error(
+                "Autoscaling group not deleted",
+                format!("{name} or its instances were still there after {t:?}."),
+            )),
         }
     }
 
     fn import(&self, id: &str) -> Result<Group, Diagnostics> {
         if id.is_empty() {
-            return Err(Diagnostics::error("Invalid import id", "Import an autoscaling group by its name."));
+            return Err(Diagnostics::error(
+                "Invalid import id",
+                "Import an autoscaling group by its name.",
+            ));
         }
-        Ok(Group { id: Some(id.to_string()), name: id.to_string(), ..Group::default() })
+        Ok(Group {
+            id: Some(id.to_string()),
+            name: id.to_string(),
+            ..Group::default()
+        })
     }
 }
 
@@ -163,14 +244,21 @@ async fn check_zones(aws: &Aws, subnets: &[String]) -> Result<(), Diagnostics> {
         .send()
         .await
         .map_err(|e| aws_error("reading the subnets of vpc_zone_identifier", &e))?;
-    let mut zones: Vec<&str> = out.subnets().iter().filter_map(|s| s.availability_zone()).collect();
+    let mut zones: Vec<&str> = out
+        .subnets()
+        .iter()
+        .filter_map(|s| s.availability_zone())
+        .collect();
     zones.sort_unstable();
     zones.dedup();
     if zones.len() < 2 {
         return Err(Diagnostics::attribute_error(
             Path::root().attr("vpc_zone_identifier"),
             "Subnets in one availability zone",
-            format!("The subnets {subnets:?} are all in {}; give subnets in at least two availability zones.", zones.join(", ")),
+            format!(
+                "The subnets {subnets:?} are all in {}; give subnets in at least two availability zones.",
+                zones.join(", ")
+            ),
         ));
     }
     Ok(())
@@ -194,7 +282,11 @@ async fn update_settings(aws: &Aws, prior: &Group, planned: &Group) -> Result<()
             .desired_capacity(int(Some(planned.desired())))
             .vpc_zone_identifier(planned.vpc_zone_identifier.join(","))
             .set_health_check_type(planned.health_check_type.clone())
-            .set_health_check_grace_period(planned.health_check_grace_period.and_then(|n| i32::try_from(n).ok()))
+            .set_health_check_grace_period(
+                planned
+                    .health_check_grace_period
+                    .and_then(|n| i32::try_from(n).ok()),
+            )
             .set_termination_policies(planned.termination_policies.clone())
             .send()
             .await
@@ -204,18 +296,45 @@ async fn update_settings(aws: &Aws, prior: &Group, planned: &Group) -> Result<()
     let attach: Vec<String> = new.iter().filter(|a| !old.contains(a)).cloned().collect();
     let detach: Vec<String> = old.iter().filter(|a| !new.contains(a)).cloned().collect();
     if !attach.is_empty() {
-        aws.autoscaling.attach_load_balancer_target_groups().auto_scaling_group_name(name).set_target_group_arns(Some(attach)).send().await.map_err(|e| aws_error(&format!("attaching target groups to {name}"), &e))?;
+        aws.autoscaling
+            .attach_load_balancer_target_groups()
+            .auto_scaling_group_name(name)
+            .set_target_group_arns(Some(attach))
+            .send()
+            .await
+            .map_err(|e| aws_error(&format!("attaching target groups to {name}"), &e))?;
     }
     if !detach.is_empty() {
-        aws.autoscaling.detach_load_balancer_target_groups().auto_scaling_group_name(name).set_target_group_arns(Some(detach)).send().await.map_err(|e| aws_error(&format!("detaching target groups from {name}"), &e))?;
+        aws.autoscaling
+            .detach_load_balancer_target_groups()
+            .auto_scaling_group_name(name)
+            .set_target_group_arns(Some(detach))
+            .send()
+            .await
+            .map_err(|e| aws_error(&format!("detaching target groups from {name}"), &e))?;
     }
     if prior.tag != planned.tag {
-        let removed: Vec<GroupTag> = prior.tag.iter().filter(|t| !planned.tag.iter().any(|n| n.key == t.key)).cloned().collect();
+        let removed: Vec<GroupTag> = prior
+            .tag
+            .iter()
+            .filter(|t| !planned.tag.iter().any(|n| n.key == t.key))
+            .cloned()
+            .collect();
         if !removed.is_empty() {
-            aws.autoscaling.delete_tags().set_tags(Some(tags_of(name, &removed))).send().await.map_err(|e| aws_error(&format!("removing tags of {name}"), &e))?;
+            aws.autoscaling
+                .delete_tags()
+                .set_tags(Some(tags_of(name, &removed)))
+                .send()
+                .await
+                .map_err(|e| aws_error(&format!("removing tags of {name}"), &e))?;
         }
         if !planned.tag.is_empty() {
-            aws.autoscaling.create_or_update_tags().set_tags(Some(tags_of(name, &planned.tag))).send().await.map_err(|e| aws_error(&format!("tagging {name}"), &e))?;
+            aws.autoscaling
+                .create_or_update_tags()
+                .set_tags(Some(tags_of(name, &planned.tag)))
+                .send()
+                .await
+                .map_err(|e| aws_error(&format!("tagging {name}"), &e))?;
         }
     }
     Ok(())
@@ -225,7 +344,13 @@ async fn running_instances(aws: &Aws, ids: &[String]) -> Result<usize, Diagnosti
     if ids.is_empty() {
         return Ok(0);
     }
-    let out = match aws.ec2.describe_instances().set_instance_ids(Some(ids.to_vec())).send().await {
+    let out = match aws
+        .ec2
+        .describe_instances()
+        .set_instance_ids(Some(ids.to_vec()))
+        .send()
+        .await
+    {
         Ok(out) => out,
         Err(e) if e.code() == Some("InvalidInstanceID.NotFound") => return Ok(0),
         Err(e) => return Err(aws_error("reading the group's instances", &e)),
@@ -234,7 +359,11 @@ async fn running_instances(aws: &Aws, ids: &[String]) -> Result<usize, Diagnosti
         .reservations()
         .iter()
         .flat_map(|r| r.instances())
-        .filter(|i| i.state().and_then(|s| s.name()).is_none_or(|n| n.as_str() != "terminated"))
+        .filter(|i| {
+            i.state()
+                .and_then(|s| s.name())
+                .is_none_or(|n| n.as_str() != "terminated")
+        })
         .count())
 }
 
@@ -246,12 +375,21 @@ async fn read_group(aws: &Aws, known: &Group) -> Result<Option<Group>, Diagnosti
 }
 
 fn from_aws(group: &AutoScalingGroup, known: &Group) -> Group {
-    let name = group.auto_scaling_group_name().unwrap_or_default().to_string();
+    let name = group
+        .auto_scaling_group_name()
+        .unwrap_or_default()
+        .to_string();
     let lt = group.launch_template().map(|t| LaunchTemplateRef {
         id: t.launch_template_id().unwrap_or_default().to_string(),
         version: t.version().unwrap_or_default().to_string(),
     });
-    let mut subnets: Vec<String> = group.vpc_zone_identifier().unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(str::to_string).collect();
+    let mut subnets: Vec<String> = group
+        .vpc_zone_identifier()
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
     // Keep the user's order when the set is the same.
     if same_items(&subnets, &known.vpc_zone_identifier) {
         subnets = known.vpc_zone_identifier.clone();
@@ -263,17 +401,34 @@ fn from_aws(group: &AutoScalingGroup, known: &Group) -> Group {
     let tags = group
         .tags()
         .iter()
-        .filter_map(|t| Some(GroupTag { key: t.key()?.to_string(), value: t.value().unwrap_or_default().to_string(), propagate_at_launch: t.propagate_at_launch() }))
+        .filter_map(|t| {
+            Some(GroupTag {
+                key: t.key()?.to_string(),
+                value: t.value().unwrap_or_default().to_string(),
+                propagate_at_launch: t.propagate_at_launch(),
+            })
+        })
         .collect::<Vec<_>>();
-    let tags = if same_items(&tags, &known.tag) { known.tag.clone() } else { tags };
+    let tags = if same_items(&tags, &known.tag) {
+        known.tag.clone()
+    } else {
+        tags
+    };
     let instances = group
         .instances()
         .iter()
         .map(|i| InstanceInfo {
             id: i.instance_id().unwrap_or_default().to_string(),
             availability_zone: i.availability_zone().unwrap_or_default().to_string(),
-            launch_template_version: i.launch_template().and_then(|t| t.version()).unwrap_or_default().to_string(),
-            lifecycle_state: i.lifecycle_state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            launch_template_version: i
+                .launch_template()
+                .and_then(|t| t.version())
+                .unwrap_or_default()
+                .to_string(),
+            lifecycle_state: i
+                .lifecycle_state()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
             health_status: i.health_status().unwrap_or_default().to_string(),
         })
         .collect();
@@ -285,7 +440,8 @@ fn from_aws(group: &AutoScalingGroup, known: &Group) -> Group {
         max_size: group.max_size().map(i64::from),
         desired_capacity: group.desired_capacity().map(i64::from),
         vpc_zone_identifier: subnets,
-        target_group_arns: (!target_groups.is_empty() || known.target_group_arns.is_some()).then_some(target_groups),
+        target_group_arns: (!target_groups.is_empty() || known.target_group_arns.is_some())
+            .then_some(target_groups),
         health_check_type: group.health_check_type().map(str::to_string),
         health_check_grace_period: group.health_check_grace_period().map(i64::from),
         termination_policies: Some(group.termination_policies().to_vec()),
@@ -294,7 +450,10 @@ fn from_aws(group: &AutoScalingGroup, known: &Group) -> Group {
         rollout: known.rollout.clone(),
         timeouts: known.timeouts.clone(),
         instances: Some(instances),
-        last_rollout_status: known.last_rollout_status.clone().or_else(|| Some("None".into())),
+        last_rollout_status: known
+            .last_rollout_status
+            .clone()
+            .or_else(|| Some("None".into())),
     }
 }
 

@@ -33,7 +33,11 @@ fn is_active(status: &InstanceRefreshStatus) -> bool {
     )
 }
 
-async fn refreshes(aws: &Aws, name: &str, id: Option<&str>) -> Result<Vec<InstanceRefresh>, Diagnostics> {
+async fn refreshes(
+    aws: &Aws,
+    name: &str,
+    id: Option<&str>,
+) -> Result<Vec<InstanceRefresh>, Diagnostics> {
     let out = aws
         .autoscaling
         .describe_instance_refreshes()
@@ -46,7 +50,10 @@ async fn refreshes(aws: &Aws, name: &str, id: Option<&str>) -> Result<Vec<Instan
 }
 
 fn template(id: &str, version: &str) -> LaunchTemplateSpecification {
-    LaunchTemplateSpecification::builder().launch_template_id(id).version(version).build()
+    LaunchTemplateSpecification::builder()
+        .launch_template_id(id)
+        .version(version)
+        .build()
 }
 
 /// Runs the rollout of `planned`'s template version; the status it ended in.
@@ -58,10 +65,18 @@ pub async fn roll_out(aws: &Aws, prior: &Group, planned: &Group) -> Result<Strin
     }
 }
 
-async fn instance_refresh(aws: &Aws, prior: &Group, planned: &Group) -> Result<String, Diagnostics> {
+async fn instance_refresh(
+    aws: &Aws,
+    prior: &Group,
+    planned: &Group,
+) -> Result<String, Diagnostics> {
     let name = planned.name.as_str();
     let rollout = planned.rollout();
-    if let Some(running) = refreshes(aws, name, None).await?.into_iter().find(|r| r.status().is_some_and(is_active)) {
+    if let Some(running) = refreshes(aws, name, None)
+        .await?
+        .into_iter()
+        .find(|r| r.status().is_some_and(is_active))
+    {
         return Err(Diagnostics::error(
             "An instance refresh is already running",
             format!(
@@ -78,7 +93,11 @@ async fn instance_refresh(aws: &Aws, prior: &Group, planned: &Group) -> Result<S
         .start_instance_refresh()
         .auto_scaling_group_name(name)
         .strategy(RefreshStrategy::Rolling)
-        .desired_configuration(DesiredConfiguration::builder().launch_template(template(&new.id, &new.version)).build())
+        .desired_configuration(
+            DesiredConfiguration::builder()
+                .launch_template(template(&new.id, &new.version))
+                .build(),
+        )
         .preferences(
             RefreshPreferences::builder()
                 .min_healthy_percentage(percent(rollout.min_healthy_percentage, 100))
@@ -91,7 +110,10 @@ async fn instance_refresh(aws: &Aws, prior: &Group, planned: &Group) -> Result<S
         .send()
         .await
         .map_err(|e| aws_error(&format!("starting an instance refresh of {name}"), &e))?;
-    let refresh_id = started.instance_refresh_id().unwrap_or_default().to_string();
+    let refresh_id = started
+        .instance_refresh_id()
+        .unwrap_or_default()
+        .to_string();
     tracing::info!(group = name, refresh = %refresh_id, version = %new.version, "instance refresh started");
     if !rollout.waits() {
         return Ok("InProgress".into());
@@ -100,15 +122,29 @@ async fn instance_refresh(aws: &Aws, prior: &Group, planned: &Group) -> Result<S
     let outcome = wait_refresh(aws, name, &refresh_id, planned.timeout("update")).await;
     let (status, reason) = match outcome {
         Ok(refresh) => (
-            refresh.status().cloned().unwrap_or(InstanceRefreshStatus::Failed),
+            refresh
+                .status()
+                .cloned()
+                .unwrap_or(InstanceRefreshStatus::Failed),
             refresh.status_reason().unwrap_or_default().to_string(),
         ),
         Err(WaitError::Failed(d)) => return Err(d),
-        Err(WaitError::TimedOut(t)) => (InstanceRefreshStatus::Failed, format!("the rollout did not finish within {t:?}")),
+        Err(WaitError::TimedOut(t)) => (
+            InstanceRefreshStatus::Failed,
+            format!("the rollout did not finish within {t:?}"),
+        ),
         Err(WaitError::Stopped) => (InstanceRefreshStatus::Cancelled, "interrupted".to_string()),
     };
     if status == InstanceRefreshStatus::Successful {
-        wait_healthy(aws, name, planned.desired(), &planned.target_groups(), Some(&new.version), planned.timeout("update")).await?;
+        wait_healthy(
+            aws,
+            name,
+            planned.desired(),
+            &planned.target_groups(),
+            Some(&new.version),
+            planned.timeout("update"),
+        )
+        .await?;
         return Ok("Successful".into());
     }
 
@@ -120,21 +156,38 @@ async fn instance_refresh(aws: &Aws, prior: &Group, planned: &Group) -> Result<S
         _ => false,
     };
     let what = if rolled_back {
-        format!("The group was rolled back and runs launch template version {}.", old.version)
+        format!(
+            "The group was rolled back and runs launch template version {}.",
+            old.version
+        )
     } else {
-        format!("The group was not rolled back (auto_rollback = false); it still has launch template version {} configured.", old.version)
+        format!(
+            "The group was not rolled back (auto_rollback = false); it still has launch template version {} configured.",
+            old.version
+        )
     };
     Err(Diagnostics::error(
         format!("Rollout of launch template version {} failed", new.version),
-        format!("Instance refresh {refresh_id} of {name} ended {}: {reason}. {unhealthy}{what}", status.as_str()),
+        format!(
+            "Instance refresh {refresh_id} of {name} ended {}: {reason}. {unhealthy}{what}",
+            status.as_str()
+        ),
     ))
 }
 
-async fn wait_refresh(aws: &Aws, name: &str, id: &str, timeout: Duration) -> Result<InstanceRefresh, WaitError<Diagnostics>> {
+async fn wait_refresh(
+    aws: &Aws,
+    name: &str,
+    id: &str,
+    timeout: Duration,
+) -> Result<InstanceRefresh, WaitError<Diagnostics>> {
     until(Backoff::new(timeout), &aws.stop, || async move {
         let refresh = refreshes(aws, name, Some(id)).await?.into_iter().next();
         let Some(refresh) = refresh else {
-            return Err(Diagnostics::error("Instance refresh vanished", format!("{id} of {name} cannot be found.")));
+            return Err(Diagnostics::error(
+                "Instance refresh vanished",
+                format!("{id} of {name} cannot be found."),
+            ));
         };
         tracing::info!(
             group = name,
@@ -142,20 +195,44 @@ async fn wait_refresh(aws: &Aws, name: &str, id: &str, timeout: Duration) -> Res
             percent = refresh.percentage_complete().unwrap_or(0),
             "instance refresh progress"
         );
-        Ok(refresh.status().is_some_and(|s| !is_active(s)).then_some(refresh))
+        Ok(refresh
+            .status()
+            .is_some_and(|s| !is_active(s))
+            .then_some(refresh))
     })
     .await
 }
 
 /// Asks AWS to roll back (or, where it cannot, cancels) and waits for the
 /// group to be back on its old configuration. True when it got there.
-async fn roll_back(aws: &Aws, name: &str, refresh_id: &str, status: &str) -> Result<bool, Diagnostics> {
+async fn roll_back(
+    aws: &Aws,
+    name: &str,
+    refresh_id: &str,
+    status: &str,
+) -> Result<bool, Diagnostics> {
     let still_active = matches!(status, "Pending" | "InProgress" | "Cancelled");
     if still_active || status == "Failed" {
-        match aws.autoscaling.rollback_instance_refresh().auto_scaling_group_name(name).send().await {
+        match aws
+            .autoscaling
+            .rollback_instance_refresh()
+            .auto_scaling_group_name(name)
+            .send()
+            .await
+        {
             Ok(_) => {}
-            Err(e) if matches!(e.code(), Some("ActiveInstanceRefreshNotFound" | "IrreversibleInstanceRefresh")) => {
-                let _ = aws.autoscaling.cancel_instance_refresh().auto_scaling_group_name(name).send().await;
+            Err(e)
+                if matches!(
+                    e.code(),
+                    Some("ActiveInstanceRefreshNotFound" | "IrreversibleInstanceRefresh")
+                ) =>
+            {
+                let _ = aws
+                    .autoscaling
+                    .cancel_instance_refresh()
+                    .auto_scaling_group_name(name)
+                    .send()
+                    .await;
             }
             Err(e) => return Err(aws_error(&format!("rolling back {name}"), &e)),
         }
@@ -165,7 +242,10 @@ async fn roll_back(aws: &Aws, name: &str, refresh_id: &str, status: &str) -> Res
     let mut rollback = aws.clone();
     rollback.stop = tokio_util::sync::CancellationToken::new();
     match wait_refresh(&rollback, name, refresh_id, ROLLBACK_TIMEOUT).await {
-        Ok(r) => Ok(r.status() == Some(&InstanceRefreshStatus::RollbackSuccessful) || r.status() == Some(&InstanceRefreshStatus::Cancelled)),
+        Ok(r) => Ok(
+            r.status() == Some(&InstanceRefreshStatus::RollbackSuccessful)
+                || r.status() == Some(&InstanceRefreshStatus::Cancelled),
+        ),
         Err(WaitError::Failed(d)) => Err(d),
         Err(_) => Ok(false),
     }
@@ -176,7 +256,9 @@ async fn new_instance_problems(aws: &Aws, planned: &Group, version: &str) -> Str
         return String::new();
     };
     match standings(aws, &group, &planned.target_groups(), Some(version)).await {
-        Ok(s) if !describe_problems(&s).is_empty() => format!("New instances: {}. ", describe_problems(&s)),
+        Ok(s) if !describe_problems(&s).is_empty() => {
+            format!("New instances: {}. ", describe_problems(&s))
+        }
         _ => String::new(),
     }
 }
@@ -191,12 +273,22 @@ async fn surge(aws: &Aws, prior: &Group, planned: &Group) -> Result<String, Diag
     if surged <= desired {
         return Err(Diagnostics::error(
             "No room to surge",
-            format!("The surge rollout needs max_size above desired_capacity ({desired}); max_size is {max}. Raise max_size (2× desired is best) or use strategy = \"instance_refresh\"."),
+            format!(
+                "The surge rollout needs max_size above desired_capacity ({desired}); max_size is {max}. Raise max_size (2× desired is best) or use strategy = \"instance_refresh\"."
+            ),
         ));
     }
     let (old, new) = (prior.template(), planned.template());
     set_group(aws, name, &new.id, &new.version, surged).await?;
-    let healthy = wait_healthy(aws, name, desired, &planned.target_groups(), Some(&new.version), planned.timeout("update")).await;
+    let healthy = wait_healthy(
+        aws,
+        name,
+        desired,
+        &planned.target_groups(),
+        Some(&new.version),
+        planned.timeout("update"),
+    )
+    .await;
     if let Err(failure) = healthy {
         let problems = new_instance_problems(aws, planned, &new.version).await;
         if planned.rollout().rolls_back() {
@@ -206,7 +298,10 @@ async fn surge(aws: &Aws, prior: &Group, planned: &Group) -> Result<String, Diag
         }
         let mut d = Diagnostics::error(
             format!("Rollout of launch template version {} failed", new.version),
-            format!("{problems}The group runs launch template version {} again.", old.version),
+            format!(
+                "{problems}The group runs launch template version {} again.",
+                old.version
+            ),
         );
         d.extend(failure);
         return Err(d);
@@ -215,7 +310,13 @@ async fn surge(aws: &Aws, prior: &Group, planned: &Group) -> Result<String, Diag
     Ok("Successful".into())
 }
 
-async fn set_group(aws: &Aws, name: &str, id: &str, version: &str, desired: i64) -> Result<(), Diagnostics> {
+async fn set_group(
+    aws: &Aws,
+    name: &str,
+    id: &str,
+    version: &str,
+    desired: i64,
+) -> Result<(), Diagnostics> {
     aws.autoscaling
         .update_auto_scaling_group()
         .auto_scaling_group_name(name)
@@ -235,7 +336,9 @@ async fn terminate_version(aws: &Aws, name: &str, version: &str) -> Result<(), D
         if instance.launch_template().and_then(|t| t.version()) != Some(version) {
             continue;
         }
-        let Some(id) = instance.instance_id() else { continue };
+        let Some(id) = instance.instance_id() else {
+            continue;
+        };
         aws.autoscaling
             .terminate_instance_in_auto_scaling_group()
             .instance_id(id)

@@ -6,7 +6,8 @@ use cty::{Path, Type, Value};
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    Attribute, Block, Diagnostics, NestedBlock, Schema, Timeouts, Validator, null_as_default, timeouts,
+    Attribute, Block, Diagnostics, NestedBlock, Schema, Timeouts, Validator, null_as_default,
+    timeouts,
 };
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15 * 60);
@@ -121,7 +122,10 @@ pub fn schema() -> Schema {
     let tag = Block::new("A tag of the group.")
         .attribute(Attribute::required("key", Type::String))
         .attribute(Attribute::required("value", Type::String))
-        .attribute(Attribute::defaulted("propagate_at_launch", Type::Bool, true).describe("Copy the tag to instances the group launches."));
+        .attribute(
+            Attribute::defaulted("propagate_at_launch", Type::Bool, true)
+                .describe("Copy the tag to instances the group launches."),
+        );
     let rollout = Block::new("How a new launch template version reaches the instances.")
         .attribute(Attribute::defaulted("strategy", Type::String, "instance_refresh").validate(Validator::OneOf(&["instance_refresh", "surge"])).describe("`instance_refresh` (AWS instance refresh with the new version as its desired configuration) or `surge` (double the capacity, wait for the new instances to be healthy, scale back in removing the old ones)."))
         .attribute(Attribute::defaulted("min_healthy_percentage", Type::Number, 100_i64).validate(Validator::IntBetween(0, 100)).describe("Capacity that must stay healthy during the rollout, in percent."))
@@ -164,19 +168,30 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
     if let (Some(min), Some(max)) = (num("min_size"), num("max_size"))
         && min > max
     {
-        diags.push_attribute_error(Path::root().attr("min_size"), "Invalid sizes", format!("min_size ({min}) must not be greater than max_size ({max})."));
+        diags.push_attribute_error(
+            Path::root().attr("min_size"),
+            "Invalid sizes",
+            format!("min_size ({min}) must not be greater than max_size ({max})."),
+        );
     }
-    if let (Some(desired), Some(min), Some(max)) = (num("desired_capacity"), num("min_size"), num("max_size"))
+    if let (Some(desired), Some(min), Some(max)) =
+        (num("desired_capacity"), num("min_size"), num("max_size"))
         && !(min..=max).contains(&desired)
     {
         diags.push_attribute_error(Path::root().attr("desired_capacity"), "Invalid desired capacity", format!("desired_capacity ({desired}) must be between min_size ({min}) and max_size ({max})."));
     }
-    if let Some(subnets) = config.get_attr("vpc_zone_identifier").filter(|v| v.is_known()).and_then(Value::as_elements)
+    if let Some(subnets) = config
+        .get_attr("vpc_zone_identifier")
+        .filter(|v| v.is_known())
+        .and_then(Value::as_elements)
         && subnets.len() < 2
     {
         diags.push_attribute_error(Path::root().attr("vpc_zone_identifier"), "Too few subnets", "vpc_zone_identifier needs at least two subnets in distinct availability zones, so that the group survives the loss of one zone.");
     }
-    let version = config.get_attr("launch_template").and_then(|lt| lt.get_attr("version")).and_then(Value::as_str);
+    let version = config
+        .get_attr("launch_template")
+        .and_then(|lt| lt.get_attr("version"))
+        .and_then(Value::as_str);
     if let Some(v) = version
         && v.parse::<u64>().is_err()
     {

@@ -11,9 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aws::tags::{self, Tags};
 use crate::aws::{Aws, AwsErrorDetail, aws_error};
-use crate::framework::{
-    ApplyError, ApplyResult, Diagnostics, Resource, Schema, null_as_default,
-};
+use crate::framework::{ApplyError, ApplyResult, Diagnostics, Resource, Schema, null_as_default};
 pub use rules::Rule;
 use rules::{Grant, grants_from_aws, grants_of, missing_from, rebuild, to_aws};
 
@@ -54,9 +52,14 @@ impl Resource for SecurityGroupResource {
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         for block in ["ingress", "egress"] {
-            let rules = config.get_attr(block).and_then(Value::as_elements).unwrap_or(&[]);
+            let rules = config
+                .get_attr(block)
+                .and_then(Value::as_elements)
+                .unwrap_or(&[]);
             for (i, rule) in rules.iter().enumerate() {
-                let here = Path::root().attr(block).index(i64::try_from(i).unwrap_or(i64::MAX));
+                let here = Path::root()
+                    .attr(block)
+                    .index(i64::try_from(i).unwrap_or(i64::MAX));
                 schema::validate_rule(rule, &here, diags);
             }
         }
@@ -67,7 +70,10 @@ impl Resource for SecurityGroupResource {
             Some(vpc) => vpc,
             None => default_vpc(aws).await?,
         };
-        let description = planned.description.clone().unwrap_or_else(|| schema::DEFAULT_DESCRIPTION.into());
+        let description = planned
+            .description
+            .clone()
+            .unwrap_or_else(|| schema::DEFAULT_DESCRIPTION.into());
         let tags = planned.tags.clone().unwrap_or_default();
         let created = aws
             .ec2
@@ -75,7 +81,9 @@ impl Resource for SecurityGroupResource {
             .group_name(&planned.name)
             .description(&description)
             .vpc_id(&vpc_id)
-            .set_tag_specifications(tags::tag_specification(ResourceType::SecurityGroup, &tags).map(|t| vec![t]))
+            .set_tag_specifications(
+                tags::tag_specification(ResourceType::SecurityGroup, &tags).map(|t| vec![t]),
+            )
             .send()
             .await
             .map_err(|e| aws_error(&format!("creating security group {:?}", planned.name), &e))?;
@@ -91,13 +99,20 @@ impl Resource for SecurityGroupResource {
         let outcome = async {
             let none = [];
             let default_egress = [Rule::allow_all_egress()];
-            let egress_now: &[Rule] = if planned.egress.is_empty() { &none } else { &default_egress };
+            let egress_now: &[Rule] = if planned.egress.is_empty() {
+                &none
+            } else {
+                &default_egress
+            };
             apply_rules(aws, &id, &[], &planned.ingress, Direction::Ingress).await?;
             if !planned.egress.is_empty() {
                 apply_rules(aws, &id, egress_now, &planned.egress, Direction::Egress).await?;
             }
             let group = describe(aws, &id).await?.ok_or_else(|| {
-                Diagnostics::error("Security group vanished", format!("{id} was created but cannot be found."))
+                Diagnostics::error(
+                    "Security group vanished",
+                    format!("{id} was created but cannot be found."),
+                )
             })?;
             Ok::<_, Diagnostics>(from_aws(aws, &group, &planned))
         }
@@ -105,26 +120,64 @@ impl Resource for SecurityGroupResource {
         outcome.map_err(|d| ApplyError::partial(made, d))
     }
 
-    async fn read(&self, aws: &Aws, current: SecurityGroup) -> Result<Option<SecurityGroup>, Diagnostics> {
+    async fn read(
+        &self,
+        aws: &Aws,
+        current: SecurityGroup,
+    ) -> Result<Option<SecurityGroup>, Diagnostics> {
         let group = describe(aws, current.id()).await?;
         Ok(group.map(|g| from_aws(aws, &g, &current)))
     }
 
-    async fn update(&self, aws: &Aws, prior: SecurityGroup, planned: SecurityGroup) -> ApplyResult<SecurityGroup> {
+    async fn update(
+        &self,
+        aws: &Aws,
+        prior: SecurityGroup,
+        planned: SecurityGroup,
+    ) -> ApplyResult<SecurityGroup> {
         let id = prior.id().to_string();
         let step = async {
-            apply_rules(aws, &id, &prior.ingress, &planned.ingress, Direction::Ingress).await?;
+            apply_rules(
+                aws,
+                &id,
+                &prior.ingress,
+                &planned.ingress,
+                Direction::Ingress,
+            )
+            .await?;
             let effective = |rules: &[Rule]| {
-                if rules.is_empty() { vec![Rule::allow_all_egress()] } else { rules.to_vec() }
+                if rules.is_empty() {
+                    vec![Rule::allow_all_egress()]
+                } else {
+                    rules.to_vec()
+                }
             };
-            apply_rules(aws, &id, &effective(&prior.egress), &effective(&planned.egress), Direction::Egress).await?;
-            tags::update_ec2(&aws.ec2, &id, &prior.tags.clone().unwrap_or_default(), &planned.tags.clone().unwrap_or_default()).await.map_err(crate::aws::tag_error)?;
+            apply_rules(
+                aws,
+                &id,
+                &effective(&prior.egress),
+                &effective(&planned.egress),
+                Direction::Egress,
+            )
+            .await?;
+            tags::update_ec2(
+                &aws.ec2,
+                &id,
+                &prior.tags.clone().unwrap_or_default(),
+                &planned.tags.clone().unwrap_or_default(),
+            )
+            .await
+            .map_err(crate::aws::tag_error)?;
             let group = describe(aws, &id).await?.ok_or_else(|| {
-                Diagnostics::error("Security group vanished", format!("{id} disappeared while it was being updated."))
+                Diagnostics::error(
+                    "Security group vanished",
+                    format!("{id} disappeared while it was being updated."),
+                )
             })?;
             Ok::<_, Diagnostics>(from_aws(aws, &group, &planned))
         };
-        step.await.map_err(|d| ApplyError::partial(prior.clone(), d))
+        step.await
+            .map_err(|d| ApplyError::partial(prior.clone(), d))
     }
 
     async fn delete(&self, aws: &Aws, state: SecurityGroup) -> Result<(), Diagnostics> {
@@ -148,7 +201,9 @@ impl Resource for SecurityGroupResource {
         }
         Err(Diagnostics::error(
             "Security group still in use",
-            format!("{id} is still used by other resources (network interfaces or rules of other groups); remove those first."),
+            format!(
+                "{id} is still used by other resources (network interfaces or rules of other groups); remove those first."
+            ),
         ))
     }
 
@@ -156,7 +211,9 @@ impl Resource for SecurityGroupResource {
         if !id.starts_with("sg-") {
             return Err(Diagnostics::error(
                 "Invalid import id",
-                format!("Import a security group by its id, like sg-0123456789abcdef0; got {id:?}."),
+                format!(
+                    "Import a security group by its id, like sg-0123456789abcdef0; got {id:?}."
+                ),
             ));
         }
         Ok(SecurityGroup {
@@ -173,7 +230,13 @@ enum Direction {
 }
 
 /// Revokes the grants that go away and authorizes the new ones.
-async fn apply_rules(aws: &Aws, id: &str, before: &[Rule], after: &[Rule], direction: Direction) -> Result<(), Diagnostics> {
+async fn apply_rules(
+    aws: &Aws,
+    id: &str,
+    before: &[Rule],
+    after: &[Rule],
+    direction: Direction,
+) -> Result<(), Diagnostics> {
     let (old, new) = (grants_of(before), grants_of(after));
     let revoke: Vec<Grant> = missing_from(&old, &new);
     let authorize: Vec<Grant> = missing_from(&new, &old);
@@ -181,25 +244,70 @@ async fn apply_rules(aws: &Aws, id: &str, before: &[Rule], after: &[Rule], direc
         let perms = Some(to_aws(&revoke));
         let what = format!("revoking rules of {id}");
         match direction {
-            Direction::Ingress => aws.ec2.revoke_security_group_ingress().group_id(id).set_ip_permissions(perms).send().await.map(drop).map_err(|e| aws_error(&what, &e))?,
-            Direction::Egress => aws.ec2.revoke_security_group_egress().group_id(id).set_ip_permissions(perms).send().await.map(drop).map_err(|e| aws_error(&what, &e))?,
+            Direction::Ingress => aws
+                .ec2
+                .revoke_security_group_ingress()
+                .group_id(id)
+                .set_ip_permissions(perms)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| aws_error(&what, &e))?,
+            Direction::Egress => aws
+                .ec2
+                .revoke_security_group_egress()
+                .group_id(id)
+                .set_ip_permissions(perms)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| aws_error(&what, &e))?,
         }
     }
     if !authorize.is_empty() {
         let perms = Some(to_aws(&authorize));
         let what = format!("adding rules to {id}");
         match direction {
-            Direction::Ingress => aws.ec2.authorize_security_group_ingress().group_id(id).set_ip_permissions(perms).send().await.map(drop).map_err(|e| aws_error(&what, &e))?,
-            Direction::Egress => aws.ec2.authorize_security_group_egress().group_id(id).set_ip_permissions(perms).send().await.map(drop).map_err(|e| aws_error(&what, &e))?,
+            Direction::Ingress => aws
+                .ec2
+                .authorize_security_group_ingress()
+                .group_id(id)
+                .set_ip_permissions(perms)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| aws_error(&what, &e))?,
+            Direction::Egress => aws
+                .ec2
+                .authorize_security_group_egress()
+                .group_id(id)
+                .set_ip_permissions(perms)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| aws_error(&what, &e))?,
         }
     }
     Ok(())
 }
 
 async fn describe(aws: &Aws, id: &str) -> Result<Option<AwsGroup>, Diagnostics> {
-    match aws.ec2.describe_security_groups().group_ids(id).send().await {
+    match aws
+        .ec2
+        .describe_security_groups()
+        .group_ids(id)
+        .send()
+        .await
+    {
         Ok(out) => Ok(out.security_groups().first().cloned()),
-        Err(e) if matches!(e.code(), Some("InvalidGroup.NotFound" | "InvalidGroupId.NotFound")) => Ok(None),
+        Err(e)
+            if matches!(
+                e.code(),
+                Some("InvalidGroup.NotFound" | "InvalidGroupId.NotFound")
+            ) =>
+        {
+            Ok(None)
+        }
         Err(e) => Err(aws_error(&format!("reading security group {id}"), &e)),
     }
 }
@@ -241,7 +349,9 @@ fn from_aws(aws: &Aws, group: &AwsGroup, known: &SecurityGroup) -> SecurityGroup
             group
                 .security_group_arn()
                 .map(str::to_string)
-                .unwrap_or_else(|| format!("arn:aws:ec2:{}:{owner}:security-group/{id}", aws.region)),
+                .unwrap_or_else(|| {
+                    format!("arn:aws:ec2:{}:{owner}:security-group/{id}", aws.region)
+                }),
         ),
         id: Some(id),
         name: group.group_name().unwrap_or_default().to_string(),

@@ -52,9 +52,18 @@ fn normalize(protocol: &str, from: i64, to: i64) -> (String, i64, i64) {
 
 impl Rule {
     pub fn grants(&self) -> Vec<Grant> {
-        let (protocol, from_port, to_port) = normalize(&self.protocol, self.from_port, self.to_port);
-        let cidrs = self.cidr_blocks.iter().flatten().map(|c| Source::Cidr(c.clone()));
-        let groups = self.security_groups.iter().flatten().map(|g| Source::Group(g.clone()));
+        let (protocol, from_port, to_port) =
+            normalize(&self.protocol, self.from_port, self.to_port);
+        let cidrs = self
+            .cidr_blocks
+            .iter()
+            .flatten()
+            .map(|c| Source::Cidr(c.clone()));
+        let groups = self
+            .security_groups
+            .iter()
+            .flatten()
+            .map(|g| Source::Group(g.clone()));
         cidrs
             .chain(groups)
             .map(|source| Grant {
@@ -123,13 +132,15 @@ pub fn rebuild(prior: &[Rule], actual: Vec<Grant>) -> Vec<Rule> {
     for rule in prior {
         let wanted = rule.grants();
         let mut left = remaining.clone();
-        let all_found = wanted.iter().all(|g| match left.iter().position(|x| x == g) {
-            Some(i) => {
-                left.swap_remove(i);
-                true
-            }
-            None => false,
-        });
+        let all_found = wanted
+            .iter()
+            .all(|g| match left.iter().position(|x| x == g) {
+                Some(i) => {
+                    left.swap_remove(i);
+                    true
+                }
+                None => false,
+            });
         if all_found && !wanted.is_empty() {
             remaining = left;
             rules.push(rule.clone());
