@@ -126,10 +126,15 @@ impl MotoServer {
 
     /// Sends a test control to the emulator (`/_emulator/...`), e.g.
     /// `control("POST", "unhealthy-images", json!({"image_id": id}))`.
-    pub fn control(&self, method: &'static str, what: &str, body: serde_json::Value) -> Result<serde_json::Value> {
+    pub fn control(
+        &self,
+        method: &'static str,
+        what: &str,
+        body: serde_json::Value,
+    ) -> Result<serde_json::Value> {
         let path = format!("/_emulator/{what}");
         let reply = http::request_json(method, self.port, &path, &body)?;
-        if reply.status != 200 {
+        if !(200..300).contains(&reply.status) {
             return Err(HarnessError::Http {
                 method,
                 url: format!("{}{path}", self.endpoint()),

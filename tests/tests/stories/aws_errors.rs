@@ -25,7 +25,11 @@ resource "roundrobin_security_group" "web" {{
 async fn a_duplicate_group_name_is_aws_error_in_a_diagnostic() -> Result<()> {
     let moto = MotoServer::start()?;
     let ec2 = moto.ec2_client().await;
-    ec2.create_security_group().group_name("taken").description("made by hand").send().await?;
+    ec2.create_security_group()
+        .group_name("taken")
+        .description("made by hand")
+        .send()
+        .await?;
     let workspace = Workspace::new(&moto)?;
     workspace.write_config(&group("taken"))?;
 
@@ -33,8 +37,14 @@ async fn a_duplicate_group_name_is_aws_error_in_a_diagnostic() -> Result<()> {
 
     assert_no_crash(&failed);
     let text = failed.combined();
-    assert!(text.contains("InvalidGroup.Duplicate"), "the AWS error code is shown:\n{failed}");
-    assert!(text.contains("creating security group"), "what was being done is said:\n{failed}");
+    assert!(
+        text.contains("InvalidGroup.Duplicate"),
+        "the AWS error code is shown:\n{failed}"
+    );
+    assert!(
+        text.contains("creating security group"),
+        "what was being done is said:\n{failed}"
+    );
     Ok(())
 }
 
@@ -52,6 +62,9 @@ async fn throttling_is_retried_and_the_apply_succeeds() -> Result<()> {
     workspace.apply()?;
 
     let calls = moto.control("GET", "calls", json!({}))?;
-    assert_eq!(calls["calls"]["ec2:CreateSecurityGroup"], 3, "two throttled attempts, then success: {calls}");
+    assert_eq!(
+        calls["calls"]["ec2:CreateSecurityGroup"], 3,
+        "two throttled attempts, then success: {calls}"
+    );
     assert_no_changes(&workspace)
 }

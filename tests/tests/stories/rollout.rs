@@ -49,8 +49,16 @@ impl Stack {
     }
 
     async fn group(&self) -> Result<AutoScalingGroup> {
-        let out = self.asg.describe_auto_scaling_groups().auto_scaling_group_names("nodeapp").send().await?;
-        out.auto_scaling_groups().first().cloned().context("no autoscaling group nodeapp")
+        let out = self
+            .asg
+            .describe_auto_scaling_groups()
+            .auto_scaling_group_names("nodeapp")
+            .send()
+            .await?;
+        out.auto_scaling_groups()
+            .first()
+            .cloned()
+            .context("no autoscaling group nodeapp")
     }
 
     /// (instance id, launch template version, image id) of each instance.
@@ -59,7 +67,11 @@ impl Stack {
         let mut rows = Vec::new();
         for i in group.instances() {
             let id = i.instance_id().unwrap_or_default().to_string();
-            let version = i.launch_template().and_then(|t| t.version()).unwrap_or_default().to_string();
+            let version = i
+                .launch_template()
+                .and_then(|t| t.version())
+                .unwrap_or_default()
+                .to_string();
             let image = self.image_of(&id).await?;
             rows.push((id, version, image));
         }
@@ -67,16 +79,39 @@ impl Stack {
     }
 
     async fn image_of(&self, instance: &str) -> Result<String> {
-        let out = self.ec2.describe_instances().instance_ids(instance).send().await?;
-        let image = out.reservations().iter().flat_map(|r| r.instances()).find_map(|i| i.image_id());
+        let out = self
+            .ec2
+            .describe_instances()
+            .instance_ids(instance)
+            .send()
+            .await?;
+        let image = out
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .find_map(|i| i.image_id());
         Ok(image.unwrap_or_default().to_string())
     }
 
     /// Instance ids registered (and not draining) in the stack's target group.
     async fn registered(&self) -> Result<BTreeSet<String>> {
-        let groups = self.elb.describe_target_groups().names("nodeapp").send().await?;
-        let arn = groups.target_groups().first().and_then(|g| g.target_group_arn()).context("no target group")?;
-        let health = self.elb.describe_target_health().target_group_arn(arn).send().await?;
+        let groups = self
+            .elb
+            .describe_target_groups()
+            .names("nodeapp")
+            .send()
+            .await?;
+        let arn = groups
+            .target_groups()
+            .first()
+            .and_then(|g| g.target_group_arn())
+            .context("no target group")?;
+        let health = self
+            .elb
+            .describe_target_health()
+            .target_group_arn(arn)
+            .send()
+            .await?;
         Ok(health
             .target_health_descriptions()
             .iter()
@@ -91,15 +126,32 @@ async fn the_stack_runs_two_instances_in_two_zones_behind_the_load_balancer() ->
     assert_no_changes(&stack.workspace)?;
 
     let group = stack.group().await?;
-    let zones: BTreeSet<&str> = group.instances().iter().filter_map(|i| i.availability_zone()).collect();
+    let zones: BTreeSet<&str> = group
+        .instances()
+        .iter()
+        .filter_map(|i| i.availability_zone())
+        .collect();
     assert_eq!(group.instances().len(), 2, "{group:?}");
     assert_eq!(zones.len(), 2, "instances in two zones: {zones:?}");
-    let ids: BTreeSet<String> = group.instances().iter().filter_map(|i| i.instance_id().map(str::to_string)).collect();
-    assert_eq!(stack.registered().await?, ids, "both instances registered in the target group");
+    let ids: BTreeSet<String> = group
+        .instances()
+        .iter()
+        .filter_map(|i| i.instance_id().map(str::to_string))
+        .collect();
+    assert_eq!(
+        stack.registered().await?,
+        ids,
+        "both instances registered in the target group"
+    );
 
     let outputs = stack.workspace.output_json()?;
     assert_eq!(outputs["ami_id"]["value"], stack.images[0].as_str());
-    assert!(outputs["alb_url"]["value"].as_str().is_some_and(|u| u.starts_with("http://")), "{outputs}");
+    assert!(
+        outputs["alb_url"]["value"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("http://")),
+        "{outputs}"
+    );
     Ok(())
 }
 
@@ -110,8 +162,16 @@ async fn a_new_ami_is_rolled_out_and_apply_waits_for_it() -> Result<()> {
     stack.workspace.set_var("image_id", &new_image);
 
     let plan = stack.workspace.plan()?;
-    assert!(plan.stdout.contains("roundrobin_launch_template.app will be updated in-place"), "{plan}");
-    assert!(plan.stdout.contains("roundrobin_autoscaling_group.app will be updated in-place"), "{plan}");
+    assert!(
+        plan.stdout
+            .contains("roundrobin_launch_template.app will be updated in-place"),
+        "{plan}"
+    );
+    assert!(
+        plan.stdout
+            .contains("roundrobin_autoscaling_group.app will be updated in-place"),
+        "{plan}"
+    );
     assert!(!plan.stdout.contains("must be replaced"), "{plan}");
 
     stack.workspace.apply()?;
@@ -125,7 +185,11 @@ async fn a_new_ami_is_rolled_out_and_apply_waits_for_it() -> Result<()> {
     let group = stack.group().await?;
     assert_eq!(group.launch_template().and_then(|t| t.version()), Some("2"));
     let ids: BTreeSet<String> = instances.iter().map(|i| i.0.clone()).collect();
-    assert_eq!(stack.registered().await?, ids, "old instances left the target group");
+    assert_eq!(
+        stack.registered().await?,
+        ids,
+        "old instances left the target group"
+    );
     let outputs = stack.workspace.output_json()?;
     assert_eq!(outputs["launch_template_version"]["value"], "2");
     assert_no_changes(&stack.workspace)?;
@@ -136,18 +200,27 @@ async fn a_new_ami_is_rolled_out_and_apply_waits_for_it() -> Result<()> {
 async fn a_rollout_that_cannot_become_healthy_is_rolled_back() -> Result<()> {
     let mut stack = Stack::applied().await?;
     let broken = stack.images[2].clone();
-    stack.moto.control("POST", "unhealthy-images", json!({ "image_id": broken }))?;
+    stack
+        .moto
+        .control("POST", "unhealthy-images", json!({ "image_id": broken }))?;
     stack.workspace.set_var("rollout_timeout", "2m");
     stack.workspace.set_var("image_id", &broken);
 
     let failed = stack.workspace.apply_expecting_failure()?;
     assert_no_crash(&failed);
     let text = failed.combined();
-    assert!(text.contains("Rollout of launch template version 2 failed"), "{failed}");
+    assert!(
+        text.contains("Rollout of launch template version 2 failed"),
+        "{failed}"
+    );
     assert!(text.contains("rolled back"), "{failed}");
 
     let group = stack.group().await?;
-    assert_eq!(group.launch_template().and_then(|t| t.version()), Some("1"), "the group is back on version 1");
+    assert_eq!(
+        group.launch_template().and_then(|t| t.version()),
+        Some("1"),
+        "the group is back on version 1"
+    );
     for (id, version, image) in stack.instances().await? {
         assert_eq!(version, "1", "{id}");
         assert_eq!(image, stack.images[0], "{id} runs the previous AMI");
@@ -169,7 +242,11 @@ async fn the_group_scales_out_and_back_in() -> Result<()> {
     stack.workspace.set_var("desired_capacity", "2");
     stack.workspace.apply()?;
     assert_eq!(stack.group().await?.instances().len(), 2);
-    assert_eq!(stack.registered().await?.len(), 2, "scaled-in instances left the target group");
+    assert_eq!(
+        stack.registered().await?.len(),
+        2,
+        "scaled-in instances left the target group"
+    );
     assert_no_changes(&stack.workspace)?;
     Ok(())
 }

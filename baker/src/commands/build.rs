@@ -1,0 +1,153 @@
+//! `baker build`: settle what to build (config, CI values, image name,
+//! bundle) before the first AWS call, then run the steps.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::aws::Clients;
+use crate::bundle;
+use crate::cli::{BuildArgs, OutputFormat};
+use crate::config::{base_dir, ci, validate};
+use crate::error::{Error, Problem, Problems};
+use crate::progress::Progress;
+use crate::signals::Signals;
+use crate::steps::{self, BuildState, Ctx, Spec, runner};
+use crate::template;
+
+pub async fn run(args: BuildArgs) -> Result<u8, Error> {
+    let spec = spec(&args)?;
+    let signals = Signals::install().map_err(Error::Signals)?;
+    let progress = Progress::detect();
+    let aws = Clients::connect(&spec.config.aws, None).await?;
+    progress.info(&format!(
+        "baking {} (commit {}, build {}) in {}; build id {}",
+        spec.image_name, spec.info.commit, spec.info.build, aws.region, spec.build_id
+    ));
+    let ctx = Ctx {
+        aws,
+        spec,
+        signals,
+        progress,
+    };
+    let mut state = BuildState::default();
+    runner::run(&ctx, &steps::all(), &mut state).await?;
+
+    let image = state.image.clone().unwrap_or_default();
+    match args.output {
+        OutputFormat::Text => println!("{}", image.id),
+        OutputFormat::Json => {
+            let json = serde_json::json!({
+                "ami_id": image.id,
+                "region": ctx.aws.region,
+                "artifact_id": format!("{}:{}", ctx.aws.region, image.id),
+                "name": ctx.spec.image_name,
+                "app": ctx.spec.config.app.name,
+                "commit": ctx.spec.info.commit,
+                "build": ctx.spec.info.build,
+                "source_ami": state.source.as_ref().map(|s| s.id.clone()),
+                "snapshots": image.snapshots,
+                "pruned": state.pruned,
+                "manifest": state.manifest.as_ref().map(|p| p.display().to_string()),
+                "build_id": ctx.spec.build_id,
+            });
+            println!("{json}");
+        }
+    }
+    Ok(0)
+}
+
+/// Everything about the build that needs no AWS call; every problem found
+/// is reported at once.
+pub fn spec(args: &BuildArgs) -> Result<Spec, Error> {
+    let mut overrides = args.overrides.pairs();
+    if let Some(manifest) = &args.manifest {
+        overrides.push(("output.manifest", manifest.display().to_string()));
+    }
+    let config = super::load_config(&args.config, &overrides, true)?;
+    let base = base_dir(&args.config.config);
+    let mut problems = validate::check(&config, &base);
+
+    let env = |name: &str| std::env::var(name).ok();
+    let info = match ci::detect(
+        args.commit.as_deref(),
+        args.build_number.as_deref(),
+        &env,
+        &base,
+    ) {
+        Ok(info) => Some(info),
+        Err(message) => {
+            problems.push(Problem::new("commit", message));
+            None
+        }
+    };
+    let safe = |v: &str| {
+        !v.is_empty()
+            && v.len() <= 64
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    };
+    let mut image_name = String::new();
+    if let Some(info) = &info {
+        if !safe(&info.commit) {
+            problems.push(Problem::new(
+                "commit",
+                format!("{:?} is not a commit id", info.commit),
+            ));
+        }
+        if !safe(&info.build) {
+            problems.push(Problem::new(
+                "build number",
+                format!(
+                    "{:?} may only hold letters, digits, '.', '_' and '-'",
+                    info.build
+                ),
+            ));
+        }
+        let timestamp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let values = template::values(
+            &config.app.name,
+            &info.build,
+            &info.commit,
+            info.short_commit(),
+            timestamp,
+        );
+        match template::render(&config.image.name_template, &values)
+            .and_then(|n| template::check_ami_name(&n).map(|()| n))
+        {
+            Ok(name) => image_name = name,
+            Err(e) => problems.push(Problem::new("image.name_template", e)),
+        }
+    }
+    let Some(info) = info.filter(|_| problems.is_empty()) else {
+        return Err(Error::Invalid(Problems(problems)));
+    };
+
+    let unit = base.join(&config.app.unit);
+    let bundle = bundle::pack(&base.join(&config.app.dir), &unit)?;
+    let unit_name = bundle::unit_file_name(&unit)?;
+    Ok(Spec {
+        config,
+        base_dir: base,
+        info,
+        image_name,
+        build_id: new_build_id(),
+        bundle,
+        unit_name,
+        on_error: args.on_error,
+    })
+}
+
+/// 12 random hex digits.
+fn new_build_id() -> String {
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u128(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    hasher.write_u32(std::process::id());
+    format!("{:012x}", hasher.finish() & 0xffff_ffff_ffff)
+}

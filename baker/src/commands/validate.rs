@@ -1,0 +1,35 @@
+//! `baker validate`: every problem with the configuration, by field, with no
+//! AWS call.
+
+use crate::cli::ValidateArgs;
+use crate::config::{base_dir, ci, validate};
+use crate::error::{Error, Problems};
+use crate::template;
+
+pub fn run(args: &ValidateArgs) -> Result<u8, Error> {
+    let config = super::load_config(&args.config, &args.overrides.pairs(), true)?;
+    let base = base_dir(&args.config.config);
+    let problems = validate::check(&config, &base);
+    if !problems.is_empty() {
+        return Err(Error::Invalid(Problems(problems)));
+    }
+    let env = |name: &str| std::env::var(name).ok();
+    let example = match ci::detect(None, None, &env, &base) {
+        Ok(info) => {
+            let values = template::values(
+                &config.app.name,
+                &info.build,
+                &info.commit,
+                info.short_commit(),
+                0,
+            );
+            template::render(&config.image.name_template, &values).unwrap_or_default()
+        }
+        Err(_) => String::new(),
+    };
+    println!("{}: valid", args.config.config.display());
+    if !example.is_empty() {
+        println!("image name for this checkout: {example}");
+    }
+    Ok(0)
+}

@@ -1,0 +1,133 @@
+//! SSM Run Command: `SendCommand` with `AWS-RunShellScript`, then
+//! `GetCommandInvocation` until the command ends, passing new output on as
+//! it appears.
+
+use std::sync::Mutex;
+
+use aws_sdk_ssm::types::CommandInvocationStatus;
+use roundrobin_aws::AwsErrorDetail;
+use roundrobin_aws::wait::{self, Backoff};
+use tokio_util::sync::CancellationToken;
+
+use super::RemoteOutput;
+use crate::ec2::wait_error;
+use crate::error::StepError;
+
+/// The SSM document that runs a shell script as root.
+pub const DOCUMENT: &str = "AWS-RunShellScript";
+
+pub struct Ssm<'a> {
+    pub client: &'a aws_sdk_ssm::Client,
+    pub instance: &'a str,
+    /// Polling of GetCommandInvocation; its timeout bounds the whole command.
+    pub backoff: Backoff,
+}
+
+impl Ssm<'_> {
+    /// Sends `script`; returns the command id.
+    pub async fn send(&self, script: &str, comment: &str) -> Result<String, StepError> {
+        let timeout = self.backoff.timeout.as_secs().max(30).to_string();
+        let comment: String = comment.chars().take(100).collect();
+        let out = self
+            .client
+            .send_command()
+            .document_name(DOCUMENT)
+            .instance_ids(self.instance)
+            .parameters("commands", vec![script.to_string()])
+            .parameters("executionTimeout", vec![timeout])
+            .comment(comment)
+            .send()
+            .await
+            .map_err(StepError::aws("SendCommand"))?;
+        let id = out
+            .command()
+            .and_then(|c| c.command_id())
+            .map(str::to_string)
+            .ok_or_else(|| StepError::unexpected("SendCommand returned no command id"))?;
+        tracing::debug!(command_id = %id, instance = self.instance, bytes = script.len(), "sent command");
+        Ok(id)
+    }
+
+    /// Polls the command until it ends; `on_output` gets stdout as it grows.
+    pub async fn wait(
+        &self,
+        command_id: &str,
+        stop: &CancellationToken,
+        on_output: &(dyn Fn(&str) + Sync),
+    ) -> Result<RemoteOutput, StepError> {
+        let shown = Mutex::new(0usize);
+        let result = wait::until(self.backoff, stop, || async {
+            let out = match self
+                .client
+                .get_command_invocation()
+                .command_id(command_id)
+                .instance_id(self.instance)
+                .send()
+                .await
+            {
+                Ok(out) => out,
+                // Right after SendCommand, the invocation may not exist yet.
+                Err(e) if e.code() == Some("InvocationDoesNotExist") => return Ok(None),
+                Err(e) => return Err(StepError::aws("GetCommandInvocation")(e)),
+            };
+            let stdout = out.standard_output_content().unwrap_or_default();
+            if let Ok(mut shown) = shown.lock()
+                && stdout.len() > *shown
+                && let Some(new) = stdout.get(*shown..)
+            {
+                on_output(new);
+                *shown = stdout.len();
+            }
+            let status = out
+                .status()
+                .cloned()
+                .unwrap_or(CommandInvocationStatus::Pending);
+            let finished = !matches!(
+                status,
+                CommandInvocationStatus::Pending
+                    | CommandInvocationStatus::InProgress
+                    | CommandInvocationStatus::Delayed
+                    | CommandInvocationStatus::Cancelling
+            );
+            Ok(finished.then(|| RemoteOutput {
+                status: status.as_str().to_string(),
+                exit_code: out.response_code(),
+                stdout: stdout.to_string(),
+                stderr: out.standard_error_content().unwrap_or_default().to_string(),
+            }))
+        })
+        .await;
+        result.map_err(|e| {
+            wait_error(
+                e,
+                format!("command {command_id} to finish on {}", self.instance),
+                Some("raise wait.command, or look at it with `baker exec`".into()),
+            )
+        })
+    }
+
+    /// Sends `script` and waits for it; a command that does not succeed is
+    /// an error carrying its stderr.
+    pub async fn run(
+        &self,
+        what: &str,
+        script: &str,
+        stop: &CancellationToken,
+        on_output: &(dyn Fn(&str) + Sync),
+    ) -> Result<RemoteOutput, StepError> {
+        let id = self.send(script, &format!("baker: {what}")).await?;
+        let output = self.wait(&id, stop, on_output).await?;
+        if output.success() {
+            Ok(output)
+        } else {
+            Err(StepError::Remote {
+                what: what.to_string(),
+                instance: self.instance.to_string(),
+                status: output.status,
+                exit_code: output.exit_code,
+                stderr: output.stderr,
+                stdout: output.stdout,
+            })
+        }
+    }
+}

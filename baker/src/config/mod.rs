@@ -1,0 +1,308 @@
+//! `baker.toml`: what to bake and how. Every key has a default, can be set in
+//! the file, and can be overridden by a `BAKER_*` variable or a flag
+//! (see [`keys`]); precedence is defaults < file < environment < flags.
+
+pub mod ci;
+pub mod keys;
+pub mod validate;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::Error;
+
+/// The file read when `--config` is not given.
+pub const DEFAULT_PATH: &str = "baker.toml";
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    pub app: AppConfig,
+    pub source: SourceConfig,
+    pub builder: BuilderConfig,
+    pub aws: AwsConfig,
+    pub image: ImageConfig,
+    pub delivery: DeliveryConfig,
+    pub wait: WaitConfig,
+    pub output: OutputConfig,
+}
+
+/// What is installed on the image.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct AppConfig {
+    /// Names `/opt/<name>`, `/etc/<name>/app.env`, the image and its `app` tag.
+    pub name: String,
+    /// The app's directory, shipped whole to `/opt/<name>`.
+    pub dir: PathBuf,
+    /// The systemd unit installed as `/etc/systemd/system/<file name>`.
+    pub unit: PathBuf,
+    /// `APP_PORT` in the environment file; `/health` is checked on it.
+    pub port: u16,
+    /// The distribution package installed when `node` is missing.
+    pub node_package: String,
+    /// Seconds the provisioning plan waits for `/health` to answer 200.
+    pub health_timeout: u64,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            name: "nodeapp".into(),
+            dir: "app".into(),
+            unit: "systemd/nodeapp.service".into(),
+            port: 8080,
+            node_package: "nodejs".into(),
+            health_timeout: 30,
+        }
+    }
+}
+
+/// The AMI the builder boots from: an id, or the newest image matching a
+/// name filter among the given owners.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct SourceConfig {
+    pub ami: String,
+    pub name: String,
+    pub owners: Vec<String>,
+    pub architecture: String,
+}
+
+impl Default for SourceConfig {
+    fn default() -> Self {
+        Self {
+            ami: String::new(),
+            name: "al2023-ami-2023.*-x86_64".into(),
+            owners: vec!["amazon".into()],
+            architecture: "x86_64".into(),
+        }
+    }
+}
+
+/// The temporary builder instance.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct BuilderConfig {
+    pub instance_type: String,
+    /// An existing instance profile; empty: a temporary role and profile
+    /// with `AmazonSSMManagedInstanceCore` are created and removed.
+    pub instance_profile: String,
+    /// Empty: the default VPC's default subnet.
+    pub subnet_id: String,
+    /// Size of the root volume in GiB; 0 keeps the source AMI's.
+    pub volume_size: u32,
+}
+
+impl Default for BuilderConfig {
+    fn default() -> Self {
+        Self {
+            instance_type: "t3.micro".into(),
+            instance_profile: String::new(),
+            subnet_id: String::new(),
+            volume_size: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct AwsConfig {
+    /// Empty: `AWS_REGION`, `AWS_DEFAULT_REGION` or the profile's region.
+    pub region: String,
+    pub profile: String,
+    /// Attempts per AWS call (throttling and transient errors are retried).
+    pub max_attempts: u32,
+    /// First retry delay in milliseconds (doubles, with jitter).
+    pub retry_initial_backoff_ms: u64,
+}
+
+impl Default for AwsConfig {
+    fn default() -> Self {
+        Self {
+            region: String::new(),
+            profile: String::new(),
+            max_attempts: 5,
+            retry_initial_backoff_ms: 1000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct ImageConfig {
+    /// Placeholders: `{app}`, `{build}`, `{commit}`, `{short_commit}`, `{timestamp}`.
+    pub name_template: String,
+    /// How many of this app's images to keep, the new one included.
+    pub keep: u32,
+    /// Extra tags on the image and its snapshots.
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Default for ImageConfig {
+    fn default() -> Self {
+        Self {
+            name_template: "{app}-{build}-{short_commit}".into(),
+            keep: 5,
+            tags: BTreeMap::new(),
+        }
+    }
+}
+
+/// How the app reaches the builder.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct DeliveryConfig {
+    /// Bundles up to this many bytes (base64) travel inside the SSM command;
+    /// larger ones go through S3 and a presigned URL.
+    pub inline_limit: u64,
+    /// An existing bucket for large bundles; empty: a temporary bucket.
+    pub bucket: String,
+}
+
+/// The most SSM accepts comfortably in one command's parameters.
+pub const MAX_INLINE_LIMIT: u64 = 48 * 1024;
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        Self {
+            inline_limit: 24 * 1024,
+            bucket: String::new(),
+        }
+    }
+}
+
+/// Time limits (seconds) and polling of the waits.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct WaitConfig {
+    pub instance_running: u64,
+    pub ssm_online: u64,
+    pub command: u64,
+    pub instance_stopped: u64,
+    pub image_available: u64,
+    pub instance_terminated: u64,
+    /// First poll interval in milliseconds; doubles up to `poll_max_ms`.
+    pub poll_first_ms: u64,
+    pub poll_max_ms: u64,
+}
+
+impl Default for WaitConfig {
+    fn default() -> Self {
+        Self {
+            instance_running: 600,
+            ssm_online: 600,
+            command: 1800,
+            instance_stopped: 900,
+            image_available: 3600,
+            instance_terminated: 900,
+            poll_first_ms: 500,
+            poll_max_ms: 10_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct OutputConfig {
+    /// Where `manifest.json` is written (appended to, like Packer's).
+    pub manifest: PathBuf,
+}
+
+impl Default for OutputConfig {
+    fn default() -> Self {
+        Self {
+            manifest: "manifest.json".into(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads a config file; every unknown key is reported at once.
+    pub fn load(path: &Path) -> Result<Config, Error> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::ConfigFile {
+            path: path.to_path_buf(),
+            message: match e.kind() {
+                std::io::ErrorKind::NotFound => {
+                    "not found (pass --config or create it; see docs/baker.md)".into()
+                }
+                _ => e.to_string(),
+            },
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses `text` as the contents of `path`.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
+        let bad = |e: toml::de::Error| Error::ConfigFile {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        };
+        let deserializer = toml::Deserializer::parse(text).map_err(bad)?;
+        let mut unknown = Vec::new();
+        let config: Config = serde_ignored::deserialize(deserializer, |p| {
+            unknown.push(format!("`{p}`"));
+        })
+        .map_err(bad)?;
+        if unknown.is_empty() {
+            Ok(config)
+        } else {
+            Err(Error::UnknownKeys {
+                path: path.to_path_buf(),
+                keys: unknown,
+            })
+        }
+    }
+
+    /// Reads `path` when it exists, the defaults otherwise (for commands
+    /// that can run without a config file).
+    pub fn load_optional(path: &Path) -> Result<Config, Error> {
+        if path.exists() {
+            Self::load(path)
+        } else {
+            Ok(Config::default())
+        }
+    }
+}
+
+/// The directory relative paths in the config are resolved against.
+pub fn base_dir(config_path: &Path) -> PathBuf {
+    match config_path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_unknown_key_is_named_with_its_table() {
+        let text = "[app]\nnme = \"x\"\n[image]\nkeep = 3\nfoo = 1\n[bogus]\n";
+        let err = Config::parse(text, Path::new("baker.toml")).expect_err("unknown keys");
+        let message = err.to_string();
+        assert!(message.contains("`app.nme`"), "{message}");
+        assert!(message.contains("`image.foo`"), "{message}");
+        assert!(message.contains("`bogus`"), "{message}");
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_key_and_line() {
+        let err = Config::parse("[image]\nkeep = \"three\"\n", Path::new("baker.toml"))
+            .expect_err("bad type");
+        let message = err.to_string();
+        assert!(message.contains("keep"), "{message}");
+        assert!(message.contains("line 2"), "{message}");
+    }
+
+    #[test]
+    fn defaults_fill_what_the_file_leaves_out() {
+        let config = Config::parse("[image]\nkeep = 2\n", Path::new("b.toml")).expect("parses");
+        assert_eq!(config.image.keep, 2);
+        assert_eq!(config.app.name, "nodeapp");
+        assert_eq!(config.image.name_template, "{app}-{build}-{short_commit}");
+    }
+}

@@ -1,0 +1,325 @@
+//! The checks `baker validate` runs (and `baker build` runs first): each
+//! problem names the field it is about.
+
+use std::path::Path;
+use std::process::Command;
+
+use super::{Config, MAX_INLINE_LIMIT};
+use crate::error::Problem;
+use crate::template;
+
+/// Tags baker sets itself; `image.tags` may not override them.
+pub const RESERVED_TAGS: &[&str] = &["app", "commit", "build", "baked-by", "source-ami", "Name"];
+
+/// Every problem with `config`; relative paths are resolved against `base`.
+pub fn check(config: &Config, base: &Path) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut problem = |field: &str, message: String| problems.push(Problem::new(field, message));
+
+    let name = &config.app.name;
+    if name.is_empty()
+        || name.len() > 64
+        || !name.starts_with(|c: char| c.is_ascii_lowercase())
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    {
+        problem(
+            "app.name",
+            format!(
+                "{name:?} must be 1 to 64 lower-case letters, digits, - or _, starting with a letter"
+            ),
+        );
+    }
+    check_app_dir(&base.join(&config.app.dir), &mut problem);
+    for p in check_unit(&base.join(&config.app.unit), name) {
+        problem("app.unit", p);
+    }
+    if config.app.port == 0 {
+        problem("app.port", "must be a TCP port between 1 and 65535".into());
+    }
+    if config.app.node_package.trim().is_empty() {
+        problem(
+            "app.node_package",
+            "must name the package that provides `node`".into(),
+        );
+    }
+
+    let source = &config.source;
+    if !source.ami.is_empty() {
+        if !source.ami.starts_with("ami-") {
+            problem(
+                "source.ami",
+                format!("{:?} is not an AMI id (ami-…)", source.ami),
+            );
+        }
+    } else if source.name.is_empty() {
+        problem(
+            "source",
+            "set source.ami, or source.name with source.owners".into(),
+        );
+    } else if source.owners.is_empty() {
+        problem(
+            "source.owners",
+            "name at least one owner (amazon, self or an account id) for source.name".into(),
+        );
+    }
+
+    if config.builder.instance_type.is_empty() || !config.builder.instance_type.contains('.') {
+        problem(
+            "builder.instance_type",
+            format!(
+                "{:?} is not an instance type (e.g. t3.micro)",
+                config.builder.instance_type
+            ),
+        );
+    }
+    let subnet = &config.builder.subnet_id;
+    if !subnet.is_empty() && !subnet.starts_with("subnet-") {
+        problem(
+            "builder.subnet_id",
+            format!("{subnet:?} is not a subnet id (subnet-…)"),
+        );
+    }
+    let profile = &config.builder.instance_profile;
+    if profile.len() > 128
+        || !profile
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+    {
+        problem(
+            "builder.instance_profile",
+            format!("{profile:?} is not an instance profile name"),
+        );
+    }
+    if !(1..=20).contains(&config.aws.max_attempts) {
+        problem("aws.max_attempts", "must be between 1 and 20".into());
+    }
+
+    let values = template::values(
+        name,
+        "123",
+        "0123456789abcdef0123456789abcdef01234567",
+        "0123456",
+        1_700_000_000,
+    );
+    match template::render(&config.image.name_template, &values) {
+        Err(e) => problem("image.name_template", e),
+        Ok(rendered) => {
+            if let Err(e) = template::check_ami_name(&rendered) {
+                problem("image.name_template", e);
+            }
+            let unique = ["{build}", "{commit}", "{short_commit}", "{timestamp}"];
+            if !unique
+                .iter()
+                .any(|p| config.image.name_template.contains(p))
+            {
+                problem("image.name_template", "use {build}, {commit}, {short_commit} or {timestamp}: every build needs its own name".into());
+            }
+        }
+    }
+    if config.image.keep == 0 {
+        problem(
+            "image.keep",
+            "must be at least 1 (the image just built is always kept)".into(),
+        );
+    }
+    for (key, value) in &config.image.tags {
+        let field = format!("image.tags.{key}");
+        if RESERVED_TAGS.contains(&key.as_str()) {
+            problem(&field, "baker sets this tag itself".into());
+        } else if key.is_empty() || key.len() > 128 || key.starts_with("aws:") {
+            problem(
+                &field,
+                "tag keys are 1 to 128 characters and may not start with aws:".into(),
+            );
+        } else if value.len() > 256 {
+            problem(&field, "tag values are at most 256 characters".into());
+        }
+    }
+
+    if config.delivery.inline_limit > MAX_INLINE_LIMIT {
+        problem(
+            "delivery.inline_limit",
+            format!("at most {MAX_INLINE_LIMIT} bytes fit in an SSM command"),
+        );
+    }
+    let bucket = &config.delivery.bucket;
+    if !bucket.is_empty()
+        && (!(3..=63).contains(&bucket.len())
+            || !bucket
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'))
+    {
+        problem(
+            "delivery.bucket",
+            format!("{bucket:?} is not an S3 bucket name"),
+        );
+    }
+
+    let w = &config.wait;
+    for (field, value) in [
+        ("wait.instance_running", w.instance_running),
+        ("wait.ssm_online", w.ssm_online),
+        ("wait.command", w.command),
+        ("wait.instance_stopped", w.instance_stopped),
+        ("wait.image_available", w.image_available),
+        ("wait.instance_terminated", w.instance_terminated),
+        ("wait.poll_first_ms", w.poll_first_ms),
+        ("app.health_timeout", config.app.health_timeout),
+    ] {
+        if value == 0 {
+            problem(field, "must be greater than 0".into());
+        }
+    }
+    if w.poll_max_ms < w.poll_first_ms {
+        problem(
+            "wait.poll_max_ms",
+            "must not be less than wait.poll_first_ms".into(),
+        );
+    }
+    if config.output.manifest.as_os_str().is_empty() {
+        problem("output.manifest", "must name a file".into());
+    }
+    problems
+}
+
+fn check_app_dir(dir: &Path, problem: &mut impl FnMut(&str, String)) {
+    match std::fs::read_dir(dir) {
+        Err(e) => problem("app.dir", format!("{}: {e}", dir.display())),
+        Ok(mut entries) => {
+            if entries.next().is_none() {
+                problem("app.dir", format!("{} is empty", dir.display()));
+            }
+        }
+    }
+}
+
+/// Problems with the unit file: missing, not a `.service`, without
+/// `ExecStart`, reading another environment file than the one baker writes,
+/// or rejected by `systemd-analyze verify` (where it is installed).
+pub fn check_unit(path: &Path, app: &str) -> Vec<String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => return vec![format!("{}: {e}", path.display())],
+    };
+    let mut problems = Vec::new();
+    if path.extension().and_then(|e| e.to_str()) != Some("service") {
+        problems.push(format!("{} is not a .service unit", path.display()));
+    }
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    if !lines.contains(&"[Service]") {
+        problems.push(format!("{} has no [Service] section", path.display()));
+    }
+    if !lines.iter().any(|l| l.starts_with("ExecStart=")) {
+        problems.push(format!("{} has no ExecStart=", path.display()));
+    }
+    let env_file = crate::provision::env_file(app);
+    let reads_env = lines.iter().any(|l| {
+        l.strip_prefix("EnvironmentFile=")
+            .is_some_and(|v| v.trim_start_matches('-') == env_file)
+    });
+    if !reads_env {
+        problems.push(format!(
+            "{} does not read EnvironmentFile={env_file}, where baker writes APP_COMMIT, APP_BUILD and APP_PORT",
+            path.display()
+        ));
+    }
+    problems.extend(systemd_verify(path));
+    problems
+}
+
+/// What `systemd-analyze verify` says about the unit's syntax; nothing when
+/// it is not installed. Missing executables are not reported: they are
+/// installed on the builder, not here.
+fn systemd_verify(path: &Path) -> Vec<String> {
+    let Ok(output) = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(path)
+        .output()
+    else {
+        return Vec::new();
+    };
+    if output.status.success() {
+        return Vec::new();
+    }
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .filter(|l| !l.contains("is not executable") && !l.contains("No such file or directory"))
+        .filter(|l| {
+            [
+                "Unknown",
+                "Failed to parse",
+                "Invalid",
+                "Missing",
+                "lacks",
+                "bad",
+            ]
+            .iter()
+            .any(|w| l.contains(w))
+        })
+        .map(|l| format!("systemd-analyze verify: {l}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("app")).expect("app");
+        std::fs::write(dir.path().join("app/server.js"), "//").expect("server");
+        std::fs::create_dir(dir.path().join("systemd")).expect("systemd");
+        std::fs::write(
+            dir.path().join("systemd/nodeapp.service"),
+            "[Service]\nEnvironmentFile=/etc/nodeapp/app.env\nExecStart=/usr/bin/node /opt/nodeapp/server.js\n",
+        )
+        .expect("unit");
+        dir
+    }
+
+    #[test]
+    fn the_defaults_are_valid_for_a_project_with_app_and_unit() {
+        let dir = project();
+        assert_eq!(check(&Config::default(), dir.path()), vec![]);
+    }
+
+    #[test]
+    fn each_problem_names_its_field() {
+        let dir = project();
+        let mut config = Config::default();
+        config.app.dir = "nope".into();
+        config.image.name_template = "{app}-{sha}".into();
+        config.image.keep = 0;
+        config.source.ami = "img-1".into();
+        config.image.tags.insert("app".into(), "x".into());
+        let fields: Vec<String> = check(&config, dir.path())
+            .into_iter()
+            .map(|p| p.field)
+            .collect();
+        for field in [
+            "app.dir",
+            "image.name_template",
+            "image.keep",
+            "source.ami",
+            "image.tags.app",
+        ] {
+            assert!(fields.iter().any(|f| f == field), "{field} in {fields:?}");
+        }
+    }
+
+    #[test]
+    fn a_unit_without_the_env_file_is_rejected() {
+        let dir = project();
+        let unit = dir.path().join("systemd/nodeapp.service");
+        std::fs::write(&unit, "[Service]\nExecStart=/usr/bin/node x\n").expect("unit");
+        let problems = check_unit(&unit, "nodeapp");
+        assert!(
+            problems.iter().any(|p| p.contains("/etc/nodeapp/app.env")),
+            "{problems:?}"
+        );
+    }
+}

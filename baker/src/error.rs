@@ -1,0 +1,202 @@
+//! Errors as the user reads them: each names the step or the config field
+//! it is about, and carries AWS's own code and message.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use roundrobin_aws::AwsErrorDetail;
+
+/// One thing wrong with the configuration, named by its field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The key as written in `baker.toml` (`image.name_template`).
+    pub field: String,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// A list of problems, one per line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problems(pub Vec<Problem>);
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "  - {p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why one step (or one cleanup) did not do its job.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    /// An AWS call failed: the API action and AWS's code and message.
+    #[error("{action}: {detail}")]
+    Aws {
+        action: &'static str,
+        detail: String,
+    },
+    /// A wait ran out of time; `hint` says what to check.
+    #[error("gave up waiting for {what} after {}{}", humantime::format_duration(*waited), hint.as_deref().map(|h| format!(": {h}")).unwrap_or_default())]
+    TimedOut {
+        what: String,
+        waited: Duration,
+        hint: Option<String>,
+    },
+    /// A signal asked baker to stop.
+    #[error("interrupted")]
+    Interrupted,
+    /// A command on the builder failed.
+    #[error(
+        "{what} failed on {instance} (status {status}, exit code {exit_code}){}",
+        remote_tail(stderr, stdout)
+    )]
+    Remote {
+        what: String,
+        instance: String,
+        status: String,
+        exit_code: i32,
+        stderr: String,
+        stdout: String,
+    },
+    /// AWS answered with something baker cannot use.
+    #[error("{0}")]
+    Unexpected(String),
+    #[error("{what} {}: {source}", path.display())]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl StepError {
+    /// A mapper for `map_err` on an SDK call: `RunInstances: Code: message`.
+    pub fn aws<E: AwsErrorDetail>(action: &'static str) -> impl FnOnce(E) -> StepError {
+        move |e| StepError::Aws {
+            action,
+            detail: e.describe(),
+        }
+    }
+
+    pub fn unexpected(message: impl Into<String>) -> Self {
+        StepError::Unexpected(message.into())
+    }
+}
+
+fn remote_tail(stderr: &str, stdout: &str) -> String {
+    let stderr = stderr.trim();
+    if !stderr.is_empty() {
+        return format!("\n--- remote stderr ---\n{stderr}");
+    }
+    let stdout = stdout.trim();
+    if stdout.is_empty() {
+        String::new()
+    } else {
+        let lines: Vec<&str> = stdout.lines().collect();
+        let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+        format!("\n--- remote stdout (last lines) ---\n{tail}")
+    }
+}
+
+/// A cleanup that failed, and what it leaves behind.
+#[derive(Debug)]
+pub struct CleanupFailure {
+    pub step: &'static str,
+    pub error: StepError,
+}
+
+impl fmt::Display for CleanupFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cleanup of step `{}` failed: {}", self.step, self.error)
+    }
+}
+
+fn cleanup_list(failures: &[CleanupFailure]) -> String {
+    failures.iter().map(|c| format!("\n{c}")).collect()
+}
+
+/// Everything a command can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("config file {}: {message}", path.display())]
+    ConfigFile { path: PathBuf, message: String },
+    #[error("unknown key{} in {}: {}", if keys.len() == 1 { "" } else { "s" }, path.display(), keys.join(", "))]
+    UnknownKeys { path: PathBuf, keys: Vec<String> },
+    #[error("{source_name}: {message}")]
+    Override {
+        source_name: String,
+        message: String,
+    },
+    #[error("the configuration is not valid:\n{0}")]
+    Invalid(Problems),
+    #[error(transparent)]
+    Connect(#[from] roundrobin_aws::ConnectError),
+    #[error("packing the app: {0}")]
+    Bundle(String),
+    #[error("step `{step}` failed: {error}{}", cleanup_list(cleanup))]
+    Step {
+        step: &'static str,
+        error: Box<StepError>,
+        cleanup: Vec<CleanupFailure>,
+    },
+    #[error(
+        "interrupted by {signal} during step `{step}`; cleaned up{}",
+        cleanup_list(cleanup)
+    )]
+    Interrupted {
+        signal: &'static str,
+        step: &'static str,
+        cleanup: Vec<CleanupFailure>,
+    },
+    #[error("the build succeeded but its cleanup did not:{}", cleanup_list(.0))]
+    Cleanup(Vec<CleanupFailure>),
+    #[error("{0}")]
+    Exec(Box<StepError>),
+    #[error("prune: {0}")]
+    Prune(Box<StepError>),
+    #[error("listening for SIGINT and SIGTERM: {0}")]
+    Signals(std::io::Error),
+    #[error("writing {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// The exit code for this error: 130 / 143 for SIGINT / SIGTERM, 2 for a
+    /// configuration mistake, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Interrupted {
+                signal: "SIGTERM", ..
+            } => 143,
+            Error::Interrupted { .. } => 130,
+            Error::ConfigFile { .. }
+            | Error::UnknownKeys { .. }
+            | Error::Override { .. }
+            | Error::Invalid(_) => 2,
+            _ => 1,
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! `manifest.json`, shaped like Packer's manifest post-processor output so
+//! that scripts written for it keep working: `builds[]` with `artifact_id`
+//! = `region:ami-id`, `build_time`, `custom_data`; each build is appended.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub builds: Vec<BuildEntry>,
+    #[serde(default)]
+    pub last_run_uuid: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BuildEntry {
+    pub name: String,
+    pub builder_type: String,
+    /// Unix seconds.
+    pub build_time: u64,
+    pub files: Option<Vec<serde_json::Value>>,
+    /// `us-east-1:ami-0123…`
+    pub artifact_id: String,
+    pub packer_run_uuid: String,
+    pub custom_data: BTreeMap<String, String>,
+}
+
+/// The builder type recorded in the manifest.
+pub const BUILDER_TYPE: &str = "baker-amazon-ssm";
+
+impl BuildEntry {
+    /// The AMI id of `artifact_id`.
+    pub fn ami_id(&self) -> Option<&str> {
+        self.artifact_id.split_once(':').map(|(_, id)| id)
+    }
+}
+
+/// Appends `entry` to the manifest at `path` (created when missing) and
+/// writes it through a temporary file, so a reader never sees half of it.
+pub fn append(path: &Path, entry: BuildEntry) -> std::io::Result<Manifest> {
+    let mut manifest = match std::fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str::<Manifest>(&text).map_err(|e| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("the existing file is not a manifest ({e}); move it away"),
+            )
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Manifest::default(),
+        Err(e) => return Err(e),
+    };
+    manifest.last_run_uuid.clone_from(&entry.packer_run_uuid);
+    manifest.builds.push(entry);
+    let mut text = serde_json::to_string_pretty(&manifest).map_err(std::io::Error::other)?;
+    text.push('\n');
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(ami: &str) -> BuildEntry {
+        BuildEntry {
+            name: "nodeapp".into(),
+            builder_type: BUILDER_TYPE.into(),
+            build_time: 1_700_000_000,
+            files: None,
+            artifact_id: format!("us-east-1:{ami}"),
+            packer_run_uuid: format!("run-{ami}"),
+            custom_data: BTreeMap::from([
+                ("commit".into(), "abc".into()),
+                ("build".into(), "1".into()),
+            ]),
+        }
+    }
+
+    #[test]
+    fn builds_are_appended_like_packer_does() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("manifest.json");
+        append(&path, entry("ami-1")).expect("first");
+        let manifest = append(&path, entry("ami-2")).expect("second");
+        assert_eq!(manifest.builds.len(), 2);
+        assert_eq!(manifest.last_run_uuid, "run-ami-2");
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+        assert_eq!(json["builds"][1]["artifact_id"], "us-east-1:ami-2");
+        assert_eq!(json["builds"][0]["custom_data"]["commit"], "abc");
+        assert!(json["builds"][0]["files"].is_null());
+        assert_eq!(manifest.builds[1].ami_id(), Some("ami-2"));
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_manifest_is_left_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("manifest.json");
+        std::fs::write(&path, "not json").expect("write");
+        assert!(append(&path, entry("ami-1")).is_err());
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "not json");
+    }
+}

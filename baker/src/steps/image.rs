@@ -1,0 +1,154 @@
+//! Step 10: create the image from the stopped builder, wait until it is
+//! available, then tag its snapshots too (a snapshot tag specification on
+//! CreateImage is not accepted everywhere; CreateTags afterwards is).
+//! Unless the build succeeds, the cleanup deregisters the image and deletes
+//! its snapshots.
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{ImageState, ResourceType};
+use roundrobin_aws::tags::{tag_specification, to_ec2};
+use roundrobin_aws::wait;
+
+use super::{BuildState, Ctx, NewImage, Outcome, Step};
+use crate::ec2::{backoff, delete_image, describe_image, filter, snapshots_of, wait_error};
+use crate::error::StepError;
+use crate::progress::StepLine;
+
+pub struct CreateImage;
+
+#[async_trait]
+impl Step for CreateImage {
+    fn name(&self) -> &'static str {
+        "create image"
+    }
+
+    async fn run(
+        &self,
+        ctx: &Ctx,
+        state: &mut BuildState,
+        line: &StepLine,
+    ) -> Result<String, StepError> {
+        let instance = state
+            .instance
+            .clone()
+            .ok_or_else(|| StepError::unexpected("no builder instance"))?;
+        let source = state.source.clone().unwrap_or_default();
+        let spec = &ctx.spec;
+        let tags = spec.image_tags(&source.id);
+        let ec2 = &ctx.aws.ec2;
+        let out = ec2
+            .create_image()
+            .instance_id(&instance)
+            .name(&spec.image_name)
+            .description(format!(
+                "{} build {} (commit {}) baked by baker from {}",
+                spec.config.app.name, spec.info.build, spec.info.commit, source.id
+            ))
+            .set_tag_specifications(tag_specification(ResourceType::Image, &tags).map(|t| vec![t]))
+            .send()
+            .await
+            .map_err(StepError::aws("CreateImage"))?;
+        let id = out
+            .image_id()
+            .ok_or_else(|| StepError::unexpected("CreateImage returned no image id"))?
+            .to_string();
+        // Recorded before waiting: from here on, a failure removes it.
+        state.image = Some(NewImage {
+            id: id.clone(),
+            snapshots: Vec::new(),
+        });
+
+        line.note(&format!("waiting for {id} to be available"));
+        let wait_config = &spec.config.wait;
+        let result = wait::until(
+            backoff(wait_config, wait_config.image_available),
+            ctx.stop(),
+            || async {
+                let Some(image) = describe_image(ec2, &id).await? else {
+                    return Ok(None);
+                };
+                match image.state() {
+                    Some(ImageState::Available) => Ok(Some(image)),
+                    Some(ImageState::Pending) | None => Ok(None),
+                    Some(other) => Err(StepError::unexpected(format!(
+                        "image {id} is {}: {}",
+                        other.as_str(),
+                        image
+                            .state_reason()
+                            .and_then(|r| r.message())
+                            .unwrap_or("no reason given")
+                    ))),
+                }
+            },
+        )
+        .await;
+        let image =
+            result.map_err(|e| wait_error(e, format!("image {id} to be available"), None))?;
+        let snapshots = snapshots_of(&image);
+        if let Some(recorded) = state.image.as_mut() {
+            recorded.snapshots.clone_from(&snapshots);
+        }
+
+        line.note("tagging the image and its snapshots");
+        let mut resources = snapshots.clone();
+        resources.push(id.clone());
+        ec2.create_tags()
+            .set_resources(Some(resources))
+            .set_tags(Some(to_ec2(&tags)))
+            .send()
+            .await
+            .map_err(StepError::aws("CreateTags"))?;
+        Ok(format!(
+            "{id} ({}), snapshots {}",
+            spec.image_name,
+            snapshots.join(", ")
+        ))
+    }
+
+    async fn cleanup(
+        &self,
+        ctx: &Ctx,
+        state: &mut BuildState,
+        outcome: Outcome,
+    ) -> Result<Option<String>, StepError> {
+        if outcome == Outcome::Success {
+            return Ok(None);
+        }
+        let ec2 = &ctx.aws.ec2;
+        let mut image = match state.image.clone() {
+            Some(image) => image,
+            // A CreateImage whose answer never came: find the image by name.
+            None => {
+                let out = ec2
+                    .describe_images()
+                    .owners("self")
+                    .filters(filter("name", &[&ctx.spec.image_name]))
+                    .send()
+                    .await
+                    .map_err(StepError::aws("DescribeImages"))?;
+                match out.images().iter().find_map(|i| i.image_id()) {
+                    Some(id) => NewImage {
+                        id: id.to_string(),
+                        snapshots: Vec::new(),
+                    },
+                    None => return Ok(None),
+                }
+            }
+        };
+        if let Some(described) = describe_image(ec2, &image.id).await? {
+            for snapshot in snapshots_of(&described) {
+                if !image.snapshots.contains(&snapshot) {
+                    image.snapshots.push(snapshot);
+                }
+            }
+        }
+        delete_image(ec2, &image.id, &image.snapshots).await?;
+        state.image = None;
+        let snapshots = if image.snapshots.is_empty() {
+            String::new()
+        } else {
+            format!(" and deleted {}", image.snapshots.join(", "))
+        };
+        Ok(Some(format!("deregistered {}{snapshots}", image.id)))
+    }
+}

@@ -1,0 +1,192 @@
+//! Step 3: the builder's instance profile: the configured one, or a
+//! temporary role + profile with `AmazonSSMManagedInstanceCore` (all that
+//! SSM needs), removed at the end.
+
+use async_trait::async_trait;
+use roundrobin_aws::AwsErrorDetail;
+
+use super::{BuildState, Ctx, Outcome, Step};
+use crate::error::StepError;
+use crate::progress::StepLine;
+
+pub struct InstanceProfile;
+
+const TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+/// The managed policy that lets the SSM agent register and run commands.
+pub fn ssm_policy_arn(region: &str) -> String {
+    format!(
+        "arn:{}:iam::aws:policy/AmazonSSMManagedInstanceCore",
+        crate::aws::partition(region)
+    )
+}
+
+fn iam_tags(ctx: &Ctx) -> Result<Vec<aws_sdk_iam::types::Tag>, StepError> {
+    ctx.spec
+        .builder_tags()
+        .iter()
+        .filter(|(k, _)| k.as_str() != "Name")
+        .map(|(k, v)| {
+            aws_sdk_iam::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| StepError::unexpected(format!("IAM tag {k}: {e}")))
+        })
+        .collect()
+}
+
+#[async_trait]
+impl Step for InstanceProfile {
+    fn name(&self) -> &'static str {
+        "instance profile"
+    }
+
+    async fn run(
+        &self,
+        ctx: &Ctx,
+        state: &mut BuildState,
+        line: &StepLine,
+    ) -> Result<String, StepError> {
+        let iam = &ctx.aws.iam;
+        let configured = &ctx.spec.config.builder.instance_profile;
+        if !configured.is_empty() {
+            iam.get_instance_profile()
+                .instance_profile_name(configured)
+                .send()
+                .await
+                .map_err(|e| StepError::Aws {
+                    action: "GetInstanceProfile",
+                    detail: format!("builder.instance_profile {configured:?}: {}", e.describe()),
+                })?;
+            state.profile = Some(configured.clone());
+            return Ok(format!("using {configured}"));
+        }
+
+        let name = ctx.spec.temp_name();
+        let tags = iam_tags(ctx)?;
+        line.note(&format!("creating role {name}"));
+        iam.create_role()
+            .role_name(&name)
+            .assume_role_policy_document(TRUST_POLICY)
+            .description("Temporary role of a baker builder instance (SSM only)")
+            .set_tags(Some(tags.clone()))
+            .send()
+            .await
+            .map_err(StepError::aws("CreateRole"))?;
+        state.temp_role = Some(name.clone());
+
+        let policy = ssm_policy_arn(&ctx.aws.region);
+        iam.attach_role_policy()
+            .role_name(&name)
+            .policy_arn(&policy)
+            .send()
+            .await
+            .map_err(StepError::aws("AttachRolePolicy"))?;
+        state.temp_policy_attached = Some(policy);
+
+        iam.create_instance_profile()
+            .instance_profile_name(&name)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(StepError::aws("CreateInstanceProfile"))?;
+        state.temp_profile = Some(name.clone());
+
+        iam.add_role_to_instance_profile()
+            .instance_profile_name(&name)
+            .role_name(&name)
+            .send()
+            .await
+            .map_err(StepError::aws("AddRoleToInstanceProfile"))?;
+        state.temp_role_in_profile = true;
+        state.profile = Some(name.clone());
+        Ok(format!("created {name} with AmazonSSMManagedInstanceCore"))
+    }
+
+    async fn cleanup(
+        &self,
+        ctx: &Ctx,
+        state: &mut BuildState,
+        _outcome: Outcome,
+    ) -> Result<Option<String>, StepError> {
+        if !ctx.spec.config.builder.instance_profile.is_empty() {
+            return Ok(None);
+        }
+        // Every call is made even when the state has no record of what it
+        // removes: a create call that failed after AWS acted on it (a lost
+        // response) leaves something the state never heard of.
+        let iam = &ctx.aws.iam;
+        let name = ctx.spec.temp_name();
+        let gone = |code: Option<&str>| code == Some("NoSuchEntity");
+        let mut removed = Vec::new();
+
+        // Only roles the profile really holds are removed from it.
+        let roles: Option<Vec<String>> = match iam
+            .get_instance_profile()
+            .instance_profile_name(&name)
+            .send()
+            .await
+        {
+            Ok(out) => Some(
+                out.instance_profile()
+                    .map(|p| {
+                        p.roles()
+                            .iter()
+                            .map(|r| r.role_name().to_string())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            ),
+            Err(e) if gone(e.code()) => None,
+            Err(e) => return Err(StepError::aws("GetInstanceProfile")(e)),
+        };
+        if let Some(roles) = roles {
+            for role in roles {
+                match iam
+                    .remove_role_from_instance_profile()
+                    .instance_profile_name(&name)
+                    .role_name(&role)
+                    .send()
+                    .await
+                {
+                    Ok(_) => {}
+                    Err(e) if gone(e.code()) => {}
+                    Err(e) => return Err(StepError::aws("RemoveRoleFromInstanceProfile")(e)),
+                }
+            }
+            state.temp_role_in_profile = false;
+            match iam
+                .delete_instance_profile()
+                .instance_profile_name(&name)
+                .send()
+                .await
+            {
+                Ok(_) => removed.push(format!("instance profile {name}")),
+                Err(e) if gone(e.code()) => {}
+                Err(e) => return Err(StepError::aws("DeleteInstanceProfile")(e)),
+            }
+        }
+        state.temp_profile = None;
+        let policy = ssm_policy_arn(&ctx.aws.region);
+        match iam
+            .detach_role_policy()
+            .role_name(&name)
+            .policy_arn(&policy)
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if gone(e.code()) => {}
+            Err(e) => return Err(StepError::aws("DetachRolePolicy")(e)),
+        }
+        state.temp_policy_attached = None;
+        match iam.delete_role().role_name(&name).send().await {
+            Ok(_) => removed.push(format!("role {name}")),
+            Err(e) if gone(e.code()) => {}
+            Err(e) => return Err(StepError::aws("DeleteRole")(e)),
+        }
+        state.temp_role = None;
+        Ok((!removed.is_empty()).then(|| format!("deleted {}", removed.join(" and "))))
+    }
+}

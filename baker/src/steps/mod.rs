@@ -1,0 +1,231 @@
+//! A build is an ordered list of steps over one typed state. Each step
+//! records in [`BuildState`] what it created *before* it waits on it, and
+//! its cleanup removes exactly that; the [`runner`] runs the cleanups in
+//! reverse on success, failure and interruption alike.
+
+pub mod deliver;
+pub mod image;
+pub mod instance_profile;
+pub mod launch;
+pub mod manifest;
+pub mod preflight;
+pub mod provision;
+pub mod prune;
+pub mod runner;
+pub mod security_group;
+pub mod source_ami;
+pub mod ssm_online;
+pub mod stop;
+pub mod terminate;
+
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+use roundrobin_aws::tags::Tags;
+use tokio_util::sync::CancellationToken;
+
+use crate::aws::Clients;
+use crate::bundle::Bundle;
+use crate::config::Config;
+use crate::config::ci::BuildInfo;
+use crate::error::StepError;
+use crate::progress::{Progress, StepLine};
+use crate::signals::Signals;
+
+/// What `--on-error` asks for when a step fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OnError {
+    /// Remove everything the build created (the default).
+    #[default]
+    Cleanup,
+    /// Leave everything as it is, to look at the builder.
+    Abort,
+}
+
+/// What to build, settled before the first AWS call.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub config: Config,
+    /// Relative paths in the config are relative to this.
+    pub base_dir: PathBuf,
+    pub info: BuildInfo,
+    pub image_name: String,
+    /// Random, names the temporary resources and tags the builder.
+    pub build_id: String,
+    pub bundle: Bundle,
+    /// File name of the unit (`nodeapp.service`).
+    pub unit_name: String,
+    pub on_error: OnError,
+}
+
+impl Spec {
+    /// Tags on the image and its snapshots.
+    pub fn image_tags(&self, source_ami: &str) -> Tags {
+        let mut tags = self.config.image.tags.clone();
+        tags.insert("app".into(), self.config.app.name.clone());
+        tags.insert("commit".into(), self.info.commit.clone());
+        tags.insert("build".into(), self.info.build.clone());
+        tags.insert("baked-by".into(), crate::BAKED_BY.into());
+        tags.insert("source-ami".into(), source_ami.into());
+        tags.insert("Name".into(), self.image_name.clone());
+        tags
+    }
+
+    /// Tags on the temporary resources (builder, its volume, its group).
+    pub fn builder_tags(&self) -> Tags {
+        Tags::from([
+            (
+                "Name".into(),
+                format!("baker {} build {}", self.config.app.name, self.info.build),
+            ),
+            ("baker:build-id".into(), self.build_id.clone()),
+            ("app".into(), self.config.app.name.clone()),
+            ("baked-by".into(), crate::BAKED_BY.into()),
+        ])
+    }
+
+    /// Name of the temporary role, profile, group and bucket.
+    pub fn temp_name(&self) -> String {
+        let app: String = self.config.app.name.chars().take(20).collect();
+        format!("baker-{app}-{}", self.build_id)
+    }
+}
+
+/// Everything a step may use besides the state.
+pub struct Ctx {
+    pub aws: Clients,
+    pub spec: Spec,
+    pub signals: Signals,
+    pub progress: Progress,
+}
+
+impl Ctx {
+    /// Cancelled by the first SIGINT / SIGTERM: steps stop waiting.
+    pub fn stop(&self) -> &CancellationToken {
+        &self.signals.stop
+    }
+
+    /// Cancelled by the second one: cleanups stop waiting.
+    pub fn cleanup_stop(&self) -> &CancellationToken {
+        &self.signals.cleanup_stop
+    }
+}
+
+/// The resolved source image.
+#[derive(Debug, Clone, Default)]
+pub struct SourceImage {
+    pub id: String,
+    pub name: String,
+    /// `/dev/xvda`: where a larger root volume is mapped.
+    pub root_device: Option<String>,
+}
+
+/// The new image.
+#[derive(Debug, Clone, Default)]
+pub struct NewImage {
+    pub id: String,
+    pub snapshots: Vec<String>,
+}
+
+/// What the build has found and created so far.
+#[derive(Debug, Clone, Default)]
+pub struct BuildState {
+    pub source: Option<SourceImage>,
+    /// The instance profile the builder uses.
+    pub profile: Option<String>,
+    /// Temporary IAM resources, each recorded as soon as it exists.
+    pub temp_role: Option<String>,
+    pub temp_policy_attached: Option<String>,
+    pub temp_profile: Option<String>,
+    pub temp_role_in_profile: bool,
+    pub vpc_id: Option<String>,
+    pub security_group: Option<String>,
+    pub instance: Option<String>,
+    /// A temporary bucket baker created, and the object it put (bucket, key).
+    pub temp_bucket: Option<String>,
+    pub s3_object: Option<(String, String)>,
+    pub image: Option<NewImage>,
+    /// Images removed by prune.
+    pub pruned: Vec<String>,
+    pub manifest: Option<PathBuf>,
+}
+
+impl BuildState {
+    /// What exists because of this build, for messages.
+    pub fn created(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(i) = &self.instance {
+            out.push(format!("builder instance {i}"));
+        }
+        if let Some(g) = &self.security_group {
+            out.push(format!("security group {g}"));
+        }
+        if let Some(p) = &self.temp_profile {
+            out.push(format!("instance profile {p}"));
+        }
+        if let Some(r) = &self.temp_role {
+            out.push(format!("IAM role {r}"));
+        }
+        if let Some((b, k)) = &self.s3_object {
+            out.push(format!("S3 object s3://{b}/{k}"));
+        }
+        if let Some(b) = &self.temp_bucket {
+            out.push(format!("S3 bucket {b}"));
+        }
+        if let Some(i) = &self.image {
+            out.push(format!("image {}", i.id));
+        }
+        out
+    }
+}
+
+/// How the build ended, for the cleanups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    Failed,
+    Interrupted,
+}
+
+#[async_trait]
+pub trait Step: Send + Sync {
+    /// What the progress line and errors call it (`launch builder`).
+    fn name(&self) -> &'static str;
+
+    /// Does the step's work; returns a short summary for the progress line.
+    async fn run(
+        &self,
+        ctx: &Ctx,
+        state: &mut BuildState,
+        line: &StepLine,
+    ) -> Result<String, StepError>;
+
+    /// Removes what `run` recorded; returns what it removed, if anything.
+    async fn cleanup(
+        &self,
+        _ctx: &Ctx,
+        _state: &mut BuildState,
+        _outcome: Outcome,
+    ) -> Result<Option<String>, StepError> {
+        Ok(None)
+    }
+}
+
+/// The steps of `baker build`, in order.
+pub fn all() -> Vec<Box<dyn Step>> {
+    vec![
+        Box::new(source_ami::ResolveSource),
+        Box::new(preflight::CheckImageName),
+        Box::new(instance_profile::InstanceProfile),
+        Box::new(security_group::SecurityGroup),
+        Box::new(launch::Launch),
+        Box::new(ssm_online::WaitForSsm),
+        Box::new(deliver::Deliver),
+        Box::new(provision::Provision),
+        Box::new(stop::StopBuilder),
+        Box::new(image::CreateImage),
+        Box::new(terminate::Terminate),
+        Box::new(manifest::WriteManifest),
+        Box::new(prune::Prune),
+    ]
+}

@@ -1,0 +1,48 @@
+//! Step 9: stop the builder, so the image is taken from a quiet disk.
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::InstanceStateName;
+
+use super::{BuildState, Ctx, Step};
+use crate::ec2::{backoff, wait_instance};
+use crate::error::StepError;
+use crate::progress::StepLine;
+
+pub struct StopBuilder;
+
+#[async_trait]
+impl Step for StopBuilder {
+    fn name(&self) -> &'static str {
+        "stop builder"
+    }
+
+    async fn run(
+        &self,
+        ctx: &Ctx,
+        state: &mut BuildState,
+        line: &StepLine,
+    ) -> Result<String, StepError> {
+        let instance = state
+            .instance
+            .clone()
+            .ok_or_else(|| StepError::unexpected("no builder instance"))?;
+        ctx.aws
+            .ec2
+            .stop_instances()
+            .instance_ids(&instance)
+            .send()
+            .await
+            .map_err(StepError::aws("StopInstances"))?;
+        line.note(&format!("waiting for {instance} to stop"));
+        let config = &ctx.spec.config.wait;
+        wait_instance(
+            &ctx.aws.ec2,
+            &instance,
+            InstanceStateName::Stopped,
+            backoff(config, config.instance_stopped),
+            ctx.stop(),
+        )
+        .await?;
+        Ok(format!("{instance} stopped"))
+    }
+}

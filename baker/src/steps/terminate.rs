@@ -1,0 +1,40 @@
+//! Step 11: terminate the builder as soon as the image exists (the launch
+//! step's cleanup then finds nothing left to do).
+
+use async_trait::async_trait;
+
+use super::{BuildState, Ctx, Step};
+use crate::ec2::{backoff, terminate};
+use crate::error::StepError;
+use crate::progress::StepLine;
+
+pub struct Terminate;
+
+#[async_trait]
+impl Step for Terminate {
+    fn name(&self) -> &'static str {
+        "terminate builder"
+    }
+
+    async fn run(
+        &self,
+        ctx: &Ctx,
+        state: &mut BuildState,
+        line: &StepLine,
+    ) -> Result<String, StepError> {
+        let Some(instance) = state.instance.clone() else {
+            return Ok("nothing to terminate".into());
+        };
+        line.note(&format!("waiting for {instance} to terminate"));
+        let config = &ctx.spec.config.wait;
+        terminate(
+            &ctx.aws.ec2,
+            std::slice::from_ref(&instance),
+            backoff(config, config.instance_terminated),
+            ctx.stop(),
+        )
+        .await?;
+        state.instance = None;
+        Ok(format!("{instance} terminated"))
+    }
+}

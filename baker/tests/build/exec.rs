@@ -1,0 +1,102 @@
+//! `baker exec` runs a command through SSM, prints its output and exits with
+//! its exit code.
+//!
+//! Emulated behaviours relied on: DescribeInstanceInformation / SendCommand
+//! accept a running instance with a profile; command outcomes give output.
+
+use crate::harness::{Emulator, Project};
+
+/// A running instance with an instance profile: an SSM managed node.
+async fn managed_instance(emulator: &Emulator) -> String {
+    let sdk = emulator.sdk().await;
+    let iam = aws_sdk_iam::Client::new(&sdk);
+    iam.create_instance_profile()
+        .instance_profile_name("web")
+        .send()
+        .await
+        .expect("CreateInstanceProfile");
+    let ec2 = aws_sdk_ec2::Client::new(&sdk);
+    let image = ec2
+        .describe_images()
+        .owners("amazon")
+        .send()
+        .await
+        .expect("images")
+        .images()[0]
+        .image_id()
+        .expect("image id")
+        .to_string();
+    let run = ec2
+        .run_instances()
+        .image_id(image)
+        .min_count(1)
+        .max_count(1)
+        .iam_instance_profile(
+            aws_sdk_ec2::types::IamInstanceProfileSpecification::builder()
+                .name("web")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("RunInstances");
+    run.instances()[0].instance_id().expect("id").to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_prints_remote_output_and_exits_with_its_code() {
+    let emulator = Emulator::start();
+    let instance = managed_instance(&emulator).await;
+    emulator.command_outcome(
+        "systemctl status",
+        "Failed",
+        "● nodeapp.service - inactive (dead)\n",
+        "unit is not running\n",
+        3,
+    );
+    let project = Project::new(&emulator, "");
+
+    let run = project.run(&[
+        "exec",
+        "--instance-id",
+        &instance,
+        "--",
+        "systemctl",
+        "status",
+        "nodeapp",
+    ]);
+    assert_eq!(run.code, Some(3), "{run}");
+    assert!(run.stdout.contains("inactive (dead)"), "{run}");
+    assert!(run.stderr.contains("unit is not running"), "{run}");
+
+    let ok = project.run(&[
+        "exec",
+        "--instance-id",
+        &instance,
+        "--",
+        "journalctl",
+        "-u",
+        "nodeapp",
+        "--no-pager",
+    ]);
+    assert!(ok.success(), "{ok}");
+
+    let ssm = aws_sdk_ssm::Client::new(&emulator.sdk().await);
+    let listed = ssm.list_commands().send().await.expect("ListCommands");
+    let sent: Vec<String> = listed
+        .commands()
+        .iter()
+        .filter_map(|c| c.parameters()?.get("commands")?.first().cloned())
+        .collect();
+    assert!(
+        sent.contains(&"systemctl status nodeapp".to_string()),
+        "{sent:?}"
+    );
+    assert!(
+        sent.contains(&"journalctl -u nodeapp --no-pager".to_string()),
+        "{sent:?}"
+    );
+
+    let unknown = project.run(&["exec", "--instance-id", "i-0000000000000000", "--", "true"]);
+    assert_eq!(unknown.code, Some(1), "{unknown}");
+    assert!(unknown.stderr.contains("SendCommand"), "{unknown}");
+}
