@@ -22,6 +22,7 @@ pub mod http;
 pub mod moto;
 pub mod process;
 pub mod provider_binary;
+pub mod realhost;
 pub mod terraform;
 
 pub use error::{HarnessError, Result};

@@ -38,9 +38,24 @@ fn main() -> Result<()> {
     let size = std::fs::metadata(&provider)?.len();
 
     println!("terraform-provider-roundrobin ({})", provider.display());
-    report("start → handshake (median of 31, AutoMTLS)", format!("{:.2} ms", ms(median)), "≤ 10 ms", ms(median) <= 10.0);
-    report("RSS after GetProviderSchema", format!("{:.1} MiB", rss as f64 / 1024.0 / 1024.0), "≤ 20 MiB", rss <= 20 * 1024 * 1024);
-    report("binary size (stripped release)", format!("{:.1} MB", size as f64 / 1e6), "≤ 30 MB", size <= 30_000_000);
+    report(
+        "start → handshake (median of 31, AutoMTLS)",
+        format!("{:.2} ms", ms(median)),
+        "≤ 10 ms",
+        ms(median) <= 10.0,
+    );
+    report(
+        "RSS after GetProviderSchema",
+        format!("{:.1} MiB", rss as f64 / 1024.0 / 1024.0),
+        "≤ 20 MiB",
+        rss <= 20 * 1024 * 1024,
+    );
+    report(
+        "binary size (stripped release)",
+        format!("{:.1} MB", size as f64 / 1e6),
+        "≤ 30 MB",
+        size <= 30_000_000,
+    );
     Ok(())
 }
 
@@ -57,10 +72,15 @@ fn provider_path() -> Result<PathBuf> {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if arg == "--provider" {
-            return args.next().map(PathBuf::from).context("--provider needs a path");
+            return args
+                .next()
+                .map(PathBuf::from)
+                .context("--provider needs a path");
         }
     }
-    Ok(PathBuf::from("target/release/terraform-provider-roundrobin"))
+    Ok(PathBuf::from(
+        "target/release/terraform-provider-roundrobin",
+    ))
 }
 
 /// Starts the provider and returns it with the address from its handshake.
@@ -77,7 +97,9 @@ fn start(provider: &PathBuf, client_cert: Option<&str>) -> Result<(Child, String
         Some(pem) => cmd.env("PLUGIN_CLIENT_CERT", pem),
         None => cmd.env_remove("PLUGIN_CLIENT_CERT"),
     };
-    let mut child = cmd.spawn().with_context(|| format!("starting {}", provider.display()))?;
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("starting {}", provider.display()))?;
     let stdout = child.stdout.take().context("no stdout")?;
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line)?;
@@ -91,7 +113,9 @@ fn start(provider: &PathBuf, client_cert: Option<&str>) -> Result<(Child, String
 
 fn rss_after_schema(provider: &PathBuf) -> Result<u64> {
     let (mut child, addr) = start(provider, None)?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let result = runtime.block_on(async {
         let mut client = ProviderClient::connect(format!("http://{addr}")).await?;
         let schema = client
