@@ -36,7 +36,7 @@ lint:
 
 unit: build
 	$(CARGO) test --workspace --exclude e2e
-	$(CARGO) test -p e2e --lib
+	$(CARGO) test -p e2e --lib --bins
 
 emulator-test:
 	@if [ -d tests/emulator ] && ls tests/emulator/test_*.py >/dev/null 2>&1; then \
@@ -48,11 +48,15 @@ app-test:
 
 e2e: build
 	$(CARGO) test -p e2e --test stories -- --test-threads=2
+	$(CARGO) test -p e2e --test realhost -- --nocapture
 
 bench:
 	$(CARGO) build --release -p terraform-provider-roundrobin --bin terraform-provider-roundrobin
 	$(CARGO) build --release -p e2e --bin bench
 	target/release/bench --provider target/release/terraform-provider-roundrobin
+	$(CARGO) build --release -p baker --bin baker
+	$(CARGO) build --release -p e2e --bin realhost_bench
+	target/release/realhost_bench
 
 install:
 	$(CARGO) build --release -p terraform-provider-roundrobin

@@ -5,6 +5,10 @@
 //! ECDSA P-521 key. Chain validation would reject a CA certificate used as a
 //! leaf, so the verifier compares the DER byte for byte instead, then checks
 //! the handshake signature with aws-lc-rs, which verifies P-521.
+//!
+//! Everything else (key exchange, our own signatures, randomness) is ring's:
+//! aws-lc's random generator seeds itself from CPU jitter on first use, which
+//! costs ~30 ms at every plugin start, and Terraform starts providers often.
 
 use std::sync::Arc;
 
@@ -69,7 +73,7 @@ impl ServerIdentity {
     /// The server side TLS configuration: TLS 1.2+, ALPN `h2` (gRPC clients
     /// insist on it), client certificate mandatory and pinned.
     pub fn server_config(&self, client_cert_pem: &str) -> Result<ServerConfig, TlsError> {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let provider = Arc::new(crypto_provider());
         let verifier = PinnedClientCert::from_pem(client_cert_pem, &provider)?;
         let mut config = ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()?
@@ -80,6 +84,15 @@ impl ServerIdentity {
             )?;
         config.alpn_protocols = vec![b"h2".to_vec()];
         Ok(config)
+    }
+}
+
+/// ring for the handshake, aws-lc-rs for verifying signatures (P-521).
+pub fn crypto_provider() -> CryptoProvider {
+    CryptoProvider {
+        signature_verification_algorithms: rustls::crypto::aws_lc_rs::default_provider()
+            .signature_verification_algorithms,
+        ..rustls::crypto::ring::default_provider()
     }
 }
 
@@ -162,7 +175,7 @@ mod tests {
 
     #[test]
     fn pins_the_given_certificate_and_nothing_else() {
-        let provider = rustls::crypto::aws_lc_rs::default_provider();
+        let provider = crypto_provider();
         let (pem, der) = p521_client_pem();
         let verifier = PinnedClientCert::from_pem(&pem, &provider).unwrap();
         assert!(
@@ -185,7 +198,7 @@ mod tests {
 
     #[test]
     fn rejects_garbage_in_plugin_client_cert() {
-        let provider = rustls::crypto::aws_lc_rs::default_provider();
+        let provider = crypto_provider();
         let err = PinnedClientCert::from_pem("not a cert", &provider).unwrap_err();
         assert!(err.to_string().contains("PLUGIN_CLIENT_CERT"));
     }
