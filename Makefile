@@ -4,6 +4,7 @@
 #   make bench    performance figures (release build)
 #   make install  provider into Terraform's local mirror, baker into ~/.cargo/bin
 #   make fuzz     a bounded fuzzing run of the msgpack decoder
+#   make demo-host  the bake on real machines (root; debootstrap, systemd-nspawn)
 
 CARGO ?= cargo
 PYTHON ?= python3
@@ -12,7 +13,7 @@ PLUGIN_DIR := $(HOME)/.terraform.d/plugins/registry.terraform.io/roundrobin/roun
 PREFIX ?= $(HOME)/.cargo
 FUZZ_SECONDS ?= 60
 
-.PHONY: all build demo test check fmt lint unit emulator-test app-test e2e bench install fuzz clean
+.PHONY: all build demo demo-host test check fmt lint unit emulator-test app-test e2e bench install fuzz clean
 
 all: build
 
@@ -23,6 +24,9 @@ demo:
 	$(CARGO) build -p terraform-provider-roundrobin --bin terraform-provider-roundrobin
 	$(CARGO) build -p e2e --bin demo
 	target/debug/demo
+
+demo-host: build
+	$(CARGO) test -p e2e --test realhost -- --nocapture
 
 test: check build unit emulator-test app-test e2e
 

@@ -22,6 +22,7 @@
 
 mod aws_errors;
 mod bad_input;
+mod ci_files;
 mod data_sources;
 mod example_stack;
 mod first_apply;
