@@ -63,10 +63,12 @@ bench:
 	target/release/realhost_bench
 
 install:
-	$(CARGO) build --release -p terraform-provider-roundrobin
+	$(CARGO) build --release -p terraform-provider-roundrobin --bin terraform-provider-roundrobin
 	mkdir -p "$(PLUGIN_DIR)"
 	install -m 0755 target/release/terraform-provider-roundrobin "$(PLUGIN_DIR)/terraform-provider-roundrobin_v$(VERSION)"
-	@if [ -d baker ]; then $(CARGO) install --path baker --root "$(PREFIX)" --locked; fi
+	$(CARGO) build --release -p baker --bin baker
+	mkdir -p "$(PREFIX)/bin"
+	install -m 0755 target/release/baker "$(PREFIX)/bin/baker"
 	@echo "provider installed in $(PLUGIN_DIR)"
 
 fuzz:

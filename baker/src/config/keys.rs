@@ -213,3 +213,23 @@ mod tests {
         assert!(err.to_string().contains("image.kep"), "{err}");
     }
 }
+
+#[cfg(test)]
+mod docs_tests {
+    use super::KEYS;
+
+    /// docs/baker.md names every key (as `section.key`), and the example
+    /// baker.toml shows every section, so neither can drift from the code.
+    #[test]
+    fn every_key_is_documented_and_every_section_shown() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let docs = std::fs::read_to_string(root.join("docs/baker.md")).expect("docs/baker.md");
+        let example = std::fs::read_to_string(root.join("baker.toml")).expect("baker.toml");
+        let undocumented: Vec<&str> = KEYS.iter().copied().filter(|k| !docs.contains(&format!("`{k}`"))).collect();
+        assert!(undocumented.is_empty(), "docs/baker.md does not document {undocumented:?}");
+        for key in KEYS {
+            let section = key.split('.').next().unwrap_or_default();
+            assert!(example.contains(&format!("[{section}]")), "baker.toml has no [{section}] section");
+        }
+    }
+}
