@@ -1,5 +1,5 @@
 # round-robin: the commands the README promises.
-#   make demo     bake-free demo of the provider on the embedded AWS emulator
+#   make demo     bake, deploy, roll out, roll back and destroy on the embedded AWS emulator
 #   make test     formatting, lints, unit, emulator and end-to-end tests
 #   make bench    performance figures (release build)
 #   make install  provider into Terraform's local mirror, baker into ~/.cargo/bin
@@ -21,6 +21,7 @@ build:
 	$(CARGO) build --workspace --all-targets
 
 demo:
+	$(CARGO) build -p baker --bin baker
 	$(CARGO) build -p terraform-provider-roundrobin --bin terraform-provider-roundrobin
 	$(CARGO) build -p e2e --bin demo
 	target/debug/demo
@@ -56,10 +57,9 @@ e2e: build
 
 bench:
 	$(CARGO) build --release -p terraform-provider-roundrobin --bin terraform-provider-roundrobin
-	$(CARGO) build --release -p e2e --bin bench
-	target/release/bench --provider target/release/terraform-provider-roundrobin
 	$(CARGO) build --release -p baker --bin baker
-	$(CARGO) build --release -p e2e --bin realhost_bench
+	$(CARGO) build --release -p e2e --bin bench --bin realhost_bench
+	target/release/bench --provider target/release/terraform-provider-roundrobin
 	target/release/realhost_bench
 
 install:

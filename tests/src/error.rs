@@ -77,6 +77,8 @@ pub enum HarnessError {
         output: Box<Output>,
     },
 
+    #[error("{0}")]
+    Setup(String),
     #[error("AWS call {operation} failed: {message}")]
     Aws {
         operation: &'static str,

@@ -10,12 +10,15 @@
 //! - [`provider_binary`]: where the provider binary is and the CLI config naming it.
 //! - [`http`]: a tiny HTTP client for moto's control endpoints.
 //! - [`error`]: the [`HarnessError`] every call returns.
+//! - [`demo`]: the stages of `make demo` (baker, the provider mirror, SDK checks).
 //!
 //! Environment: `PYTHON` (interpreter with `moto[server]`, default `python3`),
 //! `ROUNDROBIN_PROVIDER_DIR` (directory of `terraform-provider-roundrobin`,
 //! default the cargo profile directory), `E2E_TF_LOG` (e.g. `trace`: Terraform
 //! and provider logs go to a file whose path is printed; the workspace is kept).
 
+pub mod bench;
+pub mod demo;
 pub mod ec2;
 pub mod error;
 pub mod http;

@@ -35,12 +35,19 @@ impl Workspace {
 
     /// A workspace for any endpoint and provider directory.
     pub fn with_provider_dir(endpoint: &str, provider_dir: &Path) -> Result<Workspace> {
+        Workspace::with_cli_config(endpoint, &cli_config(provider_dir))
+    }
+
+    /// A workspace for any endpoint whose terraform reads `cli_config` (the
+    /// text of a CLI configuration file, e.g. a `provider_installation` block
+    /// naming a filesystem mirror, for a real `terraform init`).
+    pub fn with_cli_config(endpoint: &str, cli_config: &str) -> Result<Workspace> {
         let mut dir = tempfile::Builder::new()
             .prefix("e2e-terraform-")
             .tempdir()
             .map_err(|e| HarnessError::io("creating the workspace directory", e))?;
         let cli_config_path = dir.path().join("terraform.rc");
-        write(&cli_config_path, &cli_config(provider_dir))?;
+        write(&cli_config_path, cli_config)?;
 
         let mut env = BTreeMap::new();
         let mut set = |key: &str, value: &str| env.insert(key.to_owned(), value.to_owned());

@@ -17,7 +17,9 @@ const COOKIE: (&str, &str) = (
 const STARTS: usize = 31;
 
 fn main() -> Result<()> {
-    let provider = provider_path()?;
+    let provider = provider_path()?
+        .canonicalize()
+        .context("the provider binary (run `make bench`, which builds it)")?;
     let client_cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])
         .context("generating a client certificate")?
         .cert
@@ -37,6 +39,18 @@ fn main() -> Result<()> {
     let rss = rss_after_schema(&provider)?;
     let size = std::fs::metadata(&provider)?.len();
 
+    let baker = provider.with_file_name("baker");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let build = runtime.block_on(e2e::bench::baker_build(&baker))?;
+    let provider_dir = provider
+        .parent()
+        .context("provider path has no directory")?
+        .to_path_buf();
+    let (plan, resources) = runtime.block_on(e2e::bench::stack_refresh(&provider_dir))?;
+    let per_resource = plan.calls as f64 / resources.max(1) as f64;
+
     println!("terraform-provider-roundrobin ({})", provider.display());
     report(
         "start → handshake (median of 31, AutoMTLS)",
@@ -55,6 +69,31 @@ fn main() -> Result<()> {
         format!("{:.1} MB", size as f64 / 1e6),
         "≤ 30 MB",
         size <= 30_000_000,
+    );
+    report(
+        &format!("AWS calls to refresh the example stack ({resources} resources)"),
+        format!("{per_resource:.2}/res"),
+        "≤ 1.5",
+        per_resource <= 1.5,
+    );
+    report(
+        "terraform plan of the applied stack (emulator)",
+        format!("{:.2} s", plan.wall.as_secs_f64()),
+        "-",
+        true,
+    );
+    println!("baker ({})", baker.display());
+    report(
+        "baker build against the emulator: wall time",
+        format!("{:.2} s", build.wall.as_secs_f64()),
+        "≤ 5 s",
+        build.wall.as_secs_f64() <= 5.0,
+    );
+    report(
+        "baker build against the emulator: AWS calls",
+        build.calls.to_string(),
+        "≤ 40",
+        build.calls <= 40,
     );
     Ok(())
 }

@@ -15,11 +15,18 @@ fn repo() -> PathBuf {
 fn load_yaml(path: &str) -> Result<serde_json::Value> {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
     let out = Command::new(python)
-        .args(["-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))"])
+        .args([
+            "-c",
+            "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
+        ])
         .arg(repo().join(path))
         .output()
         .context("running python3 to parse YAML")?;
-    ensure!(out.status.success(), "{path} is not valid YAML: {}", String::from_utf8_lossy(&out.stderr));
+    ensure!(
+        out.status.success(),
+        "{path} is not valid YAML: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Ok(serde_json::from_slice(&out.stdout)?)
 }
 
@@ -41,8 +48,14 @@ fn check_pipeline(path: &str) -> Result<()> {
     for needed in ["baker build", "terraform apply", "make install", "npm test"] {
         ensure!(text.contains(needed), "{path} never runs `{needed}`");
     }
-    ensure!(!text.to_lowercase().contains("packer"), "{path} still uses Packer");
-    ensure!(!text.contains("AKIA"), "{path} holds what looks like an access key");
+    ensure!(
+        !text.to_lowercase().contains("packer"),
+        "{path} still uses Packer"
+    );
+    ensure!(
+        !text.contains("AKIA"),
+        "{path} holds what looks like an access key"
+    );
     Ok(())
 }
 

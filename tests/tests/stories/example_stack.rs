@@ -40,7 +40,11 @@ async fn the_example_stack_applies_is_stable_and_destroys_cleanly() -> Result<()
     assert_eq!(group.group_id(), group_id.as_str());
     let alb = security_group_named(&ec2, "nodeapp-alb").await?;
     let alb_id = alb.group_id().unwrap_or_default();
-    assert_eq!(ingress_rules(&group), [tcp_from(3000, alb_id)], "the app port only from the load balancer");
+    assert_eq!(
+        ingress_rules(&group),
+        [tcp_from(3000, alb_id)],
+        "the app port only from the load balancer"
+    );
     assert_eq!(ingress_rules(&alb), [tcp_from(80, "0.0.0.0/0")]);
     assert_eq!(tag(group.tags(), "app"), Some("nodeapp"));
 

@@ -20,6 +20,7 @@
 //!   any call; moto is only checked to hold nothing afterwards.
 //! - `example_stack`: everything `first_apply` relies on, for `terraform/`.
 
+mod autoscaling_import;
 mod aws_errors;
 mod bad_input;
 mod ci_files;
