@@ -225,11 +225,21 @@ mod docs_tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let docs = std::fs::read_to_string(root.join("docs/baker.md")).expect("docs/baker.md");
         let example = std::fs::read_to_string(root.join("baker.toml")).expect("baker.toml");
-        let undocumented: Vec<&str> = KEYS.iter().copied().filter(|k| !docs.contains(&format!("`{k}`"))).collect();
-        assert!(undocumented.is_empty(), "docs/baker.md does not document {undocumented:?}");
+        let undocumented: Vec<&str> = KEYS
+            .iter()
+            .copied()
+            .filter(|k| !docs.contains(&format!("`{k}`")))
+            .collect();
+        assert!(
+            undocumented.is_empty(),
+            "docs/baker.md does not document {undocumented:?}"
+        );
         for key in KEYS {
             let section = key.split('.').next().unwrap_or_default();
-            assert!(example.contains(&format!("[{section}]")), "baker.toml has no [{section}] section");
+            assert!(
+                example.contains(&format!("[{section}]")),
+                "baker.toml has no [{section}] section"
+            );
         }
     }
 }

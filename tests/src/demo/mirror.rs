@@ -128,6 +128,40 @@ mod tests {
         assert!(!text.contains("dev_overrides"), "{text}");
     }
 
+    /// The real provider from the mirror, with any registry access sent to a
+    /// dead proxy: `terraform init` must need nothing else.
+    #[test]
+    fn terraform_init_installs_the_provider_from_the_mirror_offline() {
+        let provider = crate::provider_binary::provider_dir()
+            .expect("the provider is built")
+            .join(BINARY_NAME);
+        let mirror = Mirror::install(&provider).expect("installed");
+        let mut workspace =
+            crate::Workspace::with_cli_config("http://127.0.0.1:9", &mirror.cli_config())
+                .expect("workspace");
+        workspace
+            .set_env("HTTPS_PROXY", "http://127.0.0.1:9")
+            .set_env("HTTP_PROXY", "http://127.0.0.1:9");
+        workspace
+            .write_config(
+                "terraform {\n  required_providers {\n    roundrobin = { source = \"roundrobin/roundrobin\" }\n  }\n}\n",
+            )
+            .expect("written");
+        let init = workspace
+            .run(&["init", "-no-color", "-input=false"])
+            .expect("terraform runs");
+        assert!(init.success(), "{init}");
+        assert!(
+            init.stdout
+                .contains(&format!("Installed roundrobin/roundrobin v{VERSION}")),
+            "{init}"
+        );
+        let lock = std::fs::read_to_string(workspace.path().join(".terraform.lock.hcl"))
+            .expect("a lock file");
+        assert!(lock.contains(&format!("version = \"{VERSION}\"")), "{lock}");
+        assert!(lock.contains("\"h1:"), "{lock}");
+    }
+
     #[test]
     fn the_platform_is_terraforms_spelling() {
         let platform = platform();

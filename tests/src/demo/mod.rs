@@ -6,11 +6,13 @@
 //!   temporary filesystem mirror, and the CLI configuration naming it.
 //! - [`cloud`]: what the emulated cloud holds, seen through the AWS SDK.
 //! - [`report`]: how the demo prints stages, command lines and their output.
+//! - [`story`]: the six stages, run in order.
 
 pub mod baker;
 pub mod cloud;
 pub mod mirror;
 pub mod report;
+pub mod story;
 
 use std::path::{Path, PathBuf};
 

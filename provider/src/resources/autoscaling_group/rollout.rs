@@ -169,8 +169,9 @@ async fn instance_refresh(
     Err(Diagnostics::error(
         format!("Rollout of launch template version {} failed", new.version),
         format!(
-            "Instance refresh {refresh_id} of {name} ended {}: {reason}. {unhealthy}{what}",
-            status.as_str()
+            "Instance refresh {refresh_id} of {name} ended {}: {}. {unhealthy}{what}",
+            status.as_str(),
+            reason.trim_end_matches('.')
         ),
     ))
 }
