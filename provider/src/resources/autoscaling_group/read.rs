@@ -1,0 +1,103 @@
+//! The group as AWS has it, in the shape the user wrote it: subnets, target
+//! groups and tags keep the configured order when they are the same set.
+
+use aws_sdk_autoscaling::types::AutoScalingGroup;
+
+use super::health::describe_group;
+use super::schema::{Group, GroupTag, InstanceInfo, LaunchTemplateRef};
+use crate::aws::Aws;
+use crate::framework::Diagnostics;
+
+pub async fn read_group(aws: &Aws, known: &Group) -> Result<Option<Group>, Diagnostics> {
+    let Some(group) = describe_group(aws, &known.name).await? else {
+        return Ok(None);
+    };
+    Ok(Some(from_aws(&group, known)))
+}
+
+fn from_aws(group: &AutoScalingGroup, known: &Group) -> Group {
+    let name = group
+        .auto_scaling_group_name()
+        .unwrap_or_default()
+        .to_string();
+    let lt = group.launch_template().map(|t| LaunchTemplateRef {
+        id: t.launch_template_id().unwrap_or_default().to_string(),
+        version: t.version().unwrap_or_default().to_string(),
+    });
+    let mut subnets: Vec<String> = group
+        .vpc_zone_identifier()
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    // Keep the user's order when the set is the same.
+    if same_items(&subnets, &known.vpc_zone_identifier) {
+        subnets = known.vpc_zone_identifier.clone();
+    }
+    let mut target_groups = group.target_group_arns().to_vec();
+    if same_items(&target_groups, &known.target_groups()) {
+        target_groups = known.target_groups();
+    }
+    let tags = group
+        .tags()
+        .iter()
+        .filter_map(|t| {
+            Some(GroupTag {
+                key: t.key()?.to_string(),
+                value: t.value().unwrap_or_default().to_string(),
+                propagate_at_launch: t.propagate_at_launch(),
+            })
+        })
+        .collect::<Vec<_>>();
+    let tags = if same_items(&tags, &known.tag) {
+        known.tag.clone()
+    } else {
+        tags
+    };
+    let instances = group
+        .instances()
+        .iter()
+        .map(|i| InstanceInfo {
+            id: i.instance_id().unwrap_or_default().to_string(),
+            availability_zone: i.availability_zone().unwrap_or_default().to_string(),
+            launch_template_version: i
+                .launch_template()
+                .and_then(|t| t.version())
+                .unwrap_or_default()
+                .to_string(),
+            lifecycle_state: i
+                .lifecycle_state()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            health_status: i.health_status().unwrap_or_default().to_string(),
+        })
+        .collect();
+    Group {
+        id: Some(name.clone()),
+        arn: group.auto_scaling_group_arn().map(str::to_string),
+        name,
+        min_size: group.min_size().map(i64::from),
+        max_size: group.max_size().map(i64::from),
+        desired_capacity: group.desired_capacity().map(i64::from),
+        vpc_zone_identifier: subnets,
+        target_group_arns: (!target_groups.is_empty() || known.target_group_arns.is_some())
+            .then_some(target_groups),
+        health_check_type: group.health_check_type().map(str::to_string),
+        health_check_grace_period: group.health_check_grace_period().map(i64::from),
+        termination_policies: Some(group.termination_policies().to_vec()),
+        launch_template: lt,
+        tag: tags,
+        rollout: known.rollout.clone(),
+        timeouts: known.timeouts.clone(),
+        instances: Some(instances),
+        last_rollout_status: known
+            .last_rollout_status
+            .clone()
+            .or_else(|| Some("None".into())),
+    }
+}
+
+fn same_items<T: PartialEq>(a: &[T], b: &[T]) -> bool {
+    a.len() == b.len() && a.iter().all(|x| b.contains(x))
+}

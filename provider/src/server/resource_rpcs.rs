@@ -1,0 +1,158 @@
+//! The RPCs about managed resource state: upgrade, read, plan, apply and
+//! import. Each decodes, calls the resource through the framework, encodes.
+
+use tfplugin6::tfplugin6 as proto;
+use tonic::Request;
+
+use super::{ProviderService, Reply, convert, flatten, ok, split};
+use crate::framework::Diagnostics;
+
+pub(super) async fn upgrade_resource_state(
+    service: &ProviderService,
+    request: Request<proto::upgrade_resource_state::Request>,
+) -> Reply<proto::upgrade_resource_state::Response> {
+    let req = request.get_ref();
+    let result = service.resource(&req.type_name).and_then(|r| {
+        let raw = req
+            .raw_state
+            .as_ref()
+            .map(|s| s.json.as_slice())
+            .unwrap_or_default();
+        let state = if raw.is_empty() {
+            cty::Value::Null
+        } else {
+            cty::json::decode(raw, r.value_type()).map_err(|e| {
+                Diagnostics::error(
+                    "Cannot read the stored state",
+                    format!(
+                        "The state of this {} does not match the provider's schema: {e}",
+                        req.type_name
+                    ),
+                )
+            })?
+        };
+        convert::encode(&state, r.value_type())
+    });
+    let (upgraded_state, diags) = split(result);
+    ok(proto::upgrade_resource_state::Response {
+        upgraded_state,
+        diagnostics: convert::diagnostics(diags),
+    })
+}
+
+pub(super) async fn read_resource(
+    service: &ProviderService,
+    request: Request<proto::read_resource::Request>,
+) -> Reply<proto::read_resource::Response> {
+    let req = request.into_inner();
+    let result = async {
+        let r = service.resource(&req.type_name)?;
+        let current = convert::decode(req.current_state.as_ref(), r.value_type())?;
+        let aws = service.aws()?;
+        let (new_state, mut diags) = r.read(&aws, &current).await;
+        match convert::encode(&new_state, r.value_type()) {
+            Ok(v) => Ok((Some(v), diags)),
+            Err(d) => {
+                diags.extend(d);
+                Err(diags)
+            }
+        }
+    }
+    .await;
+    let (new_state, diags) = flatten(result, req.current_state);
+    ok(proto::read_resource::Response {
+        new_state,
+        diagnostics: convert::diagnostics(diags),
+        private: req.private,
+        deferred: None,
+    })
+}
+
+pub(super) async fn plan_resource_change(
+    service: &ProviderService,
+    request: Request<proto::plan_resource_change::Request>,
+) -> Reply<proto::plan_resource_change::Response> {
+    let req = request.into_inner();
+    let result = (|| {
+        let r = service.resource(&req.type_name)?;
+        let ty = r.value_type();
+        let prior = convert::decode(req.prior_state.as_ref(), ty)?;
+        let config = convert::decode(req.config.as_ref(), ty)?;
+        let proposed = convert::decode(req.proposed_new_state.as_ref(), ty)?;
+        let (plan, diags) = r.plan(&prior, &config, &proposed);
+        let planned = convert::encode(&plan.planned, ty)?;
+        let replace = plan
+            .requires_replace
+            .iter()
+            .map(convert::attribute_path)
+            .collect();
+        Ok::<_, Diagnostics>((planned, replace, diags))
+    })();
+    let (planned_state, requires_replace, diags) = match result {
+        Ok((p, r, d)) => (Some(p), r, d),
+        Err(d) => (None, Vec::new(), d),
+    };
+    ok(proto::plan_resource_change::Response {
+        planned_state,
+        requires_replace,
+        planned_private: req.prior_private,
+        diagnostics: convert::diagnostics(diags),
+        legacy_type_system: false,
+        deferred: None,
+    })
+}
+
+pub(super) async fn apply_resource_change(
+    service: &ProviderService,
+    request: Request<proto::apply_resource_change::Request>,
+) -> Reply<proto::apply_resource_change::Response> {
+    let req = request.into_inner();
+    let result = async {
+        let r = service.resource(&req.type_name)?;
+        let ty = r.value_type();
+        let prior = convert::decode(req.prior_state.as_ref(), ty)?;
+        let planned = convert::decode(req.planned_state.as_ref(), ty)?;
+        let aws = service.aws()?;
+        let (new_state, mut diags) = r.apply(&aws, &prior, &planned).await;
+        match convert::encode(&new_state, ty) {
+            Ok(v) => Ok((Some(v), diags)),
+            Err(d) => {
+                diags.extend(d);
+                Err(diags)
+            }
+        }
+    }
+    .await;
+    let (new_state, diags) = flatten(result, req.prior_state);
+    ok(proto::apply_resource_change::Response {
+        new_state,
+        private: req.planned_private,
+        diagnostics: convert::diagnostics(diags),
+        legacy_type_system: false,
+    })
+}
+
+pub(super) async fn import_resource_state(
+    service: &ProviderService,
+    request: Request<proto::import_resource_state::Request>,
+) -> Reply<proto::import_resource_state::Response> {
+    let req = request.get_ref();
+    let result = service.resource(&req.type_name).and_then(|r| {
+        let state = r.import(req.id.trim())?;
+        convert::encode(&state, r.value_type())
+    });
+    let (state, diags) = split(result);
+    let imported_resources = state
+        .map(|state| proto::import_resource_state::ImportedResource {
+            type_name: req.type_name.clone(),
+            state: Some(state),
+            private: Vec::new(),
+        })
+        .into_iter()
+        .collect();
+    ok(proto::import_resource_state::Response {
+        imported_resources,
+        diagnostics: convert::diagnostics(diags),
+        deferred: None,
+    })
+}
