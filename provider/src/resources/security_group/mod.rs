@@ -10,12 +10,18 @@ use cty::{Path, Value};
 use serde::{Deserialize, Serialize};
 
 use crate::aws::tags::{self, Tags};
+use crate::aws::wait::{Backoff, WaitError, until};
 use crate::aws::{Aws, AwsErrorDetail, aws_error};
-use crate::framework::{ApplyError, ApplyResult, Diagnostics, Resource, Schema, null_as_default};
+use crate::framework::{
+    ApplyError, ApplyResult, Diagnostics, Resource, Schema, Timeouts, null_as_default,
+};
 pub use rules::Rule;
 use rules::{Grant, grants_from_aws, grants_of, missing_from, rebuild, to_aws};
 
 pub struct SecurityGroupResource;
+
+/// How long a delete waits for the group's last users to let go.
+const DELETE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SecurityGroup {
@@ -30,6 +36,7 @@ pub struct SecurityGroup {
     #[serde(deserialize_with = "null_as_default")]
     pub egress: Vec<Rule>,
     pub tags: Option<Tags>,
+    pub timeouts: Option<Timeouts>,
 }
 
 impl SecurityGroup {
@@ -182,29 +189,32 @@ impl Resource for SecurityGroupResource {
 
     async fn delete(&self, aws: &Aws, state: SecurityGroup) -> Result<(), Diagnostics> {
         let id = state.id();
+        let timeout = Timeouts::get(&state.timeouts, "delete", DELETE_TIMEOUT);
         // Network interfaces of terminated instances let go of a group a
         // little after the instances are gone: retry DependencyViolation.
-        let mut delay = std::time::Duration::from_millis(500);
-        for _ in 0..40 {
+        let deleted = until(Backoff::new(timeout), &aws.stop, || async move {
             match aws.ec2.delete_security_group().group_id(id).send().await {
-                Ok(_) => return Ok(()),
-                Err(e) if e.code() == Some("InvalidGroup.NotFound") => return Ok(()),
-                Err(e) if e.code() == Some("DependencyViolation") => {
-                    tokio::select! {
-                        () = tokio::time::sleep(delay) => {}
-                        () = aws.stop.cancelled() => return Err(Diagnostics::error("Interrupted", format!("Stopped while waiting to delete {id}."))),
-                    }
-                    delay = (delay * 2).min(std::time::Duration::from_secs(10));
-                }
-                Err(e) => return Err(aws_error(&format!("deleting security group {id}"), &e)),
+                Ok(_) => Ok(Some(())),
+                Err(e) if e.code() == Some("InvalidGroup.NotFound") => Ok(Some(())),
+                Err(e) if e.code() == Some("DependencyViolation") => Ok(None),
+                Err(e) => Err(aws_error(&format!("deleting security group {id}"), &e)),
             }
+        })
+        .await;
+        match deleted {
+            Ok(()) => Ok(()),
+            Err(WaitError::Failed(d)) => Err(d),
+            Err(WaitError::Stopped) => Err(Diagnostics::error(
+                "Interrupted",
+                format!("Stopped while waiting to delete {id}."),
+            )),
+            Err(WaitError::TimedOut(t)) => Err(Diagnostics::error(
+                "Security group still in use",
+                format!(
+                    "{id} was still used by other resources (network interfaces or rules of other groups) after {t:?}; remove those first, or raise timeouts.delete."
+                ),
+            )),
         }
-        Err(Diagnostics::error(
-            "Security group still in use",
-            format!(
-                "{id} is still used by other resources (network interfaces or rules of other groups); remove those first."
-            ),
-        ))
     }
 
     fn import(&self, id: &str) -> Result<SecurityGroup, Diagnostics> {
@@ -360,5 +370,6 @@ fn from_aws(aws: &Aws, group: &AwsGroup, known: &SecurityGroup) -> SecurityGroup
         ingress: rebuild(&known.ingress, grants_from_aws(group.ip_permissions())),
         egress,
         tags: Some(tags::from_ec2(group.tags())),
+        timeouts: known.timeouts.clone(),
     }
 }

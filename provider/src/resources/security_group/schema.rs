@@ -2,7 +2,7 @@
 
 use cty::{Path, Type, Value};
 
-use crate::framework::{Attribute, Block, Diagnostics, NestedBlock, Schema, Validator};
+use crate::framework::{Attribute, Block, Diagnostics, NestedBlock, Schema, Validator, timeouts};
 
 pub const DEFAULT_DESCRIPTION: &str = "Managed by Terraform";
 const PROTOCOLS: &[&str] = &["tcp", "udp", "icmp", "icmpv6", "-1", "all"];
@@ -59,7 +59,8 @@ pub fn schema() -> Schema {
             )
             .attribute(Attribute::optional("tags", Type::map(Type::String)).describe("Tags of the group."))
             .block(NestedBlock::list("ingress", rule_block("An inbound rule.")))
-            .block(NestedBlock::list("egress", rule_block("An outbound rule."))),
+            .block(NestedBlock::list("egress", rule_block("An outbound rule.")))
+            .block(timeouts::block(&["delete"])),
     )
 }
 
