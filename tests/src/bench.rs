@@ -96,6 +96,9 @@ pub async fn stack_refresh(provider_dir: &Path) -> Result<(Figure, u64)> {
     let started = Instant::now();
     workspace.plan_detailed()?;
     let wall = started.elapsed();
+    if std::env::var_os("BENCH_SHOW_CALLS").is_some() {
+        eprintln!("{}", moto.control("GET", "calls", json!({}))?);
+    }
     Ok((
         Figure {
             wall,
