@@ -13,14 +13,19 @@ PLUGIN_DIR := $(HOME)/.terraform.d/plugins/registry.terraform.io/roundrobin/roun
 PREFIX ?= $(HOME)/.cargo
 FUZZ_SECONDS ?= 60
 
-.PHONY: all build demo demo-host test check fmt lint unit emulator-test app-test e2e bench install fuzz clean
+.PHONY: all build python-deps demo demo-host test check fmt lint unit emulator-test app-test e2e bench install fuzz clean
 
 all: build
 
 build:
 	$(CARGO) build --workspace --all-targets
 
-demo:
+# The AWS emulator (moto server and its extension) and its tests' libraries.
+python-deps:
+	@$(PYTHON) -c "import moto, boto3, pytest, yaml, flask" 2>/dev/null \
+		|| $(PYTHON) -m pip install --quiet --disable-pip-version-check -r tests/emulator/requirements.txt
+
+demo: python-deps
 	$(CARGO) build -p baker --bin baker
 	$(CARGO) build -p terraform-provider-roundrobin --bin terraform-provider-roundrobin
 	$(CARGO) build -p e2e --bin demo
@@ -29,7 +34,7 @@ demo:
 demo-host: build
 	$(CARGO) test -p e2e --test realhost -- --nocapture
 
-test: check build unit emulator-test app-test e2e
+test: python-deps check build unit emulator-test app-test e2e
 
 check: fmt lint
 
@@ -55,7 +60,7 @@ e2e: build
 	$(CARGO) test -p e2e --test stories -- --test-threads=2
 	$(CARGO) test -p e2e --test realhost -- --nocapture
 
-bench:
+bench: python-deps
 	$(CARGO) build --release -p terraform-provider-roundrobin --bin terraform-provider-roundrobin
 	$(CARGO) build --release -p baker --bin baker
 	$(CARGO) build --release -p e2e --bin bench --bin realhost_bench
