@@ -66,7 +66,7 @@ pub fn spec(args: &BuildArgs) -> Result<Spec, Error> {
     }
     let config = super::load_config(&args.config, &overrides, true)?;
     let base = base_dir(&args.config.config);
-    let mut problems = validate::check(&config, &base);
+    let mut problems = validate::check_build(&config, &base);
 
     let env = |name: &str| std::env::var(name).ok();
     let info = match ci::detect(

@@ -11,31 +11,33 @@ use clap::Args;
 use crate::bundle;
 use crate::cli::ConfigArgs;
 use crate::communicator::ssh::{HostKeyCheck, Ssh, SshError, SshTarget};
-use crate::config::{base_dir, ci, validate};
+use crate::config::{SshConfig, base_dir, ci, validate};
 use crate::error::{Error, Problem, Problems, StepError};
 use crate::progress::Progress;
 use crate::provision::{BUNDLE_PATH, Plan, REMOTE_DIR};
 use crate::signals::Signals;
 
-/// How to reach the host (the ssh communicator).
+/// How to reach the host (the ssh communicator). Each flag (or its
+/// `BAKER_SSH_*` variable) overrides the `[ssh]` key of the same name in
+/// `baker.toml`.
 #[derive(Debug, Clone, Args)]
 pub struct SshArgs {
-    /// The host to provision (name or address).
+    /// The host to provision, name or address (default: ssh.host).
     #[arg(long, env = "BAKER_SSH_HOST")]
-    pub host: String,
-    /// Its SSH port.
-    #[arg(long, env = "BAKER_SSH_PORT", default_value_t = 22)]
-    pub port: u16,
-    /// The user to log in as: root, or one that may `sudo -n`.
-    #[arg(long, env = "BAKER_SSH_USER", default_value = "root")]
-    pub user: String,
-    /// The private key (default: the keys of a running ssh-agent).
+    pub host: Option<String>,
+    /// Its SSH port (default: ssh.port, 22).
+    #[arg(long, env = "BAKER_SSH_PORT")]
+    pub port: Option<u16>,
+    /// The user to log in as: root, or one that may `sudo -n` (default: ssh.user, root).
+    #[arg(long, env = "BAKER_SSH_USER")]
+    pub user: Option<String>,
+    /// The private key (default: ssh.key_file, else the keys of a running ssh-agent).
     #[arg(long, env = "BAKER_SSH_KEY_FILE")]
     pub key_file: Option<PathBuf>,
-    /// known_hosts file listing the host's key (default ~/.ssh/known_hosts).
+    /// known_hosts file listing the host's key (default: ssh.known_hosts, else ~/.ssh/known_hosts).
     #[arg(long, env = "BAKER_SSH_KNOWN_HOSTS")]
     pub known_hosts: Option<PathBuf>,
-    /// Pin the host key instead: SHA256:... as `ssh-keygen -lf` prints it.
+    /// Pin the host key instead: SHA256:... as `ssh-keygen -lf` prints it (default: ssh.host_key_fingerprint).
     #[arg(
         long,
         env = "BAKER_SSH_HOST_KEY_FINGERPRINT",
@@ -48,30 +50,71 @@ pub struct SshArgs {
 }
 
 impl SshArgs {
-    pub fn target(&self) -> Result<SshTarget, Problem> {
-        let host_key = match (&self.host_key_fingerprint, &self.known_hosts) {
-            (Some(fingerprint), _) => HostKeyCheck::Fingerprint(fingerprint.clone()),
-            (None, Some(path)) => HostKeyCheck::KnownHosts(path.clone()),
-            (None, None) => match std::env::var_os("HOME") {
+    /// The flags as (key, value) pairs, applied over the file and the
+    /// environment. Choosing one way of checking the host key clears the
+    /// other, so a flag wins over the file's choice.
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        let path = |p: &Option<PathBuf>| {
+            p.as_ref()
+                .map(|p| p.display().to_string())
+                .filter(|p| !p.is_empty())
+        };
+        let text = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
+        let mut out = Vec::new();
+        if let Some(host) = text(&self.host) {
+            out.push(("ssh.host", host));
+        }
+        if let Some(port) = self.port {
+            out.push(("ssh.port", port.to_string()));
+        }
+        if let Some(user) = text(&self.user) {
+            out.push(("ssh.user", user));
+        }
+        if let Some(key_file) = path(&self.key_file) {
+            out.push(("ssh.key_file", key_file));
+        }
+        if let Some(fingerprint) = text(&self.host_key_fingerprint) {
+            out.push(("ssh.known_hosts", String::new()));
+            out.push(("ssh.host_key_fingerprint", fingerprint));
+        } else if let Some(known_hosts) = path(&self.known_hosts) {
+            out.push(("ssh.host_key_fingerprint", String::new()));
+            out.push(("ssh.known_hosts", known_hosts));
+        }
+        out
+    }
+
+    /// Where to connect: `ssh` (the `[ssh]` section with these flags
+    /// applied), with this command's connect timeout.
+    pub fn target(&self, ssh: &SshConfig) -> Result<SshTarget, Problem> {
+        let host_key = if !ssh.host_key_fingerprint.is_empty() {
+            HostKeyCheck::Fingerprint(ssh.host_key_fingerprint.clone())
+        } else if !ssh.known_hosts.as_os_str().is_empty() {
+            HostKeyCheck::KnownHosts(ssh.known_hosts.clone())
+        } else {
+            match std::env::var_os("HOME") {
                 Some(home) => {
                     HostKeyCheck::KnownHosts(PathBuf::from(home).join(".ssh/known_hosts"))
                 }
                 None => {
                     return Err(Problem::new(
-                        "--known-hosts",
-                        "HOME is not set: pass --known-hosts or --host-key-fingerprint",
+                        "ssh.known_hosts",
+                        "HOME is not set: pass --known-hosts or --host-key-fingerprint \
+                         (or set ssh.known_hosts or ssh.host_key_fingerprint)",
                     ));
                 }
-            },
+            }
         };
-        if self.host.trim().is_empty() {
-            return Err(Problem::new("--host", "must name the host to provision"));
+        if ssh.host.trim().is_empty() {
+            return Err(Problem::new(
+                "ssh.host",
+                "must name the host to provision: pass --host or set ssh.host",
+            ));
         }
         Ok(SshTarget {
-            host: self.host.trim().to_string(),
-            port: self.port,
-            user: self.user.clone(),
-            key_file: self.key_file.clone(),
+            host: ssh.host.trim().to_string(),
+            port: ssh.port,
+            user: ssh.user.clone(),
+            key_file: Some(ssh.key_file.clone()).filter(|p| !p.as_os_str().is_empty()),
             host_key,
             connect_timeout: Duration::from_secs(self.connect_timeout.max(1)),
         })
@@ -98,7 +141,7 @@ pub fn plan_path() -> String {
 }
 
 pub async fn run(args: ProvisionArgs) -> Result<u8, Error> {
-    let config = super::load_config(&args.config, &[], true)?;
+    let config = super::load_config(&args.config, &args.ssh.pairs(), true)?;
     let base = base_dir(&args.config.config);
     let mut problems = validate::check(&config, &base);
     let env = |name: &str| std::env::var(name).ok();
@@ -110,7 +153,16 @@ pub async fn run(args: ProvisionArgs) -> Result<u8, Error> {
     )
     .map_err(|message| problems.push(Problem::new("commit", message)))
     .ok();
-    let target = args.ssh.target().map_err(|p| problems.push(p)).ok();
+    let target = match args.ssh.target(&config.ssh) {
+        Ok(target) => Some(target),
+        Err(p) => {
+            if !problems.iter().any(|q| q.field == p.field) {
+                problems.push(p);
+            }
+            None
+        }
+    };
+    let host = config.ssh.host.trim().to_string();
     let (Some(info), Some(target)) = (info, target) else {
         return Err(Error::Invalid(Problems(problems)));
     };
@@ -175,7 +227,7 @@ pub async fn run(args: ProvisionArgs) -> Result<u8, Error> {
         Ok(_) => {
             progress.info(&format!(
                 "provisioned {} in {:.1} s: {} enabled, /health answers",
-                args.ssh.host,
+                host,
                 started.elapsed().as_secs_f64(),
                 plan.unit
             ));
@@ -187,8 +239,7 @@ pub async fn run(args: ProvisionArgs) -> Result<u8, Error> {
             cleanup: Vec::new(),
         }),
         Err(error) => Err(Error::Exec(Box::new(StepError::unexpected(format!(
-            "provisioning {} over SSH: {error}",
-            args.ssh.host
+            "provisioning {host} over SSH: {error}"
         ))))),
     }
 }
@@ -196,13 +247,30 @@ pub async fn run(args: ProvisionArgs) -> Result<u8, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
     use clap::Parser as _;
+
+    fn parse(args: &[&str]) -> ProvisionArgs {
+        let cli = crate::cli::Cli::try_parse_from(["baker", "provision"].iter().chain(args))
+            .expect("parses");
+        let crate::cli::Command::Provision(args) = cli.command else {
+            panic!("not provision");
+        };
+        args
+    }
+
+    /// The `[ssh]` section of `file` with the flags applied over it.
+    fn settle(file: &str, args: &ProvisionArgs) -> SshConfig {
+        let mut config = Config::parse(file, std::path::Path::new("b.toml")).expect("parses");
+        for (key, value) in args.ssh.pairs() {
+            config.set(key, &value).expect("sets");
+        }
+        config.ssh
+    }
 
     #[test]
     fn parses_the_ssh_flags() {
-        let cli = crate::cli::Cli::try_parse_from([
-            "baker",
-            "provision",
+        let args = parse(&[
             "--host",
             "10.0.0.2",
             "--key-file",
@@ -213,16 +281,65 @@ mod tests {
             "abc",
             "--build-number",
             "7",
-        ])
-        .expect("parses");
-        let crate::cli::Command::Provision(args) = cli.command else {
-            panic!("not provision");
-        };
-        let target = args.ssh.target().expect("a target");
+        ]);
+        let target = args.ssh.target(&settle("", &args)).expect("a target");
+        assert_eq!(target.host, "10.0.0.2");
         assert_eq!(target.port, 22);
         assert_eq!(target.user, "root");
+        assert_eq!(target.key_file, Some(PathBuf::from("/k")));
         assert_eq!(target.host_key, HostKeyCheck::KnownHosts("/kh".into()));
         assert_eq!(args.commit.as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn the_file_fills_what_the_flags_leave_out() {
+        let file = "[ssh]\nhost = \"file-host\"\nport = 2222\nuser = \"ec2-user\"\nkey_file = \"/fk\"\nhost_key_fingerprint = \"SHA256:file\"\n";
+        let args = parse(&[]);
+        let target = args.ssh.target(&settle(file, &args)).expect("a target");
+        assert_eq!(target.host, "file-host");
+        assert_eq!(target.port, 2222);
+        assert_eq!(target.user, "ec2-user");
+        assert_eq!(target.key_file, Some(PathBuf::from("/fk")));
+        assert_eq!(
+            target.host_key,
+            HostKeyCheck::Fingerprint("SHA256:file".into())
+        );
+
+        let args = parse(&[
+            "--host",
+            "flag-host",
+            "--port",
+            "2200",
+            "--known-hosts",
+            "/kh",
+        ]);
+        let ssh = settle(file, &args);
+        assert_eq!(
+            validate::check(
+                &Config {
+                    ssh: ssh.clone(),
+                    ..Config::default()
+                },
+                std::path::Path::new(".")
+            )
+            .iter()
+            .filter(|p| p.field.starts_with("ssh."))
+            .count(),
+            0
+        );
+        let target = args.ssh.target(&ssh).expect("a target");
+        assert_eq!(target.host, "flag-host");
+        assert_eq!(target.port, 2200);
+        assert_eq!(target.user, "ec2-user");
+        assert_eq!(target.host_key, HostKeyCheck::KnownHosts("/kh".into()));
+    }
+
+    #[test]
+    fn without_a_host_anywhere_the_problem_names_ssh_host() {
+        let args = parse(&["--known-hosts", "/kh"]);
+        let err = args.ssh.target(&settle("", &args)).expect_err("no host");
+        assert_eq!(err.field, "ssh.host");
+        assert!(err.message.contains("--host"), "{err}");
     }
 
     #[test]

@@ -42,6 +42,13 @@ pub const KEYS: &[&str] = &[
     "wait.poll_first_ms",
     "wait.poll_max_ms",
     "output.manifest",
+    "communicator.type",
+    "ssh.host",
+    "ssh.port",
+    "ssh.user",
+    "ssh.key_file",
+    "ssh.known_hosts",
+    "ssh.host_key_fingerprint",
 ];
 
 /// Short variables for the keys people set most.
@@ -144,6 +151,13 @@ impl Config {
             "wait.poll_first_ms" => self.wait.poll_first_ms = number(value)?,
             "wait.poll_max_ms" => self.wait.poll_max_ms = number(value)?,
             "output.manifest" => self.output.manifest = PathBuf::from(text),
+            "communicator.type" => self.communicator.kind = value.trim().to_ascii_lowercase(),
+            "ssh.host" => self.ssh.host = text,
+            "ssh.port" => self.ssh.port = number(value)?,
+            "ssh.user" => self.ssh.user = text,
+            "ssh.key_file" => self.ssh.key_file = PathBuf::from(text),
+            "ssh.known_hosts" => self.ssh.known_hosts = PathBuf::from(text),
+            "ssh.host_key_fingerprint" => self.ssh.host_key_fingerprint = text,
             _ => {
                 if let Some(tag) = key.strip_prefix("image.tags.") {
                     self.image.tags.insert(tag.to_string(), text);
@@ -188,6 +202,17 @@ mod tests {
         assert_eq!(config.source.ami, "ami-123");
         assert_eq!(config.app.port, 8080);
 
+        let ssh = |name: &str| match name {
+            "BAKER_COMMUNICATOR_TYPE" => Some("ssh".to_string()),
+            "BAKER_SSH_HOST" => Some("h.example".to_string()),
+            "BAKER_SSH_USER" => Some("ec2-user".to_string()),
+            _ => None,
+        };
+        apply_env(&mut config, &ssh).expect("applies");
+        assert_eq!(config.communicator.kind, "ssh");
+        assert_eq!(config.ssh.host, "h.example");
+        assert_eq!(config.ssh.user, "ec2-user");
+
         let bad = |name: &str| (name == "BAKER_WAIT_SSM_ONLINE").then(|| "soon".to_string());
         let err = apply_env(&mut config, &bad).expect_err("not a number");
         assert!(err.to_string().contains("BAKER_WAIT_SSM_ONLINE"), "{err}");
@@ -209,6 +234,20 @@ mod tests {
             Some("web")
         );
         assert_eq!(config.source.owners, vec!["self", "amazon"]);
+        apply_sets(
+            &mut config,
+            &[
+                "communicator.type=ssh".into(),
+                "ssh.host=10.0.0.2".into(),
+                "ssh.port=2222".into(),
+            ],
+        )
+        .expect("applies");
+        assert_eq!(config.communicator.kind, "ssh");
+        assert_eq!(config.ssh.host, "10.0.0.2");
+        assert_eq!(config.ssh.port, 2222);
+        let err = apply_sets(&mut config, &["ssh.port=70000".into()]).expect_err("range");
+        assert!(err.to_string().contains("ssh.port"), "{err}");
         let err = apply_sets(&mut config, &["image.kep=3".into()]).expect_err("unknown");
         assert!(err.to_string().contains("image.kep"), "{err}");
     }

@@ -27,6 +27,8 @@ pub struct Config {
     pub delivery: DeliveryConfig,
     pub wait: WaitConfig,
     pub output: OutputConfig,
+    pub communicator: CommunicatorConfig,
+    pub ssh: SshConfig,
 }
 
 /// What is installed on the image.
@@ -219,6 +221,56 @@ impl Default for OutputConfig {
     }
 }
 
+/// How baker talks to the machine it provisions.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct CommunicatorConfig {
+    /// `ssm` (the default, and the only one `baker build` supports) or `ssh`
+    /// (`baker provision` against an existing host).
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// The communicator types `communicator.type` accepts.
+pub const COMMUNICATORS: &[&str] = &["ssm", "ssh"];
+
+impl Default for CommunicatorConfig {
+    fn default() -> Self {
+        Self { kind: "ssm".into() }
+    }
+}
+
+/// The host `baker provision` reaches over SSH; flags and `BAKER_SSH_*`
+/// variables override each key.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct SshConfig {
+    /// Name or address; required with `communicator.type = "ssh"`.
+    pub host: String,
+    pub port: u16,
+    /// root, or a user that may `sudo -n`.
+    pub user: String,
+    /// Empty: the keys of a running ssh-agent.
+    pub key_file: PathBuf,
+    /// Empty: `~/.ssh/known_hosts` (unless `host_key_fingerprint` is set).
+    pub known_hosts: PathBuf,
+    /// `SHA256:...` as `ssh-keygen -lf` prints it, instead of `known_hosts`.
+    pub host_key_fingerprint: String,
+}
+
+impl Default for SshConfig {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: 22,
+            user: "root".into(),
+            key_file: PathBuf::new(),
+            known_hosts: PathBuf::new(),
+            host_key_fingerprint: String::new(),
+        }
+    }
+}
+
 impl Config {
     /// Reads a config file; every unknown key is reported at once.
     pub fn load(path: &Path) -> Result<Config, Error> {
@@ -304,5 +356,30 @@ mod tests {
         assert_eq!(config.image.keep, 2);
         assert_eq!(config.app.name, "nodeapp");
         assert_eq!(config.image.name_template, "{app}-{build}-{short_commit}");
+        assert_eq!(config.communicator.kind, "ssm");
+        assert_eq!(config.ssh.port, 22);
+        assert_eq!(config.ssh.user, "root");
+        assert!(config.ssh.host.is_empty());
+    }
+
+    #[test]
+    fn the_communicator_and_ssh_sections_parse() {
+        let text = "[communicator]\ntype = \"ssh\"\n[ssh]\nhost = \"10.0.0.2\"\nport = 2222\nuser = \"ec2-user\"\nkey_file = \"/k\"\nhost_key_fingerprint = \"SHA256:x\"\n";
+        let config = Config::parse(text, Path::new("b.toml")).expect("parses");
+        assert_eq!(config.communicator.kind, "ssh");
+        assert_eq!(config.ssh.host, "10.0.0.2");
+        assert_eq!(config.ssh.port, 2222);
+        assert_eq!(config.ssh.user, "ec2-user");
+        assert_eq!(config.ssh.key_file, PathBuf::from("/k"));
+        assert!(config.ssh.known_hosts.as_os_str().is_empty());
+        assert_eq!(config.ssh.host_key_fingerprint, "SHA256:x");
+    }
+
+    #[test]
+    fn an_out_of_range_ssh_port_or_unknown_ssh_key_is_named() {
+        let err = Config::parse("[ssh]\nport = 70000\n", Path::new("b.toml")).expect_err("range");
+        assert!(err.to_string().contains("port"), "{err}");
+        let err = Config::parse("[ssh]\nhots = \"h\"\n", Path::new("b.toml")).expect_err("unknown");
+        assert!(err.to_string().contains("`ssh.hots`"), "{err}");
     }
 }

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::{Config, MAX_INLINE_LIMIT};
+use super::{COMMUNICATORS, Config, MAX_INLINE_LIMIT};
 use crate::error::Problem;
 use crate::template;
 
@@ -181,6 +181,47 @@ pub fn check(config: &Config, base: &Path) -> Vec<Problem> {
     if config.output.manifest.as_os_str().is_empty() {
         problem("output.manifest", "must name a file".into());
     }
+
+    let kind = &config.communicator.kind;
+    if !COMMUNICATORS.contains(&kind.as_str()) {
+        problem(
+            "communicator.type",
+            format!("{kind:?} is not a communicator: use \"ssm\" or \"ssh\""),
+        );
+    }
+    let ssh = &config.ssh;
+    if kind == "ssh" && ssh.host.trim().is_empty() {
+        problem(
+            "ssh.host",
+            "must name the host when communicator.type = \"ssh\"".into(),
+        );
+    }
+    if ssh.port == 0 {
+        problem("ssh.port", "must be a TCP port between 1 and 65535".into());
+    }
+    if ssh.user.trim().is_empty() {
+        problem("ssh.user", "must name the user to log in as".into());
+    }
+    if !ssh.known_hosts.as_os_str().is_empty() && !ssh.host_key_fingerprint.is_empty() {
+        problem(
+            "ssh.host_key_fingerprint",
+            "set ssh.known_hosts or ssh.host_key_fingerprint, not both".into(),
+        );
+    }
+    problems
+}
+
+/// [`check`], plus what only `baker build` cannot do: it bakes through SSM,
+/// so `communicator.type = "ssh"` is refused before any AWS call.
+pub fn check_build(config: &Config, base: &Path) -> Vec<Problem> {
+    let mut problems = check(config, base);
+    if config.communicator.kind == "ssh" {
+        problems.push(Problem::new(
+            "communicator.type",
+            "building AMIs over SSH is not supported: baker builds through SSM \
+             (set communicator.type = \"ssm\"); use `baker provision` for SSH hosts",
+        ));
+    }
     problems
 }
 
@@ -309,6 +350,51 @@ mod tests {
         ] {
             assert!(fields.iter().any(|f| f == field), "{field} in {fields:?}");
         }
+    }
+
+    fn fields(problems: Vec<Problem>) -> Vec<String> {
+        problems.into_iter().map(|p| p.field).collect()
+    }
+
+    #[test]
+    fn communicator_and_ssh_problems_name_their_fields() {
+        let dir = project();
+        let mut config = Config::default();
+        config.communicator.kind = "winrm".into();
+        config.ssh.port = 0;
+        config.ssh.known_hosts = "/kh".into();
+        config.ssh.host_key_fingerprint = "SHA256:x".into();
+        let found = fields(check(&config, dir.path()));
+        for field in ["communicator.type", "ssh.port", "ssh.host_key_fingerprint"] {
+            assert!(found.iter().any(|f| f == field), "{field} in {found:?}");
+        }
+        assert!(!found.iter().any(|f| f == "ssh.host"), "{found:?}");
+    }
+
+    #[test]
+    fn ssh_needs_a_host_and_a_good_ssh_config_is_valid() {
+        let dir = project();
+        let mut config = Config::default();
+        config.communicator.kind = "ssh".into();
+        assert_eq!(fields(check(&config, dir.path())), vec!["ssh.host"]);
+        config.ssh.host = "10.0.0.2".into();
+        config.ssh.known_hosts = "/kh".into();
+        assert_eq!(check(&config, dir.path()), vec![]);
+    }
+
+    #[test]
+    fn build_refuses_the_ssh_communicator() {
+        let dir = project();
+        assert_eq!(check_build(&Config::default(), dir.path()), vec![]);
+        let mut config = Config::default();
+        config.communicator.kind = "ssh".into();
+        config.ssh.host = "10.0.0.2".into();
+        let problems = check_build(&config, dir.path());
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].field, "communicator.type");
+        let text = problems[0].to_string();
+        assert!(text.contains("not supported"), "{text}");
+        assert!(text.contains("baker provision"), "{text}");
     }
 
     #[test]

@@ -70,3 +70,14 @@ fn a_bad_environment_override_names_the_variable() {
     assert_eq!(run.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("BAKER_WAIT_SSM_ONLINE"), "{stderr}");
 }
+
+#[test]
+fn a_build_with_the_ssh_communicator_is_refused_before_any_aws_call() {
+    let project =
+        Project::offline("[communicator]\ntype = \"ssh\"\n\n[ssh]\nhost = \"10.0.0.2\"\n");
+    let run = project.run(&["build", "--commit", "abc1234", "--build-number", "1"]);
+    assert_eq!(run.code, Some(2), "{run}");
+    assert!(run.stderr.contains("communicator.type:"), "{run}");
+    assert!(run.stderr.contains("over SSH is not supported"), "{run}");
+    assert!(run.stderr.contains("baker provision"), "{run}");
+}
