@@ -62,10 +62,7 @@ impl Step for Deliver {
         state: &mut BuildState,
         line: &StepLine,
     ) -> Result<String, StepError> {
-        let instance = state
-            .instance
-            .clone()
-            .ok_or_else(|| StepError::unexpected("no builder instance"))?;
+        let instance = state.builder()?;
         let config = &ctx.spec.config;
         let bytes = &ctx.spec.bundle.bytes;
         let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);

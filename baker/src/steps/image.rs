@@ -28,10 +28,7 @@ impl Step for CreateImage {
         state: &mut BuildState,
         line: &StepLine,
     ) -> Result<String, StepError> {
-        let instance = state
-            .instance
-            .clone()
-            .ok_or_else(|| StepError::unexpected("no builder instance"))?;
+        let instance = state.builder()?;
         let source = state.source.clone().unwrap_or_default();
         let spec = &ctx.spec;
         let tags = spec.image_tags(&source.id);

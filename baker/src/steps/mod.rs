@@ -151,6 +151,13 @@ pub struct BuildState {
 }
 
 impl BuildState {
+    /// The builder instance a later step works on.
+    pub fn builder(&self) -> Result<String, StepError> {
+        self.instance
+            .clone()
+            .ok_or_else(|| StepError::unexpected("no builder instance"))
+    }
+
     /// What exists because of this build, for messages.
     pub fn created(&self) -> Vec<String> {
         let mut out = Vec::new();

@@ -39,10 +39,7 @@ impl Step for Provision {
         state: &mut BuildState,
         line: &StepLine,
     ) -> Result<String, StepError> {
-        let instance = state
-            .instance
-            .clone()
-            .ok_or_else(|| StepError::unexpected("no builder instance"))?;
+        let instance = state.builder()?;
         let config = &ctx.spec.config;
         let ssm = Ssm {
             client: &ctx.aws.ssm,

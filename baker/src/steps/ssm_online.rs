@@ -47,10 +47,7 @@ impl Step for WaitForSsm {
         state: &mut BuildState,
         line: &StepLine,
     ) -> Result<String, StepError> {
-        let instance = state
-            .instance
-            .clone()
-            .ok_or_else(|| StepError::unexpected("no builder instance"))?;
+        let instance = state.builder()?;
         let config = &ctx.spec.config;
         line.note(&format!("waiting for {instance} to register with SSM"));
         let result = wait::until(

@@ -22,10 +22,7 @@ impl Step for StopBuilder {
         state: &mut BuildState,
         line: &StepLine,
     ) -> Result<String, StepError> {
-        let instance = state
-            .instance
-            .clone()
-            .ok_or_else(|| StepError::unexpected("no builder instance"))?;
+        let instance = state.builder()?;
         ctx.aws
             .ec2
             .stop_instances()
