@@ -1,14 +1,14 @@
 //! The `DataSource` trait: read-only lookups, typed like resources.
 
 use async_trait::async_trait;
-use cty::{Path, Type, Value};
+use cty::{Type, Value};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::diagnostics::Diagnostics;
 use super::model::{from_value, to_value};
 use super::plan::apply_defaults;
-use super::resource::validate_block;
+use super::resource::validate_config;
 use super::schema::Schema;
 use crate::aws::Aws;
 
@@ -59,17 +59,14 @@ impl<D: DataSource> DynDataSource for ErasedDataSource<D> {
         &self.ty
     }
     fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        validate_block(&self.schema.block, config, &Path::root(), &mut diags);
-        if !diags.has_errors() {
-            self.source.validate(config, &mut diags);
-        }
-        diags
+        validate_config(&self.schema.block, config, |diags| {
+            self.source.validate(config, diags)
+        })
     }
     async fn read(&self, aws: &Aws, config: &Value) -> Result<Value, Diagnostics> {
-        let mut config = config.clone();
-        apply_defaults(&self.schema.block, &config.clone(), &mut config);
-        let model = self.source.read(aws, from_value(&config)?).await?;
+        let mut with_defaults = config.clone();
+        apply_defaults(&self.schema.block, config, &mut with_defaults);
+        let model = self.source.read(aws, from_value(&with_defaults)?).await?;
         to_value(&model, &self.ty)
     }
 }

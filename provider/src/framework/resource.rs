@@ -120,12 +120,9 @@ impl<R: Resource> DynResource for Erased<R> {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        validate_block(&self.schema.block, config, &Path::root(), &mut diags);
-        if !diags.has_errors() {
-            self.resource.validate(config, &mut diags);
-        }
-        diags
+        validate_config(&self.schema.block, config, |diags| {
+            self.resource.validate(config, diags)
+        })
     }
 
     fn plan(&self, prior: &Value, config: &Value, proposed: &Value) -> (Plan, Diagnostics) {
@@ -239,8 +236,23 @@ fn fill_defaults_when_null(block: &Block, value: &mut Value) {
     }
 }
 
+/// Attribute validators first; the cross-attribute `check` only when they
+/// all passed, so it sees values of the right shape.
+pub(super) fn validate_config(
+    block: &Block,
+    config: &Value,
+    check: impl FnOnce(&mut Diagnostics),
+) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    validate_block(block, config, &Path::root(), &mut diags);
+    if !diags.has_errors() {
+        check(&mut diags);
+    }
+    diags
+}
+
 /// Runs attribute validators over a config value, nested blocks included.
-pub(super) fn validate_block(block: &Block, config: &Value, path: &Path, diags: &mut Diagnostics) {
+fn validate_block(block: &Block, config: &Value, path: &Path, diags: &mut Diagnostics) {
     for attr in &block.attributes {
         let Some(value) = config.get_attr(attr.name) else {
             continue;
