@@ -5,6 +5,8 @@
 #   make install  provider into Terraform's local mirror, baker into ~/.cargo/bin
 #   make fuzz     a bounded fuzzing run of the msgpack decoder
 #   make demo-host  the bake on real machines (root; debootstrap, systemd-nspawn)
+#   make demo-live  the whole story on real machines behind a real load balancer
+#                   (root; debootstrap, systemd-nspawn, haproxy)
 
 CARGO ?= cargo
 PYTHON ?= python3
@@ -13,7 +15,7 @@ PLUGIN_DIR := $(HOME)/.terraform.d/plugins/registry.terraform.io/roundrobin/roun
 PREFIX ?= $(HOME)/.cargo
 FUZZ_SECONDS ?= 60
 
-.PHONY: all build python-deps demo demo-host test check fmt lint unit emulator-test app-test e2e bench install fuzz clean
+.PHONY: all build python-deps demo demo-host demo-live test check fmt lint unit emulator-test app-test e2e bench install fuzz clean
 
 all: build
 
@@ -25,14 +27,20 @@ python-deps:
 	@$(PYTHON) -c "import moto, boto3, pytest, yaml, flask" 2>/dev/null \
 		|| $(PYTHON) -m pip install --quiet --disable-pip-version-check -r tests/emulator/requirements.txt
 
+# Every cargo command selects the whole workspace (then filters targets):
+# features of shared dependencies are unified over the packages selected, so
+# `-p one-package` would build the AWS SDK crates again with other features.
+# One cargo invocation for the three binaries, so both cores stay busy.
 demo: python-deps
-	$(CARGO) build -p baker --bin baker
-	$(CARGO) build -p terraform-provider-roundrobin --bin terraform-provider-roundrobin
-	$(CARGO) build -p e2e --bin demo
+	$(CARGO) build --workspace --bin baker --bin terraform-provider-roundrobin --bin demo
 	target/debug/demo
 
+demo-live: python-deps
+	$(CARGO) build --workspace --bin baker --bin terraform-provider-roundrobin --bin demo_live
+	target/debug/demo_live
+
 demo-host: build
-	$(CARGO) test -p e2e --test realhost -- --nocapture
+	$(CARGO) test --workspace --test realhost -- --nocapture
 
 test: python-deps check build unit emulator-test app-test e2e
 
@@ -45,8 +53,7 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 unit: build
-	$(CARGO) test --workspace --exclude e2e
-	$(CARGO) test -p e2e --lib --bins
+	$(CARGO) test --workspace --lib --bins --test build --test roundtrip --test docs
 
 emulator-test:
 	@if [ -d tests/emulator ] && ls tests/emulator/test_*.py >/dev/null 2>&1; then \
@@ -57,21 +64,20 @@ app-test:
 	@if [ -f app/package.json ]; then cd app && node --test; else echo "no app tests"; fi
 
 e2e: build
-	$(CARGO) test -p e2e --test stories -- --test-threads=2
-	$(CARGO) test -p e2e --test realhost -- --nocapture
+	$(CARGO) test --workspace --test stories -- --test-threads=2
+	$(CARGO) test --workspace --test realhost -- --nocapture
+	$(CARGO) test --workspace --test live -- --nocapture
 
 bench: python-deps
-	$(CARGO) build --release -p terraform-provider-roundrobin --bin terraform-provider-roundrobin
-	$(CARGO) build --release -p baker --bin baker
-	$(CARGO) build --release -p e2e --bin bench --bin realhost_bench
+	$(CARGO) build --release --workspace --bin terraform-provider-roundrobin --bin baker \
+		--bin bench --bin realhost_bench
 	target/release/bench --provider target/release/terraform-provider-roundrobin
 	target/release/realhost_bench
 
 install:
-	$(CARGO) build --release -p terraform-provider-roundrobin --bin terraform-provider-roundrobin
+	$(CARGO) build --release --workspace --bin terraform-provider-roundrobin --bin baker
 	mkdir -p "$(PLUGIN_DIR)"
 	install -m 0755 target/release/terraform-provider-roundrobin "$(PLUGIN_DIR)/terraform-provider-roundrobin_v$(VERSION)"
-	$(CARGO) build --release -p baker --bin baker
 	mkdir -p "$(PREFIX)/bin"
 	install -m 0755 target/release/baker "$(PREFIX)/bin/baker"
 	@echo "provider installed in $(PLUGIN_DIR)"

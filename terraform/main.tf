@@ -8,15 +8,25 @@ locals {
     app        = var.app_name
     managed-by = "terraform"
   })
-  image_id = var.image_id != null ? var.image_id : data.roundrobin_ami.app[0].image_id
+  image_id = data.roundrobin_ami.app.image_id
+
+  # The port and health path the image was baked with (baker's `app-port`
+  # and `health-path` tags): the load balancer routes to and checks exactly
+  # what the image serves. The variables only serve images baker did not make.
+  baked_port  = try(tonumber(data.roundrobin_ami.app.image_tags["app-port"]), null)
+  baked_path  = try(data.roundrobin_ami.app.image_tags["health-path"], null)
+  app_port    = var.app_port != null ? var.app_port : local.baked_port
+  health_path = var.health_path != null ? var.health_path : local.baked_path
 }
 
 data "roundrobin_default_network" "this" {}
 
-# The newest image baked for the app (baker tags every image it makes).
+# The image the instances boot: the newest one baked for the app (baker tags
+# every image it makes), or the one named by var.image_id. Either way its tags
+# are read.
 data "roundrobin_ami" "app" {
-  count = var.image_id == null ? 1 : 0
-  tags  = { app = var.app_name }
+  image_id = var.image_id
+  tags     = var.image_id == null ? { app = var.app_name } : null
 }
 
 # The load balancer: HTTP from the allowed networks.
@@ -39,13 +49,13 @@ resource "roundrobin_security_group" "alb" {
 # The instances: the app port from the load balancer only; no SSH.
 resource "roundrobin_security_group" "instances" {
   name        = "${var.app_name}-instances"
-  description = "${var.app_name} instances: ${var.app_port}/tcp from the load balancer"
+  description = "${var.app_name} instances: the app port from the load balancer"
   vpc_id      = data.roundrobin_default_network.this.vpc_id
 
   ingress {
     description     = "${var.app_name} HTTP from the load balancer"
-    from_port       = var.app_port
-    to_port         = var.app_port
+    from_port       = local.app_port
+    to_port         = local.app_port
     protocol        = "tcp"
     security_groups = [roundrobin_security_group.alb.id]
   }
@@ -79,14 +89,14 @@ resource "roundrobin_launch_template" "app" {
 
 resource "roundrobin_lb_target_group" "app" {
   name                          = var.app_name
-  port                          = var.app_port
+  port                          = local.app_port
   protocol                      = "HTTP"
   vpc_id                        = data.roundrobin_default_network.this.vpc_id
   load_balancing_algorithm_type = "round_robin"
   deregistration_delay          = 30
 
   health_check {
-    path                = "/health"
+    path                = local.health_path
     interval            = 10
     timeout             = 5
     healthy_threshold   = 2
@@ -95,6 +105,21 @@ resource "roundrobin_lb_target_group" "app" {
   }
 
   tags = local.tags
+
+  lifecycle {
+    precondition {
+      condition     = local.app_port != null && local.health_path != null
+      error_message = "The image ${local.image_id} has no app-port / health-path tags (baker records the port and health path it bakes the app with). For an image baker did not make, set var.app_port and var.health_path."
+    }
+    precondition {
+      condition     = var.app_port == null || local.baked_port == null || var.app_port == local.baked_port
+      error_message = "app_port ${coalesce(var.app_port, 0)} differs from the port the image ${local.image_id} was baked with (${coalesce(local.baked_port, 0)}): the load balancer would route where the app does not listen. Leave app_port unset to use the image's."
+    }
+    precondition {
+      condition     = var.health_path == null || local.baked_path == null || var.health_path == local.baked_path
+      error_message = "health_path ${coalesce(var.health_path, "-")} differs from the path the image ${local.image_id} serves its health check on (${coalesce(local.baked_path, "-")}). Leave health_path unset to use the image's."
+    }
+  }
 }
 
 resource "roundrobin_lb" "app" {

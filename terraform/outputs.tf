@@ -10,7 +10,12 @@ output "ami_id" {
 
 output "commit" {
   description = "Commit the AMI was baked from (its `commit` tag), when known."
-  value       = var.image_id == null ? lookup(data.roundrobin_ami.app[0].image_tags, "commit", "unknown") : "unknown"
+  value       = lookup(data.roundrobin_ami.app.image_tags, "commit", "unknown")
+}
+
+output "app_port" {
+  description = "Port the load balancer routes to: the one the image was baked with."
+  value       = local.app_port
 }
 
 output "launch_template_id" {

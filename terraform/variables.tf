@@ -11,13 +11,24 @@ variable "app_name" {
 }
 
 variable "app_port" {
-  description = "TCP port the application listens on."
+  description = "TCP port the application listens on. Left null, the image's `app-port` tag (baker records the port it baked the app with); set it only for an image baker did not make."
   type        = number
-  default     = 3000
+  default     = null
 
   validation {
-    condition     = var.app_port >= 1 && var.app_port <= 65535
+    condition     = var.app_port == null ? true : (var.app_port >= 1 && var.app_port <= 65535)
     error_message = "app_port must be a TCP port, 1-65535."
+  }
+}
+
+variable "health_path" {
+  description = "Path the application answers its health check on. Left null, the image's `health-path` tag; set it only for an image baker did not make."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.health_path == null || startswith(coalesce(var.health_path, "/"), "/")
+    error_message = "health_path must start with /."
   }
 }
 

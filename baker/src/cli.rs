@@ -73,6 +73,14 @@ pub struct OverrideArgs {
     /// The image name template (image.name_template).
     #[arg(long, env = "BAKER_NAME_TEMPLATE")]
     pub name_template: Option<String>,
+    /// Replace an existing image of the same name (image.force_deregister;
+    /// BAKER_FORCE_DEREGISTER=true does the same).
+    #[arg(long)]
+    pub force_deregister: bool,
+    /// With --force-deregister, delete the replaced image's snapshots too
+    /// (image.force_delete_snapshot; BAKER_FORCE_DELETE_SNAPSHOT=true).
+    #[arg(long)]
+    pub force_delete_snapshot: bool,
 }
 
 impl OverrideArgs {
@@ -90,6 +98,14 @@ impl OverrideArgs {
         add("builder.instance_profile", self.instance_profile.clone());
         add("builder.subnet_id", self.subnet_id.clone());
         add("image.name_template", self.name_template.clone());
+        add(
+            "image.force_deregister",
+            self.force_deregister.then(|| "true".to_string()),
+        );
+        add(
+            "image.force_delete_snapshot",
+            self.force_delete_snapshot.then(|| "true".to_string()),
+        );
         out
     }
 }

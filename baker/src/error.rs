@@ -66,18 +66,8 @@ pub enum StepError {
     #[error("interrupted")]
     Interrupted,
     /// A command on the builder failed.
-    #[error(
-        "{what} failed on {instance} (status {status}, exit code {exit_code}){}",
-        remote_tail(stderr, stdout)
-    )]
-    Remote {
-        what: String,
-        instance: String,
-        status: String,
-        exit_code: i32,
-        stderr: String,
-        stdout: String,
-    },
+    #[error("{0}")]
+    Remote(Box<RemoteFailure>),
     /// AWS answered with something baker cannot use.
     #[error("{0}")]
     Unexpected(String),
@@ -87,6 +77,43 @@ pub enum StepError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A cleanup that could not remove something: what is left, by id.
+    #[error("{reason}; left: {}", left.join(", "))]
+    Left {
+        left: Vec<String>,
+        reason: Box<StepError>,
+    },
+}
+
+/// A command that failed on the builder, with the end of its output.
+#[derive(Debug)]
+pub struct RemoteFailure {
+    pub what: String,
+    pub instance: String,
+    pub status: String,
+    pub exit_code: i32,
+    pub stderr: String,
+    pub stdout: String,
+    /// Where SSM keeps the whole output (S3, CloudWatch Logs), if set.
+    pub full_output: Option<String>,
+}
+
+impl fmt::Display for RemoteFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} failed on {} (status {}, exit code {}){}",
+            self.what,
+            self.instance,
+            self.status,
+            self.exit_code,
+            remote_tail(&self.stderr, &self.stdout)
+        )?;
+        if let Some(place) = &self.full_output {
+            write!(f, "\nthe full output is kept in {place}")?;
+        }
+        Ok(())
+    }
 }
 
 impl StepError {
@@ -103,19 +130,28 @@ impl StepError {
     }
 }
 
+/// How many lines of the remote output a failure carries.
+pub const TAIL_LINES: usize = 30;
+
+/// The last [`TAIL_LINES`] lines of `text`, and whether lines were left out.
+pub fn tail(text: &str) -> (String, bool) {
+    let lines: Vec<&str> = text.trim_end().lines().collect();
+    let start = lines.len().saturating_sub(TAIL_LINES);
+    (lines[start..].join("\n"), start > 0)
+}
+
 fn remote_tail(stderr: &str, stdout: &str) -> String {
-    let stderr = stderr.trim();
-    if !stderr.is_empty() {
-        return format!("\n--- remote stderr ---\n{stderr}");
-    }
-    let stdout = stdout.trim();
-    if stdout.is_empty() {
-        String::new()
+    let (name, text) = if stderr.trim().is_empty() {
+        ("stdout", stdout)
     } else {
-        let lines: Vec<&str> = stdout.lines().collect();
-        let tail = lines[lines.len().saturating_sub(20)..].join("\n");
-        format!("\n--- remote stdout (last lines) ---\n{tail}")
+        ("stderr", stderr)
+    };
+    if text.trim().is_empty() {
+        return String::new();
     }
+    let (tail, cut) = tail(text);
+    let which = if cut { " (last lines)" } else { "" };
+    format!("\n--- remote {name}{which} ---\n{tail}")
 }
 
 /// A cleanup that failed, and what it leaves behind.
@@ -134,6 +170,10 @@ impl fmt::Display for CleanupFailure {
 fn cleanup_list(failures: &[CleanupFailure]) -> String {
     failures.iter().map(|c| format!("\n{c}")).collect()
 }
+
+/// The exit code of a build whose image was made and kept while a later
+/// step or a cleanup failed.
+pub const IMAGE_KEPT: u8 = 3;
 
 /// Everything a command can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -160,7 +200,8 @@ pub enum Error {
         cleanup: Vec<CleanupFailure>,
     },
     #[error(
-        "interrupted by {signal} during step `{step}`; cleaned up{}",
+        "interrupted by {signal} during step `{step}`; {}{}",
+        if cleanup.is_empty() { "cleaned up" } else { "the cleanup did not remove everything:" },
         cleanup_list(cleanup)
     )]
     Interrupted {
@@ -170,6 +211,10 @@ pub enum Error {
     },
     #[error("the build succeeded but its cleanup did not:{}", cleanup_list(.0))]
     Cleanup(Vec<CleanupFailure>),
+    /// The image was made and is kept, but something after it failed (a
+    /// later step or a cleanup).
+    #[error("{error}\nthe image {image} is complete and was kept (its id is on stdout)")]
+    ImageKept { image: String, error: Box<Error> },
     #[error("{0}")]
     Exec(Box<StepError>),
     #[error("prune: {0}")]
@@ -185,9 +230,14 @@ pub enum Error {
 
 impl Error {
     /// The exit code for this error: 130 / 143 for SIGINT / SIGTERM, 2 for a
-    /// configuration mistake, 1 otherwise.
+    /// configuration mistake, [`IMAGE_KEPT`] when the image was made but
+    /// something after it failed, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
+            Error::ImageKept { error, .. } => match error.exit_code() {
+                code @ (130 | 143) => code,
+                _ => IMAGE_KEPT,
+            },
             Error::Interrupted {
                 signal: "SIGTERM", ..
             } => 143,

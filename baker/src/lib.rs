@@ -43,3 +43,8 @@ pub use error::{Error, StepError};
 /// The value of the `baked-by` tag on everything baker creates; `prune`
 /// only ever touches images carrying it.
 pub const BAKED_BY: &str = "baker";
+
+/// The path the app answers its health check on (`app/server.js`); the
+/// image records it in its `health-path` tag, next to `app-port`, so that
+/// the stack that runs the image checks what the image serves.
+pub const HEALTH_PATH: &str = "/health";

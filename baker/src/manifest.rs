@@ -37,6 +37,34 @@ impl BuildEntry {
     }
 }
 
+/// Checks, before any AWS call, that [`append`] can write `path`: its
+/// directory exists and takes a new file, and an existing file is a
+/// manifest. The message says what is wrong.
+pub fn check(path: &Path) -> Result<(), String> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(format!("the directory {} does not exist", dir.display()));
+    }
+    let probe = dir.join(format!(".baker-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    match std::fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str::<Manifest>(&text)
+            .map(|_| ())
+            .map_err(|e| {
+                format!(
+                    "{} exists and is not a manifest ({e}); move it away",
+                    path.display()
+                )
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
 /// Appends `entry` to the manifest at `path` (created when missing) and
 /// writes it through a temporary file, so a reader never sees half of it.
 pub fn append(path: &Path, entry: BuildEntry) -> std::io::Result<Manifest> {
@@ -93,6 +121,17 @@ mod tests {
         assert_eq!(json["builds"][0]["custom_data"]["commit"], "abc");
         assert!(json["builds"][0]["files"].is_null());
         assert_eq!(manifest.builds[1].ami_id(), Some("ami-2"));
+    }
+
+    #[test]
+    fn check_names_a_missing_directory_and_a_foreign_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert_eq!(check(&dir.path().join("manifest.json")), Ok(()));
+        let missing = check(&dir.path().join("nope/manifest.json")).expect_err("no dir");
+        assert!(missing.contains("does not exist"), "{missing}");
+        std::fs::write(dir.path().join("m.json"), "[]").expect("write");
+        let foreign = check(&dir.path().join("m.json")).expect_err("not a manifest");
+        assert!(foreign.contains("not a manifest"), "{foreign}");
     }
 
     #[test]

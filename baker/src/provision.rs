@@ -3,12 +3,13 @@
 //! `AWS-RunShellScript` on AWS, ssh on a test host).
 //!
 //! It expects the bundle (see [`crate::bundle`]) at [`BUNDLE_PATH`], and:
+//! 0. waits for cloud-init to finish, where the image has it;
 //! 1. installs Node.js from the distribution when `node` is missing;
 //! 2. installs the app under `/opt/<app>` (replacing what was there);
 //! 3. writes `/etc/<app>/app.env` with `APP_COMMIT`, `APP_BUILD`, `APP_PORT`;
 //! 4. installs the unit, enables and (re)starts it;
-//! 5. checks `http://127.0.0.1:<port>/health` answers 200, printing the
-//!    unit's status and journal to stderr when it does not;
+//! 5. checks `http://127.0.0.1:<port>/health` answers 200 (each try
+//!    bounded), printing the unit's status and journal to stderr when not;
 //! 6. removes the bundle, so the image holds only what is installed.
 
 /// Where the delivery step puts things on the builder.
@@ -46,48 +47,72 @@ pub struct Plan {
 }
 
 /// `/health` answers 200: checked with node itself, which the plan has
-/// just made sure is installed (curl may not be).
-const HEALTH_CHECK_JS: &str = "require(\"http\").get(\"http://127.0.0.1:\" + process.argv[1] + \"/health\", r => process.exit(r.statusCode === 200 ? 0 : 1)).on(\"error\", () => process.exit(1))";
+/// just made sure is installed (curl may not be). Each try gives up after
+/// [`HEALTH_TRY_SECONDS`], like `curl --max-time`.
+const HEALTH_CHECK_JS: &str = "const q = require(\"http\").get(\"http://127.0.0.1:\" + process.argv[1] + \"/health\", { timeout: 3000 }, r => process.exit(r.statusCode === 200 ? 0 : 1)); q.on(\"timeout\", () => process.exit(1)); q.on(\"error\", () => process.exit(1))";
+
+/// The most one health check try may take, in seconds.
+pub const HEALTH_TRY_SECONDS: u64 = 5;
 
 impl Plan {
+    /// The script. Every value is shell-quoted; values that would still be
+    /// unsafe (newlines in a heredoc, an option where a package name goes)
+    /// are refused earlier by [`crate::config::script_inputs::check`].
     pub fn render(&self) -> String {
         let app = sh_quote(&self.app);
         let unit = sh_quote(&self.unit);
+        let node_packages = self
+            .node_package
+            .split_whitespace()
+            .map(sh_quote)
+            .collect::<Vec<_>>()
+            .join(" ");
         let node_package = sh_quote(&self.node_package);
         let env_file = sh_quote(&env_file(&self.app));
         let env_dir = sh_quote(&format!("/etc/{}", self.app));
         let app_dir = sh_quote(&app_dir(&self.app));
         let port = self.port;
-        let commit = &self.commit;
-        let build = &self.build;
-        let tries = self.health_timeout;
+        let commit = sh_quote(&self.commit);
+        let build = sh_quote(&self.build);
+        let seconds = self.health_timeout;
         let bundle = sh_quote(BUNDLE_PATH);
         let remote_dir = sh_quote(REMOTE_DIR);
         let health_js = sh_quote(HEALTH_CHECK_JS);
         format!(
             r#"#!/bin/bash
-# Provisioning plan rendered by baker: installs {app_plain} (commit {commit}, build {build}).
+# Provisioning plan rendered by baker.
 set -euo pipefail
 app={app}
 app_dir={app_dir}
 unit={unit}
+commit={commit}
+build={build}
+node_package={node_package}
 bundle={bundle}
 stage={remote_dir}/stage
 log() {{ echo "baker: $*"; }}
+bounded() {{ local seconds="$1"; shift; if command -v timeout >/dev/null 2>&1; then timeout "$seconds" "$@"; else "$@"; fi; }}
+log "installing $app (commit $commit, build $build)"
+
+# 0. cloud-init first: it may still be installing packages or writing files
+if command -v cloud-init >/dev/null 2>&1; then
+  log "waiting for cloud-init to finish"
+  cloud-init status --wait >/dev/null || log "cloud-init reported a problem (exit code $?); going on"
+fi
 
 # 1. Node.js
 if ! command -v node >/dev/null 2>&1; then
-  log "installing Node.js ({node_package_plain})"
+  log "installing Node.js ($node_package)"
   if command -v dnf >/dev/null 2>&1; then
-    dnf install -y -q {node_package}
+    dnf install -y -q {node_packages}
   elif command -v yum >/dev/null 2>&1; then
-    yum install -y -q {node_package}
+    yum install -y -q {node_packages}
   elif command -v apt-get >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q
-    apt-get install -y -q {node_package}
+    apt-get install -y -q {node_packages}
   else
-    echo "baker: node is missing and there is no dnf, yum or apt-get to install {node_package_plain} with" >&2
+    echo "baker: node is missing and there is no dnf, yum or apt-get to install $node_package with" >&2
     exit 1
   fi
 fi
@@ -114,11 +139,7 @@ log "installed the app in $app_dir"
 
 # 3. the environment file
 install -d -m 0755 {env_dir}
-cat > {env_file} <<'BAKER_ENV'
-APP_COMMIT={commit}
-APP_BUILD={build}
-APP_PORT={port}
-BAKER_ENV
+printf 'APP_COMMIT=%s\nAPP_BUILD=%s\nAPP_PORT=%s\n' "$commit" "$build" {port} > {env_file}
 chmod 0644 {env_file}
 
 # 4. the unit
@@ -128,14 +149,15 @@ systemctl enable "$unit"
 systemctl restart "$unit"
 log "enabled and started $unit"
 
-# 5. the health check
+# 5. the health check: {seconds} s in all, each try bounded
 healthy=no
-for _ in $(seq 1 {tries}); do
-  if node -e {health_js} {port}; then healthy=yes; break; fi
+deadline=$((SECONDS + {seconds}))
+while [ "$SECONDS" -lt "$deadline" ]; do
+  if bounded {try_seconds} node -e {health_js} {port}; then healthy=yes; break; fi
   sleep 1
 done
 if [ "$healthy" != yes ]; then
-  echo "baker: http://127.0.0.1:{port}/health did not answer 200 within {tries} s" >&2
+  echo "baker: http://127.0.0.1:{port}/health did not answer 200 within {seconds} s" >&2
   systemctl status --no-pager "$unit" >&2 || true
   journalctl -u "$unit" --no-pager -n 50 >&2 || true
   exit 1
@@ -145,8 +167,7 @@ log "http://127.0.0.1:{port}/health answers 200"
 # 6. leave only what is installed
 rm -rf {remote_dir}
 "#,
-            app_plain = self.app,
-            node_package_plain = self.node_package,
+            try_seconds = HEALTH_TRY_SECONDS,
         )
     }
 }
@@ -213,8 +234,8 @@ mod tests {
             "set -euo pipefail",
             "app_dir='/opt/nodeapp'",
             "dnf install -y -q 'nodejs'",
-            "APP_COMMIT=abcdef0123\nAPP_BUILD=42\nAPP_PORT=8080\n",
-            "cat > '/etc/nodeapp/app.env'",
+            "commit='abcdef0123'\nbuild='42'\n",
+            "printf 'APP_COMMIT=%s\\nAPP_BUILD=%s\\nAPP_PORT=%s\\n' \"$commit\" \"$build\" 8080 > '/etc/nodeapp/app.env'",
             "systemctl enable \"$unit\"",
             "/health",
             "journalctl -u \"$unit\"",
@@ -246,6 +267,44 @@ mod tests {
             .status()
             .expect("bash");
         assert!(status.success());
+    }
+
+    #[test]
+    fn the_plan_waits_for_cloud_init_and_bounds_each_health_try() {
+        let script = plan().render();
+        let cloud_init = script
+            .find("if command -v cloud-init >/dev/null 2>&1; then")
+            .expect("cloud-init guard");
+        let wait = script.find("cloud-init status --wait").expect("wait");
+        let node = script.find("# 1. Node.js").expect("node step");
+        assert!(cloud_init < wait && wait < node, "{script}");
+        assert!(script.contains("timeout: 3000"), "{script}");
+        assert!(script.contains("bounded 5 node -e"), "{script}");
+        assert!(script.contains("deadline=$((SECONDS + 30))"), "{script}");
+    }
+
+    #[test]
+    fn hostile_values_stay_inside_their_quotes() {
+        let hostile = Plan {
+            node_package: "nodejs $(touch /tmp/pwned) `id`".into(),
+            commit: "abc\"; touch /tmp/pwned; \"".into(),
+            build: "1'; touch /tmp/pwned; '".into(),
+            ..plan()
+        };
+        let script = hostile.render();
+        for line in script.lines() {
+            let unquoted = line.replace("'\\''", "");
+            let mut inside = false;
+            let mut outside = String::new();
+            for c in unquoted.chars() {
+                if c == '\'' {
+                    inside = !inside;
+                } else if !inside {
+                    outside.push(c);
+                }
+            }
+            assert!(!outside.contains("/tmp/pwned"), "unquoted in {line:?}");
+        }
     }
 
     #[test]

@@ -1,7 +1,9 @@
 """The WSGI application: moto's dispatcher wrapped with the emulator's front door.
 
 Order for an AWS request: identify service/action -> count the call -> fail it if a
-fault matches -> otherwise hand it to moto under the global lock. `/_emulator/...`
+fault matches -> answer "not found" if it names a resource not yet visible
+(consistency.py) -> retry group launches that waited for an instance profile
+(iam_propagation.py) -> otherwise hand it to moto under the global lock. `/_emulator/...`
 goes to the controls; `/moto-api/...` goes to moto, and a reset also clears the
 extension's own state.
 """
@@ -12,8 +14,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import calls
+import consistency
 import controls
 import faults
+import iam_propagation
+from live import lb_live
 from request_info import identify
 from state import LOCK, reset_all
 
@@ -50,4 +55,12 @@ class EmulatorApp:
             status, headers, data = faults.render(fault, info)
             start_response(status, headers)
             return [data]
-        return self._call_moto(environ, start_response)
+        hidden = consistency.intercept(info, environ)  # not yet visible (eventual consistency)
+        if hidden is not None:
+            status, headers, data = hidden
+            start_response(status, headers)
+            return [data]
+        iam_propagation.retry_failed_launches()
+        body = self._call_moto(environ, start_response)
+        lb_live.after_request(info)  # live load balancers follow the change at once
+        return body

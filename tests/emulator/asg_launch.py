@@ -13,7 +13,10 @@
   version (oldest version first), then the oldest instance.
 * SetDesiredCapacity outside [MinSize, MaxSize] is a ValidationError, as are
   CreateAutoScalingGroup / UpdateAutoScalingGroup with a DesiredCapacity outside
-  the group's bounds.
+  the group's bounds, or with MinSize above MaxSize. UpdateAutoScalingGroup without
+  a DesiredCapacity raises the desired capacity to a new MinSize above it and lowers
+  it to a new MaxSize below it (API reference, UpdateAutoScalingGroup).
+* HealthCheckGracePeriod defaults to 0, as through the API (moto used 300).
 """
 
 from __future__ import annotations
@@ -224,13 +227,25 @@ def _response_set_desired(self: AutoScalingResponse) -> Any:
     return _original_response_set_desired(self)
 
 
+def _check_min_max(min_size: int | None, max_size: int | None) -> None:
+    if min_size is not None and max_size is not None and min_size > max_size:
+        raise ValidationError(f"Max bound, {max_size}, must be greater than or equal to min bound, {min_size}")
+
+
 def _response_create(self: AutoScalingResponse) -> Any:
+    _check_min_max(self._get_int_param("MinSize"), self._get_int_param("MaxSize"))
     _check_bounds(
         self._get_int_param("DesiredCapacity"),
         self._get_int_param("MinSize"),
         self._get_int_param("MaxSize"),
     )
-    return _original_response_create(self)
+    result = _original_response_create(self)
+    # moto stores an omitted or 0 HealthCheckGracePeriod as 300; through the API the
+    # default is 0 (user guide, "Set the health check grace period").
+    group = self.autoscaling_backend.autoscaling_groups.get(self._get_param("AutoScalingGroupName"))
+    if group is not None:
+        group.health_check_grace_period = self._get_int_param("HealthCheckGracePeriod") or 0
+    return result
 
 
 def _response_update(self: AutoScalingResponse) -> Any:
@@ -238,11 +253,27 @@ def _response_update(self: AutoScalingResponse) -> Any:
     if group is not None:
         min_size = self._get_int_param("MinSize")
         max_size = self._get_int_param("MaxSize")
-        _check_bounds(
-            self._get_int_param("DesiredCapacity"),
-            group.min_size if min_size is None else min_size,
-            group.max_size if max_size is None else max_size,
-        )
+        new_min = group.min_size if min_size is None else min_size
+        new_max = group.max_size if max_size is None else max_size
+        _check_min_max(new_min, new_max)
+        desired = self._get_int_param("DesiredCapacity")
+        _check_bounds(desired, new_min, new_max)
+        if desired is None and (min_size is not None or max_size is not None):
+            # UpdateAutoScalingGroup: a new MinSize above the desired capacity raises it
+            # to MinSize, a new MaxSize below it lowers it to MaxSize (moto compared the
+            # bounds with the number of instances, not with the desired capacity).
+            current = group.desired_capacity or 0
+            target = current
+            if min_size is not None and min_size > target:
+                target = min_size
+            if max_size is not None and max_size < target:
+                target = max_size
+            count = len(group.instance_states)
+            moto_would_change = (min_size is not None and min_size > count) or (
+                max_size is not None and max_size < count
+            )
+            if target != current or moto_would_change:
+                self.params["DesiredCapacity"] = target
     return _original_response_update(self)
 
 

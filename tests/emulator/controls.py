@@ -15,8 +15,11 @@
     DELETE /_emulator/ssm/command-outcomes      clear all
     GET    /_emulator/timing                    current knobs
     POST   /_emulator/timing                    partial update
+    GET    /_emulator/realism                   {"enabled", "profile", "timing"}
+    POST   /_emulator/realism                   {"enabled": true|false}: realistic profile on/off
     GET    /_emulator/calls                     {"calls": {"ec2:RunInstances": 3, ...}, "total": N}
     POST   /_emulator/calls/reset
+    GET    /_emulator/load-balancers            live mode: DNS name / ARN -> listener URLs
 """
 
 from __future__ import annotations
@@ -27,8 +30,10 @@ from typing import Any
 
 import calls
 import faults
+import realism
 import ssm_commands
 import state
+from live import lb_live
 from state import LOCK
 
 Handler = Callable[[Any], tuple[int, Any]]
@@ -126,8 +131,13 @@ ROUTES: dict[str, dict[str, Handler]] = {
         "DELETE": _outcomes_delete,
     },
     "/_emulator/timing": {"GET": _timing_get, "POST": _timing_post},
+    "/_emulator/realism": {
+        "GET": lambda _: (200, realism.describe()),
+        "POST": lambda body: (200, realism.handle_post(_object(body))),
+    },
     "/_emulator/calls": {"GET": _calls_get},
     "/_emulator/calls/reset": {"POST": _calls_reset},
+    "/_emulator/load-balancers": {"GET": lambda _: (200, lb_live.listing())},
 }
 
 

@@ -18,9 +18,10 @@ Rolling strategy, as the Amazon EC2 Auto Scaling User Guide describes it
   HealthCheckGracePeriod) must also have passed, and failed checks within the
   HealthCheckGracePeriod after launch do not count yet.
 * An unhealthy batch fails the refresh (Failed, StatusReason naming the
-  instances). With AutoRollback the refresh goes RollbackInProgress and replaces
-  the instances it launched with ones from the group's previous configuration,
-  then RollbackSuccessful (or RollbackFailed if those are unhealthy too).
+  instances); with the `refresh_replace_unhealthy` control its unhealthy instances
+  are first replaced REPLACE_ATTEMPTS times. With AutoRollback the refresh goes
+  RollbackInProgress and replaces the instances it launched with ones from the
+  group's previous configuration, then RollbackSuccessful (or RollbackFailed if those are unhealthy too).
 * On success (after Baking for BakeTime, if set) the group's launch template and
   version become the DesiredConfiguration; on failure, cancel or rollback the
   group keeps its previous configuration.
@@ -117,10 +118,36 @@ def _warmup_seconds(group: FakeAutoScalingGroup, r: Refresh) -> float:
     return float(warmup)
 
 
+# With refresh_replace_unhealthy: how many times a batch's unhealthy instances are
+# replaced before the refresh fails. Auto Scaling replaces instances that fail their
+# health checks and fails a refresh whose replacements keep failing, without
+# publishing the number of attempts; three keeps a doomed refresh short while
+# showing a client that unhealthy instances come and go before the failure.
+REPLACE_ATTEMPTS = 3
+
+
+def _replace_unhealthy(group: FakeAutoScalingGroup, r: Refresh, unhealthy: list[str], now: float) -> None:
+    """Terminate a batch's unhealthy instances and launch as many new ones."""
+    batch = r.batch
+    assert batch is not None
+    _terminate(group, unhealthy)
+    template, version = _desired_target(group, r)
+    new = asg_launch.launch_into_group(group, len(unhealthy), template, version)  # type: ignore[arg-type]
+    new_ids = [st.instance.id for st in new]
+    if not r.rolling_back:
+        r.launched.extend(new_ids)
+    batch.new_ids = [i for i in batch.new_ids if i not in unhealthy] + new_ids
+    batch.launched_at = now
+    batch.healthy_since = None
+    batch.replacements += 1
+
+
 def _check_batch(group: FakeAutoScalingGroup, r: Refresh, now: float) -> None:
     batch = r.batch
     assert batch is not None
     members = _in_group(group)
+    if any(i in members and members[i].instance.state == "pending" for i in batch.new_ids):
+        return  # still booting (live machines): not in service yet, but not unhealthy either
     unhealthy = [
         i for i in batch.new_ids if i not in members or not asg_health.instance_is_healthy(group, members[i].instance)  # type: ignore[attr-defined]
     ]
@@ -128,6 +155,13 @@ def _check_batch(group: FakeAutoScalingGroup, r: Refresh, now: float) -> None:
         grace = float(group.health_check_grace_period or 0)
         if state.timing["instance_warmup_honored"] and now < batch.launched_at + grace:
             return  # health checks do not count during the grace period
+        if all(i in members for i in unhealthy) and asg_health.checks_pending(
+            group, [members[i].instance for i in unhealthy], now - batch.launched_at  # type: ignore[attr-defined]
+        ):
+            return  # live load balancer: first health checks still running (`initial`)
+        if state.timing["refresh_replace_unhealthy"] and batch.replacements < REPLACE_ATTEMPTS:
+            _replace_unhealthy(group, r, unhealthy, now)
+            return
         _fail(group, r, unhealthy)
         return
     if state.timing["instance_warmup_honored"]:

@@ -44,6 +44,8 @@ class Batch:
     terminate_after: list[str]
     launched_at: float
     healthy_since: float | None = None
+    # Times this batch's unhealthy instances were replaced (refresh_replace_unhealthy).
+    replacements: int = 0
 
 
 @dataclass

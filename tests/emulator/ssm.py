@@ -4,7 +4,8 @@ An EC2 instance is a managed node when its SSM Agent can register, which needs a
 IAM instance profile: a running instance with a profile is `Online` (after the
 `ssm_online_delay_seconds` control has passed since its launch); a stopped or
 stopping one that was online is `ConnectionLost`; instances without a profile, and
-terminated instances, are absent.
+terminated instances, are absent. With live machines (`--machines nspawn`),
+live/ssm_live.py wraps `ping_status`: Online only once the machine has booted.
 
 Filters (InstanceIds, PingStatus, PlatformTypes/PlatformType, ResourceType,
 AgentVersion, tag:Key, tag-key), the legacy InstanceInformationFilterList, MaxResults

@@ -3,8 +3,9 @@
 * SendCommand to an instance id that is not an Online managed node (unknown,
   terminated, without an instance profile, not yet registered) fails with
   InvalidInstanceId, as on AWS. moto still records the command (ListCommands).
-* Nothing runs. An invocation's outcome is Success with empty output and
-  ResponseCode 0 (moto's answer), unless a command-outcome control matches: the
+* Nothing runs (with `--machines nspawn`, live/ssm_live.py wraps these two and
+  AWS-RunShellScript really runs in the machines). An invocation's outcome is
+  Success with empty output and ResponseCode 0 (moto's answer), unless a command-outcome control matches: the
   most recently added control whose `match` is a substring of the command's
   `commands` parameter decides Status, StandardOutputContent,
   StandardErrorContent and ResponseCode. ListCommands reports the command's

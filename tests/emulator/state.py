@@ -25,7 +25,21 @@ DEFAULT_TIMING = {
     # check grace period) in real seconds after a batch becomes healthy, and the
     # BakeTime at the end; when false each of those waits takes one step.
     "instance_warmup_honored": False,
+    # Seconds after its creation during which a resource is not yet visible to a
+    # Describe/Get that names it (eventual consistency; see consistency.py).
+    "consistency_delay_seconds": 0.0,
+    # Seconds after its creation during which an instance profile is refused by
+    # EC2 and Auto Scaling launches (IAM propagation; see iam_propagation.py).
+    "iam_propagation_seconds": 0.0,
+    # When true, an instance refresh replaces a batch's unhealthy instances a few
+    # times before it fails (see instance_refresh.py).
+    "refresh_replace_unhealthy": False,
+    # Live load balancers (--live-lb): factor applied to target group health check
+    # intervals and timeouts and to deregistration delays (0.1: ten times faster).
+    "health_check_time_scale": 1.0,
 }
+
+BOOLEAN_TIMING = {"instance_warmup_honored", "refresh_replace_unhealthy"}
 
 timing: dict[str, float | bool] = dict(DEFAULT_TIMING)
 
@@ -48,7 +62,7 @@ def set_timing(values: dict[str, object]) -> dict[str, float | bool]:
     for key, value in values.items():
         if key not in DEFAULT_TIMING:
             raise ValueError(f"unknown timing key {key!r}")
-        if key == "instance_warmup_honored":
+        if key in BOOLEAN_TIMING:
             if not isinstance(value, bool):
                 raise ValueError(f"{key} must be a boolean")
             update[key] = value
@@ -57,8 +71,8 @@ def set_timing(values: dict[str, object]) -> dict[str, float | bool]:
             raise ValueError(f"{key} must be a number")
         if value < 0:
             raise ValueError(f"{key} must not be negative")
-        if key == "refresh_step_seconds" and value == 0:
-            raise ValueError("refresh_step_seconds must be greater than 0")
+        if key in ("refresh_step_seconds", "health_check_time_scale") and value == 0:
+            raise ValueError(f"{key} must be greater than 0")
         update[key] = float(value)
     timing.update(update)
     return dict(timing)

@@ -99,3 +99,65 @@ def test_desired_capacity_outside_bounds_is_rejected(emu):
         autoscaling.update_auto_scaling_group(AutoScalingGroupName="app", DesiredCapacity=9)
     assert err.value.response["Error"]["Code"] == "ValidationError"
     assert group(autoscaling)["DesiredCapacity"] == 2
+
+
+def test_new_bounds_move_the_desired_capacity(emu):
+    ec2, elbv2, autoscaling = _clients(emu)
+    build_stack(ec2, elbv2, autoscaling, capacity=2, max_size=4)
+
+    # A new MinSize above the desired capacity raises it (UpdateAutoScalingGroup).
+    autoscaling.update_auto_scaling_group(AutoScalingGroupName="app", MinSize=3)
+    g = group(autoscaling)
+    assert (g["MinSize"], g["DesiredCapacity"], len(g["Instances"])) == (3, 3, 3)
+    # A new MinSize at or below it leaves it alone.
+    autoscaling.update_auto_scaling_group(AutoScalingGroupName="app", MinSize=1)
+    assert group(autoscaling)["DesiredCapacity"] == 3
+    # A new MaxSize below it lowers it.
+    autoscaling.update_auto_scaling_group(AutoScalingGroupName="app", MaxSize=2)
+    g = group(autoscaling)
+    assert (g["MaxSize"], g["DesiredCapacity"], len(g["Instances"])) == (2, 2, 2)
+    # An explicit DesiredCapacity wins over both rules.
+    autoscaling.update_auto_scaling_group(AutoScalingGroupName="app", MaxSize=4, DesiredCapacity=1)
+    assert group(autoscaling)["DesiredCapacity"] == 1
+
+
+def test_min_size_above_max_size_is_rejected(emu):
+    ec2, elbv2, autoscaling = _clients(emu)
+    stack = build_stack(ec2, elbv2, autoscaling, capacity=2, max_size=3)
+    with pytest.raises(ClientError) as err:
+        autoscaling.update_auto_scaling_group(AutoScalingGroupName="app", MinSize=4)
+    assert err.value.response["Error"]["Code"] == "ValidationError"
+    assert err.value.response["Error"]["Message"] == "Max bound, 3, must be greater than or equal to min bound, 4"
+    with pytest.raises(ClientError) as err:
+        autoscaling.update_auto_scaling_group(AutoScalingGroupName="app", MinSize=2, MaxSize=1)
+    assert err.value.response["Error"]["Code"] == "ValidationError"
+    with pytest.raises(ClientError) as err:
+        autoscaling.update_auto_scaling_group(AutoScalingGroupName="app", DesiredCapacity=0)
+    assert err.value.response["Error"]["Code"] == "ValidationError"
+    g = group(autoscaling)
+    assert (g["MinSize"], g["MaxSize"], g["DesiredCapacity"]) == (1, 3, 2)
+
+    with pytest.raises(ClientError) as err:
+        autoscaling.create_auto_scaling_group(
+            AutoScalingGroupName="other",
+            LaunchTemplate={"LaunchTemplateId": stack.template_id, "Version": "1"},
+            MinSize=3,
+            MaxSize=2,
+            VPCZoneIdentifier=stack.subnets[0],
+        )
+    assert err.value.response["Error"]["Code"] == "ValidationError"
+    assert [x["AutoScalingGroupName"] for x in autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]] == ["app"]
+
+
+def test_health_check_grace_period_defaults_to_zero(emu):
+    ec2, elbv2, autoscaling = _clients(emu)
+    stack = build_stack(ec2, elbv2, autoscaling, capacity=1)
+    assert group(autoscaling)["HealthCheckGracePeriod"] == 0
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName="other",
+        LaunchTemplate={"LaunchTemplateId": stack.template_id, "Version": "1"},
+        MinSize=0,
+        MaxSize=1,
+        VPCZoneIdentifier=stack.subnets[0],
+    )
+    assert group(autoscaling, "other")["HealthCheckGracePeriod"] == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 import pytest
@@ -233,3 +234,90 @@ def test_skip_matching_leaves_matching_instances(emu):
     assert sorted(i["InstanceId"] for i in group(autoscaling)["Instances"]) == before
     listed = autoscaling.describe_instance_refreshes(AutoScalingGroupName="app")["InstanceRefreshes"]
     assert [r["InstanceRefreshId"] for r in listed] == [refresh_id]
+
+
+def test_instance_warmup_is_waited_after_each_batch(emu):
+    ec2, elbv2, autoscaling = _clients(emu)
+    stack = build_stack(ec2, elbv2, autoscaling)
+    desired = {"LaunchTemplate": {"LaunchTemplateId": stack.template_id, "Version": "2"}}
+    # MinHealthyPercentage 50 of 2: two batches of one instance each.
+    preferences = {"MinHealthyPercentage": 50, "InstanceWarmup": 1}
+
+    started = time.monotonic()
+    refresh_id = autoscaling.start_instance_refresh(
+        AutoScalingGroupName="app", DesiredConfiguration=desired, Preferences=preferences
+    )["InstanceRefreshId"]
+    assert _finished(autoscaling, refresh_id)["Status"] == "Successful"
+    quick = time.monotonic() - started
+    assert quick < 1.5  # by default a warmup is one step
+
+    emu.ok("POST", "/_emulator/timing", {"instance_warmup_honored": True})
+    desired["LaunchTemplate"]["Version"] = "1"
+    started = time.monotonic()
+    refresh_id = autoscaling.start_instance_refresh(
+        AutoScalingGroupName="app", DesiredConfiguration=desired, Preferences=preferences
+    )["InstanceRefreshId"]
+    progress = []
+
+    def check():
+        r = refresh(autoscaling, refresh_id)
+        progress.append((time.monotonic() - started, r["PercentageComplete"]))
+        return r if r["Status"] in FINAL else None
+
+    done = wait_for(check)
+    elapsed = time.monotonic() - started
+    assert done["Status"] == "Successful"
+    assert elapsed >= 2.0  # one second of warmup after each of the two batches
+    # The first batch's instance is healthy at once but counts only after its warmup.
+    assert all(pct == 0 for t, pct in progress if t < 1.0)
+
+
+def test_unhealthy_instances_are_replaced_before_the_refresh_fails(emu):
+    ec2, elbv2, autoscaling = _clients(emu)
+    stack = build_stack(ec2, elbv2, autoscaling)
+    emu.ok("POST", "/_emulator/timing", {"refresh_replace_unhealthy": True})
+    emu.ok("POST", "/_emulator/unhealthy-images", {"image_id": stack.image_v2})
+
+    refresh_id = autoscaling.start_instance_refresh(
+        AutoScalingGroupName="app",
+        DesiredConfiguration={"LaunchTemplate": {"LaunchTemplateId": stack.template_id, "Version": "2"}},
+        Preferences={"MinHealthyPercentage": 50},
+    )["InstanceRefreshId"]
+    done = _finished(autoscaling, refresh_id)
+
+    assert done["Status"] == "Failed"
+    launched = ec2.describe_instances(Filters=[{"Name": "image-id", "Values": [stack.image_v2]}])["Reservations"]
+    launched = [i for r in launched for i in r["Instances"]]
+    # The first batch's instance, then REPLACE_ATTEMPTS (3) replacements.
+    assert len(launched) == 4
+    assert sorted(i["State"]["Name"] for i in launched) == ["running", "terminated", "terminated", "terminated"]
+    survivor = next(i["InstanceId"] for i in launched if i["State"]["Name"] == "running")
+    assert survivor in done["StatusReason"]
+    assert group(autoscaling)["LaunchTemplate"]["Version"] == "1"
+
+
+def test_a_replacement_that_turns_healthy_lets_the_refresh_succeed(emu):
+    ec2, elbv2, autoscaling = _clients(emu)
+    stack = build_stack(ec2, elbv2, autoscaling)
+    emu.ok("POST", "/_emulator/timing", {"refresh_replace_unhealthy": True, "refresh_step_seconds": 0.3})
+    emu.ok("POST", "/_emulator/unhealthy-images", {"image_id": stack.image_v2})
+
+    refresh_id = autoscaling.start_instance_refresh(
+        AutoScalingGroupName="app",
+        DesiredConfiguration={"LaunchTemplate": {"LaunchTemplateId": stack.template_id, "Version": "2"}},
+        Preferences={"MinHealthyPercentage": 50},
+    )["InstanceRefreshId"]
+
+    def v2_instances():
+        found = ec2.describe_instances(Filters=[{"Name": "image-id", "Values": [stack.image_v2]}])["Reservations"]
+        return [i for r in found for i in r["Instances"]]
+
+    # Wait for the first replacement (an unhealthy instance terminated), then heal the image.
+    wait_for(lambda: any(i["State"]["Name"] == "terminated" for i in v2_instances()), interval=0.02)
+    emu.ok("DELETE", "/_emulator/unhealthy-images", {"image_id": stack.image_v2})
+    done = _finished(autoscaling, refresh_id)
+
+    assert done["Status"] == "Successful"
+    g = group(autoscaling)
+    assert g["LaunchTemplate"]["Version"] == "2" and len(g["Instances"]) == 2
+    assert {i["LaunchTemplate"]["Version"] for i in g["Instances"]} == {"2"}

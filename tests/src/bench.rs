@@ -87,6 +87,9 @@ pub async fn stack_refresh(provider_dir: &Path) -> Result<(Figure, u64)> {
     let mut workspace = Workspace::with_provider_dir(&moto.endpoint(), provider_dir)?;
     workspace.copy_config_from(&example_dir())?;
     workspace.set_var("image_id", &image);
+    // An Amazon image, not baked by baker: no app-port / health-path tags.
+    workspace.set_var("app_port", "8080");
+    workspace.set_var("health_path", "/health");
     workspace.apply()?;
     let state = workspace.show_json()?;
     let resources = state["values"]["root_module"]["resources"]

@@ -11,6 +11,7 @@
 //! - [`http`]: a tiny HTTP client for moto's control endpoints.
 //! - [`error`]: the [`HarnessError`] every call returns.
 //! - [`demo`]: the stages of `make demo` (baker, the provider mirror, SDK checks).
+//! - [`live`]: the live story on real machines (`make demo-live`, the `live` test).
 //!
 //! Environment: `PYTHON` (interpreter with `moto[server]`, default `python3`),
 //! `ROUNDROBIN_PROVIDER_DIR` (directory of `terraform-provider-roundrobin`,
@@ -22,6 +23,7 @@ pub mod demo;
 pub mod ec2;
 pub mod error;
 pub mod http;
+pub mod live;
 pub mod moto;
 pub mod process;
 pub mod provider_binary;
@@ -29,6 +31,6 @@ pub mod realhost;
 pub mod terraform;
 
 pub use error::{HarnessError, Result};
-pub use moto::MotoServer;
+pub use moto::{EmulatorOptions, MotoServer};
 pub use process::Output;
 pub use terraform::{Workspace, example_dir};

@@ -48,11 +48,44 @@ fn emulator_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("emulator")
 }
 
-/// A running moto server; killed (with its process group) when dropped.
+/// How an emulator is started: extra arguments of `server.py` and how long
+/// it may take to answer.
+#[derive(Debug, Clone)]
+pub struct EmulatorOptions {
+    pub args: Vec<String>,
+    pub ready_timeout: Duration,
+    /// How long it may take to stop cleanly on SIGTERM before it is killed
+    /// (the live backend powers its machines off).
+    pub stop_grace: Duration,
+}
+
+/// Set to `1` to start every story's emulator in its realism mode (eventual
+/// consistency, IAM propagation, AWS's instance refresh timing): `make test`
+/// runs the story suite a second time that way.
+pub const REALISM_ENV: &str = "E2E_EMULATOR_REALISM";
+
+impl EmulatorOptions {
+    /// The API-only emulator; `--realism` when [`REALISM_ENV`] is `1`.
+    pub fn from_env() -> EmulatorOptions {
+        let realism = std::env::var(REALISM_ENV).is_ok_and(|v| v == "1");
+        EmulatorOptions {
+            args: if realism {
+                vec!["--realism".to_owned()]
+            } else {
+                Vec::new()
+            },
+            ready_timeout: START_TIMEOUT,
+            stop_grace: Duration::ZERO,
+        }
+    }
+}
+
+/// A running moto server; stopped (with its process group) when dropped.
 pub struct MotoServer {
     child: Child,
     port: u16,
     log: PathBuf,
+    stop_grace: Duration,
     // Holds the log file; declared last so it is removed after the server is gone.
     _dir: tempfile::TempDir,
 }
@@ -60,6 +93,11 @@ pub struct MotoServer {
 impl MotoServer {
     /// Starts a server on a free port of 127.0.0.1 and waits until it answers HTTP.
     pub fn start() -> Result<MotoServer> {
+        MotoServer::start_with(&EmulatorOptions::from_env())
+    }
+
+    /// Starts a server with these options.
+    pub fn start_with(options: &EmulatorOptions) -> Result<MotoServer> {
         let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
         let dir = tempfile::Builder::new()
             .prefix("e2e-moto-")
@@ -68,12 +106,13 @@ impl MotoServer {
         let mut last_error = None;
         for attempt in 0..START_ATTEMPTS {
             let log = dir.path().join(format!("moto-{attempt}.log"));
-            match launch(&python, &log) {
+            match launch(&python, &log, options) {
                 Ok((child, port)) => {
                     return Ok(MotoServer {
                         child,
                         port,
                         log,
+                        stop_grace: options.stop_grace,
                         _dir: dir,
                     });
                 }
@@ -172,12 +211,33 @@ impl MotoServer {
 
 impl Drop for MotoServer {
     fn drop(&mut self) {
+        if !self.stop_grace.is_zero() {
+            stop_gracefully(&mut self.child, self.stop_grace);
+        }
         kill_group(&mut self.child);
     }
 }
 
+/// SIGTERM to the server alone (it cleans up what it made), then waits for
+/// it to exit, at most `grace`.
+fn stop_gracefully(child: &mut Child, grace: Duration) {
+    let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) else {
+        return;
+    };
+    if rustix::process::kill_process(pid, rustix::process::Signal::TERM).is_err() {
+        return;
+    }
+    let started = Instant::now();
+    while started.elapsed() < grace {
+        if matches!(child.try_wait(), Ok(Some(_)) | Err(_)) {
+            return;
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// Spawns one server on a fresh port and waits for it; the child is killed on any error.
-fn launch(python: &str, log: &std::path::Path) -> Result<(Child, u16)> {
+fn launch(python: &str, log: &std::path::Path, options: &EmulatorOptions) -> Result<(Child, u16)> {
     let port = free_port()?;
     let log_file = File::create(log).map_err(|e| HarnessError::io("creating moto's log", e))?;
     let log_file_too = log_file
@@ -188,6 +248,7 @@ fn launch(python: &str, log: &std::path::Path) -> Result<(Child, u16)> {
         .arg(LAUNCHER)
         .arg(emulator_dir())
         .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .args(&options.args)
         .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
         .stdin(Stdio::null())
         .stdout(log_file)
@@ -204,7 +265,7 @@ fn launch(python: &str, log: &std::path::Path) -> Result<(Child, u16)> {
                 source,
             },
         })?;
-    match wait_until_ready(&mut child, port, python, log) {
+    match wait_until_ready(&mut child, port, python, log, options.ready_timeout) {
         Ok(()) => Ok((child, port)),
         Err(error) => {
             kill_group(&mut child);
@@ -219,6 +280,7 @@ fn wait_until_ready(
     port: u16,
     python: &str,
     log: &std::path::Path,
+    timeout: Duration,
 ) -> Result<()> {
     let started = Instant::now();
     loop {
@@ -238,10 +300,10 @@ fn wait_until_ready(
         if http::request("GET", port, "/", Some(Duration::from_secs(1))).is_ok() {
             return Ok(());
         }
-        if started.elapsed() >= START_TIMEOUT {
+        if started.elapsed() >= timeout {
             return Err(HarnessError::MotoNotReady {
                 port,
-                waited: START_TIMEOUT,
+                waited: timeout,
                 log: log_tail(log),
             });
         }

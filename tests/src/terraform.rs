@@ -143,6 +143,12 @@ impl Workspace {
         self
     }
 
+    /// Stops passing `-var name=...`.
+    pub fn remove_var(&mut self, name: &str) -> &mut Self {
+        self.vars.retain(|(existing, _)| existing != name);
+        self
+    }
+
     /// Changes how long one command may run.
     pub fn set_timeout(&mut self, timeout: Duration) -> &mut Self {
         self.timeout = timeout;

@@ -10,6 +10,7 @@ use crate::bundle;
 use crate::cli::{BuildArgs, OutputFormat};
 use crate::config::{base_dir, ci, validate};
 use crate::error::{Error, Problem, Problems};
+use crate::manifest;
 use crate::progress::Progress;
 use crate::signals::Signals;
 use crate::steps::{self, BuildState, Ctx, Spec, runner};
@@ -31,10 +32,31 @@ pub async fn run(args: BuildArgs) -> Result<u8, Error> {
         progress,
     };
     let mut state = BuildState::default();
-    runner::run(&ctx, &steps::all(), &mut state).await?;
+    let result = runner::run(&ctx, &steps::all(), &mut state).await;
+    let kept = state.image.clone().filter(|_| state.image_ready);
+    match (result, kept) {
+        (Ok(()), _) => {
+            print_result(args.output, &ctx, &state, None);
+            Ok(0)
+        }
+        // The image is complete and kept: its id goes to stdout as on
+        // success, and the exit code says something after it failed.
+        (Err(error), Some(image)) => {
+            print_result(args.output, &ctx, &state, Some(&error.to_string()));
+            Err(Error::ImageKept {
+                image: image.id,
+                error: Box::new(error),
+            })
+        }
+        (Err(error), None) => Err(error),
+    }
+}
 
+/// The AMI id as the last line of stdout, or one JSON object (with the
+/// error when the build did not end cleanly).
+fn print_result(output: OutputFormat, ctx: &Ctx, state: &BuildState, error: Option<&str>) {
     let image = state.image.clone().unwrap_or_default();
-    match args.output {
+    match output {
         OutputFormat::Text => println!("{}", image.id),
         OutputFormat::Json => {
             let json = serde_json::json!({
@@ -50,11 +72,11 @@ pub async fn run(args: BuildArgs) -> Result<u8, Error> {
                 "pruned": state.pruned,
                 "manifest": state.manifest.as_ref().map(|p| p.display().to_string()),
                 "build_id": ctx.spec.build_id,
+                "error": error,
             });
             println!("{json}");
         }
     }
-    Ok(0)
 }
 
 /// Everything about the build that needs no AWS call; every problem found
@@ -66,44 +88,28 @@ pub fn spec(args: &BuildArgs) -> Result<Spec, Error> {
     }
     let config = super::load_config(&args.config, &overrides, true)?;
     let base = base_dir(&args.config.config);
-    let mut problems = validate::check_build(&config, &base);
-
     let env = |name: &str| std::env::var(name).ok();
-    let info = match ci::detect(
+    let detected = ci::detect(
         args.commit.as_deref(),
         args.build_number.as_deref(),
         &env,
         &base,
-    ) {
+    );
+    let mut problems = validate::check_build(&config, &base, detected.as_ref().ok());
+    let info = match detected {
         Ok(info) => Some(info),
         Err(message) => {
             problems.push(Problem::new("commit", message));
             None
         }
     };
-    let safe = |v: &str| {
-        !v.is_empty()
-            && v.len() <= 64
-            && v.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-    };
+    // Checked before any AWS call: a manifest that cannot be written must
+    // not fail the build after the image exists.
+    if let Err(message) = manifest::check(&config.output.manifest) {
+        problems.push(Problem::new("output.manifest", message));
+    }
     let mut image_name = String::new();
     if let Some(info) = &info {
-        if !safe(&info.commit) {
-            problems.push(Problem::new(
-                "commit",
-                format!("{:?} is not a commit id", info.commit),
-            ));
-        }
-        if !safe(&info.build) {
-            problems.push(Problem::new(
-                "build number",
-                format!(
-                    "{:?} may only hold letters, digits, '.', '_' and '-'",
-                    info.build
-                ),
-            ));
-        }
         let timestamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());

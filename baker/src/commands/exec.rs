@@ -7,6 +7,7 @@ use std::io::Write;
 use crate::aws::Clients;
 use crate::cli::ExecArgs;
 use crate::communicator::ssm::Ssm;
+use crate::communicator::ssm_output::SsmOutput;
 use crate::ec2::backoff;
 use crate::error::Error;
 use crate::signals::Signals;
@@ -19,6 +20,7 @@ pub async fn run(args: ExecArgs) -> Result<u8, Error> {
         client: &aws.ssm,
         instance: &args.instance_id,
         backoff: backoff(&config.wait, args.timeout.max(1)),
+        output: SsmOutput::from_config(&config.communicator),
     };
     let script = args.command.join(" ");
     let id = ssm

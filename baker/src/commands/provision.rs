@@ -143,16 +143,19 @@ pub fn plan_path() -> String {
 pub async fn run(args: ProvisionArgs) -> Result<u8, Error> {
     let config = super::load_config(&args.config, &args.ssh.pairs(), true)?;
     let base = base_dir(&args.config.config);
-    let mut problems = validate::check(&config, &base);
     let env = |name: &str| std::env::var(name).ok();
-    let info = ci::detect(
+    let detected = ci::detect(
         args.commit.as_deref(),
         args.build_number.as_deref(),
         &env,
         &base,
-    )
-    .map_err(|message| problems.push(Problem::new("commit", message)))
-    .ok();
+    );
+    // The same check `build` and `validate` run, the commit and build
+    // number included: they reach the script.
+    let mut problems = validate::check(&config, &base, detected.as_ref().ok());
+    let info = detected
+        .map_err(|message| problems.push(Problem::new("commit", message)))
+        .ok();
     let target = match args.ssh.target(&config.ssh) {
         Ok(target) => Some(target),
         Err(p) => {
@@ -320,7 +323,8 @@ mod tests {
                     ssh: ssh.clone(),
                     ..Config::default()
                 },
-                std::path::Path::new(".")
+                std::path::Path::new("."),
+                None
             )
             .iter()
             .filter(|p| p.field.starts_with("ssh."))

@@ -20,7 +20,14 @@ pub async fn run(args: PruneArgs) -> Result<u8, Error> {
     let images = prune::list(&aws.ec2, &app)
         .await
         .map_err(|e| Error::Prune(Box::new(e)))?;
-    let (kept, removed) = prune::select(images, keep as usize, None);
+    let in_use = prune::in_use::images_in_use(&aws.ec2)
+        .await
+        .map_err(|e| Error::Prune(Box::new(e)))?;
+    let prune::Selection {
+        kept,
+        removed,
+        skipped,
+    } = prune::select(images, keep as usize, None, &in_use);
     if !args.dry_run {
         prune::remove(&aws.ec2, &removed)
             .await
@@ -35,6 +42,10 @@ pub async fn run(args: PruneArgs) -> Result<u8, Error> {
                 "dry_run": args.dry_run,
                 "kept": ids(&kept),
                 "removed": ids(&removed),
+                "skipped": skipped
+                    .iter()
+                    .map(|(c, reason)| serde_json::json!({"id": c.id, "reason": reason}))
+                    .collect::<Vec<_>>(),
             });
             println!("{json}");
         }
@@ -47,6 +58,9 @@ pub async fn run(args: PruneArgs) -> Result<u8, Error> {
             } else {
                 "removed"
             };
+            for (image, reason) in &skipped {
+                println!("skip    {} {}: {reason}", image.id, image.name);
+            }
             for image in &removed {
                 println!(
                     "{verb} {} {} and snapshots {}",

@@ -9,12 +9,15 @@ use crate::template;
 pub fn run(args: &ValidateArgs) -> Result<u8, Error> {
     let config = super::load_config(&args.config, &args.overrides.pairs(), true)?;
     let base = base_dir(&args.config.config);
-    let problems = validate::check(&config, &base);
+    let env = |name: &str| std::env::var(name).ok();
+    // The commit and build number of this checkout (or CI), when known,
+    // are checked like `build` and `provision` check them.
+    let detected = ci::detect(None, None, &env, &base);
+    let problems = validate::check(&config, &base, detected.as_ref().ok());
     if !problems.is_empty() {
         return Err(Error::Invalid(Problems(problems)));
     }
-    let env = |name: &str| std::env::var(name).ok();
-    let example = match ci::detect(None, None, &env, &base) {
+    let example = match detected {
         Ok(info) => {
             let values = template::values(
                 &config.app.name,

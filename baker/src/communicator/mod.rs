@@ -4,6 +4,7 @@
 
 pub mod ssh;
 pub mod ssm;
+pub mod ssm_output;
 
 /// What a finished remote command left behind.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,17 +1,18 @@
 //! SSM Run Command: `SendCommand` with `AWS-RunShellScript`, then
 //! `GetCommandInvocation` until the command ends, passing new output on as
-//! it appears.
+//! it appears; `CancelCommand` when a signal stops the wait.
 
 use std::sync::Mutex;
 
 use aws_sdk_ssm::types::CommandInvocationStatus;
 use roundrobin_aws::AwsErrorDetail;
-use roundrobin_aws::wait::{self, Backoff};
+use roundrobin_aws::wait::{self, Backoff, WaitError};
 use tokio_util::sync::CancellationToken;
 
 use super::RemoteOutput;
+use super::ssm_output::{STDERR_LIMIT, SsmOutput};
 use crate::ec2::wait_error;
-use crate::error::StepError;
+use crate::error::{RemoteFailure, StepError};
 
 /// The SSM document that runs a shell script as root.
 pub const DOCUMENT: &str = "AWS-RunShellScript";
@@ -21,6 +22,8 @@ pub struct Ssm<'a> {
     pub instance: &'a str,
     /// Polling of GetCommandInvocation; its timeout bounds the whole command.
     pub backoff: Backoff,
+    /// Where SSM keeps the whole output (S3, CloudWatch Logs), if anywhere.
+    pub output: SsmOutput,
 }
 
 impl Ssm<'_> {
@@ -28,14 +31,17 @@ impl Ssm<'_> {
     pub async fn send(&self, script: &str, comment: &str) -> Result<String, StepError> {
         let timeout = self.backoff.timeout.as_secs().max(30).to_string();
         let comment: String = comment.chars().take(100).collect();
-        let out = self
+        let request = self
             .client
             .send_command()
             .document_name(DOCUMENT)
             .instance_ids(self.instance)
             .parameters("commands", vec![script.to_string()])
             .parameters("executionTimeout", vec![timeout])
-            .comment(comment)
+            .comment(comment);
+        let out = self
+            .output
+            .apply(request)
             .send()
             .await
             .map_err(StepError::aws("SendCommand"))?;
@@ -97,6 +103,9 @@ impl Ssm<'_> {
             }))
         })
         .await;
+        if matches!(result, Err(WaitError::Stopped)) {
+            self.cancel(command_id).await;
+        }
         result.map_err(|e| {
             wait_error(
                 e,
@@ -104,6 +113,29 @@ impl Ssm<'_> {
                 Some("raise wait.command, or look at it with `baker exec`".into()),
             )
         })
+    }
+
+    /// Asks SSM to stop the command (on a signal). A failure is only logged:
+    /// the command ends with the builder anyway.
+    pub async fn cancel(&self, command_id: &str) {
+        match self
+            .client
+            .cancel_command()
+            .command_id(command_id)
+            .instance_ids(self.instance)
+            .send()
+            .await
+        {
+            Ok(_) => tracing::warn!(
+                "CancelCommand: asked SSM to stop command {command_id} on {}",
+                self.instance
+            ),
+            Err(e) => tracing::warn!(
+                "CancelCommand for command {command_id} on {} failed ({}); it stops when the builder is terminated",
+                self.instance,
+                e.describe()
+            ),
+        }
     }
 
     /// Sends `script` and waits for it; a command that does not succeed is
@@ -118,16 +150,23 @@ impl Ssm<'_> {
         let id = self.send(script, &format!("baker: {what}")).await?;
         let output = self.wait(&id, stop, on_output).await?;
         if output.success() {
-            Ok(output)
-        } else {
-            Err(StepError::Remote {
-                what: what.to_string(),
-                instance: self.instance.to_string(),
-                status: output.status,
-                exit_code: output.exit_code,
-                stderr: output.stderr,
-                stdout: output.stdout,
-            })
+            return Ok(output);
         }
+        let full_output = self.output.where_kept(&id, self.instance).or_else(|| {
+            (output.stderr.chars().count() >= STDERR_LIMIT).then(|| {
+                "nowhere: SSM returned only the first 8000 characters of stderr; set \
+                 communicator.output_s3_bucket or communicator.cloudwatch_log_group to keep it all"
+                    .to_string()
+            })
+        });
+        Err(StepError::Remote(Box::new(RemoteFailure {
+            what: what.to_string(),
+            instance: self.instance.to_string(),
+            status: output.status,
+            exit_code: output.exit_code,
+            stderr: output.stderr,
+            stdout: output.stdout,
+            full_output,
+        })))
     }
 }

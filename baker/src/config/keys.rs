@@ -31,6 +31,13 @@ pub const KEYS: &[&str] = &[
     "aws.retry_initial_backoff_ms",
     "image.name_template",
     "image.keep",
+    "image.force_deregister",
+    "image.force_delete_snapshot",
+    "image.encrypt_boot",
+    "image.kms_key_id",
+    "image.ami_users",
+    "image.ami_groups",
+    "image.snapshot_users",
     "delivery.inline_limit",
     "delivery.bucket",
     "wait.instance_running",
@@ -43,6 +50,9 @@ pub const KEYS: &[&str] = &[
     "wait.poll_max_ms",
     "output.manifest",
     "communicator.type",
+    "communicator.output_s3_bucket",
+    "communicator.output_s3_prefix",
+    "communicator.cloudwatch_log_group",
     "ssh.host",
     "ssh.port",
     "ssh.user",
@@ -58,6 +68,8 @@ const ALIASES: &[(&str, &str)] = &[
     ("builder.instance_profile", "BAKER_INSTANCE_PROFILE"),
     ("builder.subnet_id", "BAKER_SUBNET_ID"),
     ("output.manifest", "BAKER_MANIFEST"),
+    ("image.force_deregister", "BAKER_FORCE_DEREGISTER"),
+    ("image.force_delete_snapshot", "BAKER_FORCE_DELETE_SNAPSHOT"),
 ];
 
 /// `BAKER_IMAGE_KEEP` for `image.keep`.
@@ -109,6 +121,23 @@ fn number<T: std::str::FromStr>(value: &str) -> Result<T, String> {
         .map_err(|_| format!("{value:?} is not a whole number in range"))
 }
 
+/// A comma-separated list.
+fn list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn boolean(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(format!("{value:?} is not true or false")),
+    }
+}
+
 impl Config {
     /// Sets one key from its text form.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
@@ -122,13 +151,10 @@ impl Config {
             "app.health_timeout" => self.app.health_timeout = number(value)?,
             "source.ami" => self.source.ami = text,
             "source.name" => self.source.name = text,
-            "source.owners" => {
-                self.source.owners = value
-                    .split(',')
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .collect();
-            }
+            "source.owners" => self.source.owners = list(value),
+            "image.ami_users" => self.image.ami_users = list(value),
+            "image.ami_groups" => self.image.ami_groups = list(value),
+            "image.snapshot_users" => self.image.snapshot_users = list(value),
             "source.architecture" => self.source.architecture = text,
             "builder.instance_type" => self.builder.instance_type = text,
             "builder.instance_profile" => self.builder.instance_profile = text,
@@ -140,6 +166,10 @@ impl Config {
             "aws.retry_initial_backoff_ms" => self.aws.retry_initial_backoff_ms = number(value)?,
             "image.name_template" => self.image.name_template = text,
             "image.keep" => self.image.keep = number(value)?,
+            "image.force_deregister" => self.image.force_deregister = boolean(value)?,
+            "image.force_delete_snapshot" => self.image.force_delete_snapshot = boolean(value)?,
+            "image.encrypt_boot" => self.image.encrypt_boot = boolean(value)?,
+            "image.kms_key_id" => self.image.kms_key_id = text,
             "delivery.inline_limit" => self.delivery.inline_limit = number(value)?,
             "delivery.bucket" => self.delivery.bucket = text,
             "wait.instance_running" => self.wait.instance_running = number(value)?,
@@ -152,6 +182,9 @@ impl Config {
             "wait.poll_max_ms" => self.wait.poll_max_ms = number(value)?,
             "output.manifest" => self.output.manifest = PathBuf::from(text),
             "communicator.type" => self.communicator.kind = value.trim().to_ascii_lowercase(),
+            "communicator.output_s3_bucket" => self.communicator.output_s3_bucket = text,
+            "communicator.output_s3_prefix" => self.communicator.output_s3_prefix = text,
+            "communicator.cloudwatch_log_group" => self.communicator.cloudwatch_log_group = text,
             "ssh.host" => self.ssh.host = text,
             "ssh.port" => self.ssh.port = number(value)?,
             "ssh.user" => self.ssh.user = text,
@@ -181,11 +214,21 @@ mod tests {
     fn every_listed_key_can_be_set() {
         let mut config = Config::default();
         for key in KEYS {
+            let value = if key.starts_with("image.force_") || *key == "image.encrypt_boot" {
+                "true"
+            } else {
+                "7"
+            };
             config
-                .set(key, "7")
+                .set(key, value)
                 .unwrap_or_else(|e| panic!("{key}: {e}"));
         }
         assert_eq!(config.image.keep, 7);
+        assert!(config.image.force_deregister && config.image.force_delete_snapshot);
+        let err = config
+            .set("image.force_deregister", "maybe")
+            .expect_err("not a bool");
+        assert!(err.contains("true or false"), "{err}");
     }
 
     #[test]

@@ -4,6 +4,8 @@
 
 pub mod ci;
 pub mod keys;
+pub mod script_inputs;
+pub mod unit;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -141,6 +143,22 @@ pub struct ImageConfig {
     pub keep: u32,
     /// Extra tags on the image and its snapshots.
     pub tags: BTreeMap<String, String>,
+    /// Replace an image of the same name (a re-run of the same CI build):
+    /// it is deregistered just before the new one is created.
+    pub force_deregister: bool,
+    /// With `force_deregister`: delete the replaced image's snapshots too.
+    pub force_delete_snapshot: bool,
+    /// Encrypt the root volume (and so the image's snapshot), as Packer's
+    /// `encrypt_boot`.
+    pub encrypt_boot: bool,
+    /// The KMS key for `encrypt_boot`; empty: the account's default EBS key.
+    pub kms_key_id: String,
+    /// Accounts allowed to launch the image.
+    pub ami_users: Vec<String>,
+    /// Groups allowed to launch the image (`all` makes it public).
+    pub ami_groups: Vec<String>,
+    /// Accounts allowed to create volumes from the image's snapshots.
+    pub snapshot_users: Vec<String>,
 }
 
 impl Default for ImageConfig {
@@ -149,6 +167,13 @@ impl Default for ImageConfig {
             name_template: "{app}-{build}-{short_commit}".into(),
             keep: 5,
             tags: BTreeMap::new(),
+            force_deregister: false,
+            force_delete_snapshot: false,
+            encrypt_boot: false,
+            kms_key_id: String::new(),
+            ami_users: Vec::new(),
+            ami_groups: Vec::new(),
+            snapshot_users: Vec::new(),
         }
     }
 }
@@ -229,6 +254,12 @@ pub struct CommunicatorConfig {
     /// (`baker provision` against an existing host).
     #[serde(rename = "type")]
     pub kind: String,
+    /// A bucket where SSM writes each command's whole output.
+    pub output_s3_bucket: String,
+    /// Key prefix in `output_s3_bucket`.
+    pub output_s3_prefix: String,
+    /// A CloudWatch Logs group where SSM sends each command's output.
+    pub cloudwatch_log_group: String,
 }
 
 /// The communicator types `communicator.type` accepts.
@@ -236,7 +267,12 @@ pub const COMMUNICATORS: &[&str] = &["ssm", "ssh"];
 
 impl Default for CommunicatorConfig {
     fn default() -> Self {
-        Self { kind: "ssm".into() }
+        Self {
+            kind: "ssm".into(),
+            output_s3_bucket: String::new(),
+            output_s3_prefix: String::new(),
+            cloudwatch_log_group: String::new(),
+        }
     }
 }
 

@@ -2,47 +2,38 @@
 //! problem names the field it is about.
 
 use std::path::Path;
-use std::process::Command;
 
-use super::{COMMUNICATORS, Config, MAX_INLINE_LIMIT};
+use super::ci::BuildInfo;
+use super::unit::check_unit;
+use super::{COMMUNICATORS, Config, MAX_INLINE_LIMIT, script_inputs};
 use crate::error::Problem;
 use crate::template;
 
 /// Tags baker sets itself; `image.tags` may not override them.
-pub const RESERVED_TAGS: &[&str] = &["app", "commit", "build", "baked-by", "source-ami", "Name"];
+pub const RESERVED_TAGS: &[&str] = &[
+    "app",
+    "commit",
+    "build",
+    "baked-by",
+    "source-ami",
+    "app-port",
+    "health-path",
+    "Name",
+];
 
 /// Every problem with `config`; relative paths are resolved against `base`.
-pub fn check(config: &Config, base: &Path) -> Vec<Problem> {
-    let mut problems = Vec::new();
+/// `info` (commit and build number), when known, is checked too.
+pub fn check(config: &Config, base: &Path, info: Option<&BuildInfo>) -> Vec<Problem> {
+    let mut problems = script_inputs::check(config, info);
     let mut problem = |field: &str, message: String| problems.push(Problem::new(field, message));
 
     let name = &config.app.name;
-    if name.is_empty()
-        || name.len() > 64
-        || !name.starts_with(|c: char| c.is_ascii_lowercase())
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
-    {
-        problem(
-            "app.name",
-            format!(
-                "{name:?} must be 1 to 64 lower-case letters, digits, - or _, starting with a letter"
-            ),
-        );
-    }
     check_app_dir(&base.join(&config.app.dir), &mut problem);
     for p in check_unit(&base.join(&config.app.unit), name) {
         problem("app.unit", p);
     }
     if config.app.port == 0 {
         problem("app.port", "must be a TCP port between 1 and 65535".into());
-    }
-    if config.app.node_package.trim().is_empty() {
-        problem(
-            "app.node_package",
-            "must name the package that provides `node`".into(),
-        );
     }
 
     let source = &config.source;
@@ -124,6 +115,36 @@ pub fn check(config: &Config, base: &Path) -> Vec<Problem> {
             "must be at least 1 (the image just built is always kept)".into(),
         );
     }
+    if config.image.force_delete_snapshot && !config.image.force_deregister {
+        problem(
+            "image.force_delete_snapshot",
+            "only works with image.force_deregister = true".into(),
+        );
+    }
+    if !config.image.kms_key_id.is_empty() && !config.image.encrypt_boot {
+        problem(
+            "image.kms_key_id",
+            "only works with image.encrypt_boot = true".into(),
+        );
+    }
+    let account = |a: &String| a.len() == 12 && a.chars().all(|c| c.is_ascii_digit());
+    for (field, accounts) in [
+        ("image.ami_users", &config.image.ami_users),
+        ("image.snapshot_users", &config.image.snapshot_users),
+    ] {
+        if let Some(bad) = accounts.iter().find(|a| !account(a)) {
+            problem(
+                field,
+                format!("{bad:?} is not an AWS account id (12 digits)"),
+            );
+        }
+    }
+    if let Some(bad) = config.image.ami_groups.iter().find(|g| g.as_str() != "all") {
+        problem(
+            "image.ami_groups",
+            format!("{bad:?} is not a group: the only one is \"all\" (public)"),
+        );
+    }
     for (key, value) in &config.image.tags {
         let field = format!("image.tags.{key}");
         if RESERVED_TAGS.contains(&key.as_str()) {
@@ -144,16 +165,28 @@ pub fn check(config: &Config, base: &Path) -> Vec<Problem> {
             format!("at most {MAX_INLINE_LIMIT} bytes fit in an SSM command"),
         );
     }
-    let bucket = &config.delivery.bucket;
-    if !bucket.is_empty()
-        && (!(3..=63).contains(&bucket.len())
-            || !bucket
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'))
+    for (field, bucket) in [
+        ("delivery.bucket", &config.delivery.bucket),
+        (
+            "communicator.output_s3_bucket",
+            &config.communicator.output_s3_bucket,
+        ),
+    ] {
+        if !bucket.is_empty()
+            && (!(3..=63).contains(&bucket.len())
+                || !bucket
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'))
+        {
+            problem(field, format!("{bucket:?} is not an S3 bucket name"));
+        }
+    }
+    if !config.communicator.output_s3_prefix.is_empty()
+        && config.communicator.output_s3_bucket.is_empty()
     {
         problem(
-            "delivery.bucket",
-            format!("{bucket:?} is not an S3 bucket name"),
+            "communicator.output_s3_prefix",
+            "needs communicator.output_s3_bucket".into(),
         );
     }
 
@@ -213,8 +246,8 @@ pub fn check(config: &Config, base: &Path) -> Vec<Problem> {
 
 /// [`check`], plus what only `baker build` cannot do: it bakes through SSM,
 /// so `communicator.type = "ssh"` is refused before any AWS call.
-pub fn check_build(config: &Config, base: &Path) -> Vec<Problem> {
-    let mut problems = check(config, base);
+pub fn check_build(config: &Config, base: &Path, info: Option<&BuildInfo>) -> Vec<Problem> {
+    let mut problems = check(config, base, info);
     if config.communicator.kind == "ssh" {
         problems.push(Problem::new(
             "communicator.type",
@@ -234,75 +267,6 @@ fn check_app_dir(dir: &Path, problem: &mut impl FnMut(&str, String)) {
             }
         }
     }
-}
-
-/// Problems with the unit file: missing, not a `.service`, without
-/// `ExecStart`, reading another environment file than the one baker writes,
-/// or rejected by `systemd-analyze verify` (where it is installed).
-pub fn check_unit(path: &Path, app: &str) -> Vec<String> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) => return vec![format!("{}: {e}", path.display())],
-    };
-    let mut problems = Vec::new();
-    if path.extension().and_then(|e| e.to_str()) != Some("service") {
-        problems.push(format!("{} is not a .service unit", path.display()));
-    }
-    let lines: Vec<&str> = text.lines().map(str::trim).collect();
-    if !lines.contains(&"[Service]") {
-        problems.push(format!("{} has no [Service] section", path.display()));
-    }
-    if !lines.iter().any(|l| l.starts_with("ExecStart=")) {
-        problems.push(format!("{} has no ExecStart=", path.display()));
-    }
-    let env_file = crate::provision::env_file(app);
-    let reads_env = lines.iter().any(|l| {
-        l.strip_prefix("EnvironmentFile=")
-            .is_some_and(|v| v.trim_start_matches('-') == env_file)
-    });
-    if !reads_env {
-        problems.push(format!(
-            "{} does not read EnvironmentFile={env_file}, where baker writes APP_COMMIT, APP_BUILD and APP_PORT",
-            path.display()
-        ));
-    }
-    problems.extend(systemd_verify(path));
-    problems
-}
-
-/// What `systemd-analyze verify` says about the unit's syntax; nothing when
-/// it is not installed. Missing executables are not reported: they are
-/// installed on the builder, not here.
-fn systemd_verify(path: &Path) -> Vec<String> {
-    let Ok(output) = Command::new("systemd-analyze")
-        .arg("verify")
-        .arg(path)
-        .output()
-    else {
-        return Vec::new();
-    };
-    if output.status.success() {
-        return Vec::new();
-    }
-    String::from_utf8_lossy(&output.stderr)
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .filter(|l| !l.contains("is not executable") && !l.contains("No such file or directory"))
-        .filter(|l| {
-            [
-                "Unknown",
-                "Failed to parse",
-                "Invalid",
-                "Missing",
-                "lacks",
-                "bad",
-            ]
-            .iter()
-            .any(|w| l.contains(w))
-        })
-        .map(|l| format!("systemd-analyze verify: {l}"))
-        .collect()
 }
 
 #[cfg(test)]
@@ -325,7 +289,7 @@ mod tests {
     #[test]
     fn the_defaults_are_valid_for_a_project_with_app_and_unit() {
         let dir = project();
-        assert_eq!(check(&Config::default(), dir.path()), vec![]);
+        assert_eq!(check(&Config::default(), dir.path(), None), vec![]);
     }
 
     #[test]
@@ -337,7 +301,7 @@ mod tests {
         config.image.keep = 0;
         config.source.ami = "img-1".into();
         config.image.tags.insert("app".into(), "x".into());
-        let fields: Vec<String> = check(&config, dir.path())
+        let fields: Vec<String> = check(&config, dir.path(), None)
             .into_iter()
             .map(|p| p.field)
             .collect();
@@ -364,7 +328,7 @@ mod tests {
         config.ssh.port = 0;
         config.ssh.known_hosts = "/kh".into();
         config.ssh.host_key_fingerprint = "SHA256:x".into();
-        let found = fields(check(&config, dir.path()));
+        let found = fields(check(&config, dir.path(), None));
         for field in ["communicator.type", "ssh.port", "ssh.host_key_fingerprint"] {
             assert!(found.iter().any(|f| f == field), "{field} in {found:?}");
         }
@@ -376,36 +340,24 @@ mod tests {
         let dir = project();
         let mut config = Config::default();
         config.communicator.kind = "ssh".into();
-        assert_eq!(fields(check(&config, dir.path())), vec!["ssh.host"]);
+        assert_eq!(fields(check(&config, dir.path(), None)), vec!["ssh.host"]);
         config.ssh.host = "10.0.0.2".into();
         config.ssh.known_hosts = "/kh".into();
-        assert_eq!(check(&config, dir.path()), vec![]);
+        assert_eq!(check(&config, dir.path(), None), vec![]);
     }
 
     #[test]
     fn build_refuses_the_ssh_communicator() {
         let dir = project();
-        assert_eq!(check_build(&Config::default(), dir.path()), vec![]);
+        assert_eq!(check_build(&Config::default(), dir.path(), None), vec![]);
         let mut config = Config::default();
         config.communicator.kind = "ssh".into();
         config.ssh.host = "10.0.0.2".into();
-        let problems = check_build(&config, dir.path());
+        let problems = check_build(&config, dir.path(), None);
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(problems[0].field, "communicator.type");
         let text = problems[0].to_string();
         assert!(text.contains("not supported"), "{text}");
         assert!(text.contains("baker provision"), "{text}");
-    }
-
-    #[test]
-    fn a_unit_without_the_env_file_is_rejected() {
-        let dir = project();
-        let unit = dir.path().join("systemd/nodeapp.service");
-        std::fs::write(&unit, "[Service]\nExecStart=/usr/bin/node x\n").expect("unit");
-        let problems = check_unit(&unit, "nodeapp");
-        assert!(
-            problems.iter().any(|p| p.contains("/etc/nodeapp/app.env")),
-            "{problems:?}"
-        );
     }
 }

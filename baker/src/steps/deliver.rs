@@ -13,6 +13,7 @@ use roundrobin_aws::AwsErrorDetail;
 
 use super::{BuildState, Ctx, Outcome, Step};
 use crate::communicator::ssm::Ssm;
+use crate::communicator::ssm_output::SsmOutput;
 use crate::ec2::backoff;
 use crate::error::StepError;
 use crate::progress::StepLine;
@@ -77,6 +78,7 @@ impl Step for Deliver {
             client: &ctx.aws.ssm,
             instance: &instance,
             backoff: backoff(&config.wait, config.wait.command),
+            output: SsmOutput::from_config(&config.communicator),
         };
         ssm.run(
             "delivering the app",

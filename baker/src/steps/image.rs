@@ -1,8 +1,8 @@
 //! Step 10: create the image from the stopped builder, wait until it is
 //! available, then tag its snapshots too (a snapshot tag specification on
 //! CreateImage is not accepted everywhere; CreateTags afterwards is).
-//! Unless the build succeeds, the cleanup deregisters the image and deletes
-//! its snapshots.
+//! Unless the image got that far (available and tagged), the cleanup
+//! deregisters it and deletes its snapshots.
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ImageState, ResourceType};
@@ -95,6 +95,7 @@ impl Step for CreateImage {
             .send()
             .await
             .map_err(StepError::aws("CreateTags"))?;
+        state.image_ready = true;
         Ok(format!(
             "{id} ({}), snapshots {}",
             spec.image_name,
@@ -108,7 +109,9 @@ impl Step for CreateImage {
         state: &mut BuildState,
         outcome: Outcome,
     ) -> Result<Option<String>, StepError> {
-        if outcome == Outcome::Success {
+        // A complete image is the build's product: a later failure (or a
+        // signal) does not take it away.
+        if outcome == Outcome::Success || state.image_ready {
             return Ok(None);
         }
         let ec2 = &ctx.aws.ec2;

@@ -138,6 +138,15 @@ impl Step for InstanceProfile {
                     })
                     .unwrap_or_default(),
             ),
+            // A profile this build created may be unknown to a read for a
+            // moment (IAM is eventually consistent): remove it all the same.
+            Err(e) if gone(e.code()) && state.temp_profile.is_some() => {
+                Some(if state.temp_role_in_profile {
+                    vec![name.clone()]
+                } else {
+                    Vec::new()
+                })
+            }
             Err(e) if gone(e.code()) => None,
             Err(e) => return Err(StepError::aws("GetInstanceProfile")(e)),
         };

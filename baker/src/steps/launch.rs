@@ -85,21 +85,33 @@ impl Step for Launch {
         if !config.builder.subnet_id.is_empty() {
             request = request.subnet_id(&config.builder.subnet_id);
         }
-        if config.builder.volume_size > 0 {
+        let image = &config.image;
+        if config.builder.volume_size > 0 || image.encrypt_boot {
             let device = source
                 .root_device
                 .clone()
                 .unwrap_or_else(|| "/dev/xvda".into());
-            let size = i32::try_from(config.builder.volume_size).unwrap_or(i32::MAX);
+            let mut ebs = EbsBlockDevice::builder().delete_on_termination(true);
+            // The size is given even when unchanged: a mapping that only
+            // sets encryption is not accepted everywhere.
+            if config.builder.volume_size > 0 {
+                ebs =
+                    ebs.volume_size(i32::try_from(config.builder.volume_size).unwrap_or(i32::MAX));
+            } else if let Some(size) = source.root_size {
+                ebs = ebs.volume_size(size);
+            }
+            // An encrypted root volume gives an image with encrypted
+            // snapshots (Packer's encrypt_boot, without the extra copy).
+            if image.encrypt_boot {
+                ebs = ebs.encrypted(true);
+                if !image.kms_key_id.is_empty() {
+                    ebs = ebs.kms_key_id(&image.kms_key_id);
+                }
+            }
             request = request.block_device_mappings(
                 BlockDeviceMapping::builder()
                     .device_name(device)
-                    .ebs(
-                        EbsBlockDevice::builder()
-                            .volume_size(size)
-                            .delete_on_termination(true)
-                            .build(),
-                    )
+                    .ebs(ebs.build())
                     .build(),
             );
         }
@@ -154,22 +166,56 @@ impl Step for Launch {
         state: &mut BuildState,
         _outcome: Outcome,
     ) -> Result<Option<String>, StepError> {
+        let build_id = &ctx.spec.build_id;
         let mut ids: Vec<String> = state.instance.iter().cloned().collect();
         // A RunInstances whose answer never came still tagged its instance.
-        for id in instances_of_build(&ctx.aws.ec2, &ctx.spec.build_id).await? {
-            if !ids.contains(&id) {
-                ids.push(id);
+        // When that lookup fails, the known instance is still terminated.
+        let lookup = instances_of_build(&ctx.aws.ec2, build_id).await;
+        let lookup_error = match lookup {
+            Ok(found) => {
+                for id in found {
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+                None
+            }
+            Err(e) => Some(e),
+        };
+        let mut summary = None;
+        if !ids.is_empty() {
+            let wait = backoff(
+                &ctx.spec.config.wait,
+                ctx.spec.config.wait.instance_terminated,
+            );
+            let done = terminate(&ctx.aws.ec2, &ids, build_id, wait, ctx.cleanup_stop()).await?;
+            state.instance = None;
+            let mut parts = Vec::new();
+            if !done.terminated.is_empty() {
+                parts.push(format!("terminated {}", done.terminated.join(", ")));
+            }
+            if !done.not_found.is_empty() {
+                parts.push(format!(
+                    "{} not found (by id nor by the baker:build-id tag): nothing to terminate",
+                    done.not_found.join(", ")
+                ));
+            }
+            summary = Some(parts.join("; "));
+        }
+        match lookup_error {
+            None => Ok(summary),
+            Some(reason) => {
+                if let Some(summary) = summary {
+                    ctx.progress
+                        .info(&format!("cleanup ({}): {summary}", self.name()));
+                }
+                Err(StepError::Left {
+                    left: vec![format!(
+                        "any other instance tagged baker:build-id={build_id} (they could not be listed)"
+                    )],
+                    reason: Box::new(reason),
+                })
             }
         }
-        if ids.is_empty() {
-            return Ok(None);
-        }
-        let wait = backoff(
-            &ctx.spec.config.wait,
-            ctx.spec.config.wait.instance_terminated,
-        );
-        terminate(&ctx.aws.ec2, &ids, wait, ctx.cleanup_stop()).await?;
-        state.instance = None;
-        Ok(Some(format!("terminated {}", ids.join(", "))))
     }
 }

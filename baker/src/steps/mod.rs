@@ -4,6 +4,7 @@
 //! reverse on success, failure and interruption alike.
 
 pub mod deliver;
+pub mod deregister;
 pub mod image;
 pub mod instance_profile;
 pub mod launch;
@@ -13,6 +14,7 @@ pub mod provision;
 pub mod prune;
 pub mod runner;
 pub mod security_group;
+pub mod share;
 pub mod source_ami;
 pub mod ssm_online;
 pub mod stop;
@@ -67,6 +69,8 @@ impl Spec {
         tags.insert("build".into(), self.info.build.clone());
         tags.insert("baked-by".into(), crate::BAKED_BY.into());
         tags.insert("source-ami".into(), source_ami.into());
+        tags.insert("app-port".into(), self.config.app.port.to_string());
+        tags.insert("health-path".into(), crate::HEALTH_PATH.into());
         tags.insert("Name".into(), self.image_name.clone());
         tags
     }
@@ -118,6 +122,8 @@ pub struct SourceImage {
     pub name: String,
     /// `/dev/xvda`: where a larger root volume is mapped.
     pub root_device: Option<String>,
+    /// The root volume's size in GiB, as the image maps it.
+    pub root_size: Option<i32>,
 }
 
 /// The new image.
@@ -145,6 +151,11 @@ pub struct BuildState {
     pub temp_bucket: Option<String>,
     pub s3_object: Option<(String, String)>,
     pub image: Option<NewImage>,
+    /// An existing image of the same name that `image.force_deregister`
+    /// replaces.
+    pub replaced: Option<NewImage>,
+    /// The image is available and tagged: from here on nothing deletes it.
+    pub image_ready: bool,
     /// Images removed by prune.
     pub pruned: Vec<String>,
     pub manifest: Option<PathBuf>,
@@ -230,7 +241,9 @@ pub fn all() -> Vec<Box<dyn Step>> {
         Box::new(deliver::Deliver),
         Box::new(provision::Provision),
         Box::new(stop::StopBuilder),
+        Box::new(deregister::DeregisterOld),
         Box::new(image::CreateImage),
+        Box::new(share::ShareImage),
         Box::new(terminate::Terminate),
         Box::new(manifest::WriteManifest),
         Box::new(prune::Prune),

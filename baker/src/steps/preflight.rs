@@ -1,10 +1,11 @@
 //! Step 2: fail before creating anything when the image name is taken (AWS
-//! would reject it only after the builder was provisioned).
+//! would reject it only after the builder was provisioned), unless
+//! `image.force_deregister` asks to replace that image (see [`super::deregister`]).
 
 use async_trait::async_trait;
 
-use super::{BuildState, Ctx, Step};
-use crate::ec2::filter;
+use super::{BuildState, Ctx, NewImage, Step};
+use crate::ec2::{filter, snapshots_of};
 use crate::error::StepError;
 use crate::progress::StepLine;
 
@@ -19,7 +20,7 @@ impl Step for CheckImageName {
     async fn run(
         &self,
         ctx: &Ctx,
-        _state: &mut BuildState,
+        state: &mut BuildState,
         _line: &StepLine,
     ) -> Result<String, StepError> {
         let name = &ctx.spec.image_name;
@@ -32,16 +33,30 @@ impl Step for CheckImageName {
             .send()
             .await
             .map_err(StepError::aws("DescribeImages"))?;
-        if let Some(existing) = out
+        let Some(existing) = out
             .images()
             .iter()
             .find(|i| i.name() == Some(name.as_str()))
-        {
+        else {
+            return Ok(format!("{name} is free"));
+        };
+        let id = existing.image_id().unwrap_or_default().to_string();
+        let image = &ctx.spec.config.image;
+        if !image.force_deregister {
             return Err(StepError::unexpected(format!(
-                "an image named {name:?} already exists ({}): a new build number or commit, or another image.name_template, gives a new name",
-                existing.image_id().unwrap_or_default()
+                "an image named {name:?} already exists ({id}): to replace it (a re-run of the same \
+                 build), set image.force_deregister = true (--force-deregister, \
+                 BAKER_FORCE_DEREGISTER=true), and image.force_delete_snapshot to delete its \
+                 snapshots too; or give the build a new name (build number, commit or \
+                 image.name_template)"
             )));
         }
-        Ok(format!("{name} is free"))
+        state.replaced = Some(NewImage {
+            id: id.clone(),
+            snapshots: snapshots_of(existing),
+        });
+        Ok(format!(
+            "{name} is taken by {id}: it is replaced just before the new image is created (image.force_deregister)"
+        ))
     }
 }

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use super::deliver::remote_printer;
 use super::{BuildState, Ctx, Step};
 use crate::communicator::ssm::Ssm;
+use crate::communicator::ssm_output::SsmOutput;
 use crate::ec2::backoff;
 use crate::error::StepError;
 use crate::progress::StepLine;
@@ -45,6 +46,7 @@ impl Step for Provision {
             client: &ctx.aws.ssm,
             instance: &instance,
             backoff: backoff(&config.wait, config.wait.command),
+            output: SsmOutput::from_config(&config.communicator),
         };
         line.note("running the provisioning plan");
         ssm.run(

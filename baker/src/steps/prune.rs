@@ -1,5 +1,6 @@
 //! Step 13: keep the newest `image.keep` images of this app (the new one
-//! included) and remove the others. A failure here is reported but does not
+//! included) and remove the older others; pending images, images launch
+//! templates use and images newer than this build's are left alone. A failure here is reported but does not
 //! fail the build: the image is good, and the next build prunes again.
 
 use async_trait::async_trait;
@@ -27,12 +28,19 @@ impl Step for Prune {
         let new = state.image.as_ref().map(|i| i.id.clone());
         let result = async {
             let images = prune::list(&ctx.aws.ec2, &ctx.spec.config.app.name).await?;
-            let (kept, removed) = prune::select(images, keep, new.as_deref());
-            if !removed.is_empty() {
-                line.note(&format!("removing {} image(s)", removed.len()));
+            let in_use = prune::in_use::images_in_use(&ctx.aws.ec2).await?;
+            let selection = prune::select(images, keep, new.as_deref(), &in_use);
+            for (image, reason) in &selection.skipped {
+                ctx.progress.info(&format!(
+                    "  left alone {} ({}): {reason}",
+                    image.id, image.name
+                ));
             }
-            let done = prune::remove(&ctx.aws.ec2, &removed).await?;
-            Ok::<_, StepError>((kept.len(), done))
+            if !selection.removed.is_empty() {
+                line.note(&format!("removing {} image(s)", selection.removed.len()));
+            }
+            let done = prune::remove(&ctx.aws.ec2, &selection.removed).await?;
+            Ok::<_, StepError>((selection.kept.len() + selection.skipped.len(), done))
         }
         .await;
         match result {

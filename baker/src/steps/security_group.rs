@@ -5,10 +5,9 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
 use roundrobin_aws::AwsErrorDetail;
 use roundrobin_aws::tags::tag_specification;
-use roundrobin_aws::wait;
 
 use super::{BuildState, Ctx, Outcome, Step};
-use crate::ec2::{backoff, filter, wait_error};
+use crate::ec2::{at_least_once, backoff, filter, wait_error};
 use crate::error::StepError;
 use crate::progress::StepLine;
 
@@ -121,10 +120,14 @@ impl Step for SecurityGroup {
             &ctx.spec.config.wait,
             ctx.spec.config.wait.instance_terminated,
         );
+        let mut deleted = Vec::new();
+        let mut left = Vec::new();
+        let mut reason = None;
         for id in &ids {
             // The builder's network interface may linger a little after it
-            // terminated: DependencyViolation means "not yet".
-            let result = wait::until(wait, ctx.cleanup_stop(), || async {
+            // terminated: DependencyViolation means "not yet". The delete is
+            // tried at least once, even after a second signal.
+            let result = at_least_once(wait, ctx.cleanup_stop(), || async {
                 match ec2.delete_security_group().group_id(id).send().await {
                     Ok(_) => Ok(Some(())),
                     Err(e) if e.code() == Some("InvalidGroup.NotFound") => Ok(Some(())),
@@ -133,11 +136,35 @@ impl Step for SecurityGroup {
                 }
             })
             .await;
-            result.map_err(|e| {
-                wait_error(e, format!("security group {id} to become deletable"), None)
-            })?;
+            match result {
+                Ok(()) => deleted.push(id.clone()),
+                Err(e) => {
+                    left.push(format!("security group {id}"));
+                    reason.get_or_insert(wait_error(
+                        e,
+                        format!("security group {id} to become deletable"),
+                        None,
+                    ));
+                }
+            }
         }
         state.security_group = None;
-        Ok(Some(format!("deleted security group {}", ids.join(", "))))
+        if let Some(reason) = reason {
+            if !deleted.is_empty() {
+                ctx.progress.info(&format!(
+                    "cleanup ({}): deleted security group {}",
+                    self.name(),
+                    deleted.join(", ")
+                ));
+            }
+            return Err(StepError::Left {
+                left,
+                reason: Box::new(reason),
+            });
+        }
+        Ok(Some(format!(
+            "deleted security group {}",
+            deleted.join(", ")
+        )))
     }
 }

@@ -54,10 +54,17 @@ impl Step for ResolveSource {
         let name = image.name().unwrap_or_default().to_string();
         let summary = format!("{id} ({name})");
         let root_device = image.root_device_name().map(str::to_string);
+        let root_size = image
+            .block_device_mappings()
+            .iter()
+            .find(|m| m.device_name().is_some() && m.device_name() == root_device.as_deref())
+            .and_then(|m| m.ebs())
+            .and_then(|e| e.volume_size());
         state.source = Some(SourceImage {
             id,
             name,
             root_device,
+            root_size,
         });
         Ok(summary)
     }

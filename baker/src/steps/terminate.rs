@@ -1,5 +1,7 @@
 //! Step 11: terminate the builder as soon as the image exists (the launch
-//! step's cleanup then finds nothing left to do).
+//! step's cleanup then finds nothing left to do). The image is complete by
+//! now: a failure here is a warning, and the launch step's cleanup tries
+//! again (and reports what it could not remove).
 
 use async_trait::async_trait;
 
@@ -27,14 +29,26 @@ impl Step for Terminate {
         };
         line.note(&format!("waiting for {instance} to terminate"));
         let config = &ctx.spec.config.wait;
-        terminate(
+        match terminate(
             &ctx.aws.ec2,
             std::slice::from_ref(&instance),
+            &ctx.spec.build_id,
             backoff(config, config.instance_terminated),
             ctx.stop(),
         )
-        .await?;
-        state.instance = None;
-        Ok(format!("{instance} terminated"))
+        .await
+        {
+            Ok(_) => {
+                state.instance = None;
+                Ok(format!("{instance} terminated"))
+            }
+            Err(_) if ctx.stop().is_cancelled() => Err(StepError::Interrupted),
+            Err(e) => {
+                ctx.progress.info(&format!(
+                    "warning: terminating {instance} failed: {e} (the cleanup tries again)"
+                ));
+                Ok("left to the cleanup".into())
+            }
+        }
     }
 }

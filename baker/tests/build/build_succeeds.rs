@@ -128,9 +128,10 @@ async fn a_build_bakes_a_tagged_image_and_leaves_nothing_else() {
     };
     assert_eq!(scripts[1], plan.render());
     for line in [
-        "APP_COMMIT=0123456789abcdef0123456789abcdef01234567",
-        "APP_BUILD=7",
-        "APP_PORT=8080",
+        "commit='0123456789abcdef0123456789abcdef01234567'",
+        "build='7'",
+        "APP_COMMIT=%s\\nAPP_BUILD=%s\\nAPP_PORT=%s\\n' \"$commit\" \"$build\" 8080",
+        "cloud-init status --wait",
         "install -m 0644 \"$stage/unit/$unit\" \"/etc/systemd/system/$unit\"",
         "systemctl enable \"$unit\"",
         "app_dir='/opt/nodeapp'",

@@ -97,12 +97,6 @@ const CASES: &[Case] = &[
         step: "create image",
         config: "",
     },
-    Case {
-        service: "ec2",
-        action: "TerminateInstances",
-        step: "terminate builder",
-        config: "",
-    },
 ];
 
 /// An error AWS does not retry, in each service's own words.

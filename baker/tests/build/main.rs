@@ -6,9 +6,18 @@
 mod harness;
 
 mod build_succeeds;
+mod encrypt_boot;
+mod eventual_consistency;
 mod exec;
 mod faults;
+mod hostile_input;
+mod image_kept;
 mod interrupt;
 mod keep_images;
 mod provisioning;
+mod prune_safety;
+mod rerun;
+mod second_signal;
+mod share_image;
+mod ssm_output;
 mod validate;

@@ -2,11 +2,14 @@
 //! the stop signal, and AWS errors as diagnostics. The plumbing itself is in
 //! the shared `roundrobin-aws` crate.
 
+pub mod consistency;
+
 use roundrobin_aws::{ConnectError, Settings};
 use tokio_util::sync::CancellationToken;
 
 use crate::framework::Diagnostics;
 
+pub use consistency::read_after_write;
 pub use roundrobin_aws::tags;
 pub use roundrobin_aws::{AwsErrorDetail, wait};
 
@@ -20,9 +23,16 @@ pub struct Aws {
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub iam: aws_sdk_iam::Client,
     pub stop: CancellationToken,
+    /// The provider block's `default_tags` (`None`: unknown while planning).
+    pub default_tags: crate::framework::default_tags::DefaultTags,
 }
 
 impl Aws {
+    /// The ARN partition of the configured region (`aws`, `aws-cn`, ...).
+    pub fn partition(&self) -> &'static str {
+        roundrobin_aws::partition::of_region(&self.region)
+    }
+
     pub async fn connect(
         settings: &Settings,
         stop: CancellationToken,
@@ -35,6 +45,7 @@ impl Aws {
             elb: aws_sdk_elasticloadbalancingv2::Client::new(&config),
             iam: aws_sdk_iam::Client::new(&config),
             stop,
+            default_tags: Some(Default::default()),
         })
     }
 }

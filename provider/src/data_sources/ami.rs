@@ -40,7 +40,7 @@ impl DataSource for AmiDataSource {
         Schema::new(
             Block::new("The newest machine image owned by `owners` whose name matches `name_regex` and which has all of `tags`.")
                 .attribute(Attribute::computed("id", Type::String).describe("Id of the image."))
-                .attribute(Attribute::computed("image_id", Type::String).describe("Id of the image (`ami-…`)."))
+                .attribute(Attribute::optional_computed("image_id", Type::String).describe("Id of the image (`ami-…`). Set, that one image is looked up (whoever owns it; `owners` is then not used), so its tags can be read: the app's port and health path that baker records."))
                 .attribute(Attribute::computed("name", Type::String).describe("Name of the image."))
                 .attribute(Attribute::computed("creation_date", Type::String).describe("When the image was created (ISO 8601)."))
                 .attribute(Attribute::defaulted("owners", Type::list(Type::String), Value::List(vec!["self".into()])).describe("Account ids or aliases (`self`, `amazon`) of the image's owner."))
@@ -95,20 +95,23 @@ impl DataSource for AmiDataSource {
             .iter()
             .map(|(k, v)| Filter::builder().name(format!("tag:{k}")).values(v).build())
             .collect();
+        let by_id = config.image_id.clone().filter(|id| !id.is_empty());
         let pages = aws
             .ec2
             .describe_images()
-            .set_owners(Some(owners.clone()))
+            .set_image_ids(by_id.clone().map(|id| vec![id]))
+            .set_owners(by_id.is_none().then(|| owners.clone()))
             .set_filters((!filters.is_empty()).then_some(filters))
             .into_paginator()
             .send()
             .collect::<Result<Vec<_>, _>>()
             .await
-            .map_err(|e| {
-                aws_error(
+            .map_err(|e| match &by_id {
+                Some(id) => aws_error(&format!("looking up image {id}"), &e),
+                None => aws_error(
                     &format!("listing images owned by {}", owners.join(", ")),
                     &e,
-                )
+                ),
             })?;
         let mut matching: Vec<Image> = pages
             .iter()
@@ -125,10 +128,16 @@ impl DataSource for AmiDataSource {
         let Some(image) = matching.first() else {
             return Err(Diagnostics::error(
                 "No image matches",
-                format!(
-                    "No image matches {}.",
-                    describe_filter(&owners, config.name_regex.as_deref(), &wanted_tags)
-                ),
+                match &by_id {
+                    Some(id) => format!(
+                        "Image {id} does not exist or does not match {}.",
+                        describe_filter(&[], config.name_regex.as_deref(), &wanted_tags)
+                    ),
+                    None => format!(
+                        "No image matches {}.",
+                        describe_filter(&owners, config.name_regex.as_deref(), &wanted_tags)
+                    ),
+                },
             ));
         };
         let most_recent = config.most_recent.unwrap_or(true);
@@ -172,13 +181,19 @@ fn describe_filter(
     name_regex: Option<&str>,
     tags: &BTreeMap<String, String>,
 ) -> String {
-    let mut parts = vec![format!("owners [{}]", owners.join(", "))];
+    let mut parts = Vec::new();
+    if !owners.is_empty() {
+        parts.push(format!("owners [{}]", owners.join(", ")));
+    }
     if let Some(r) = name_regex {
         parts.push(format!("name_regex {r:?}"));
     }
     if !tags.is_empty() {
         let pairs: Vec<String> = tags.iter().map(|(k, v)| format!("{k} = {v:?}")).collect();
         parts.push(format!("tags {{ {} }}", pairs.join(", ")));
+    }
+    if parts.is_empty() {
+        return "the filter".into();
     }
     parts.join(", ")
 }

@@ -2,12 +2,16 @@
 //! validators, plan logic and the typed `Resource` trait.
 
 mod data_source;
+pub mod default_tags;
 mod diagnostics;
 pub mod model;
+#[cfg(test)]
+mod oracle;
 pub mod plan;
 mod resource;
 mod schema;
 pub mod timeouts;
+mod upgrade;
 mod validators;
 
 pub use data_source::{DataSource, DynDataSource, ErasedDataSource};

@@ -98,12 +98,16 @@ fn mark_unset_computed_unknown(block: &Block, config: &Value, planned: &mut Valu
     }
 }
 
-/// Paths of replace-forcing attributes and blocks whose value changes.
+/// Paths of replace-forcing attributes and blocks whose value changes or may
+/// change: a value that is unknown at plan time (a name interpolating the id
+/// of a resource being replaced) forces replacement too, as Terraform only
+/// lets a final plan turn an unknown into a known value, never an update
+/// into a replacement.
 fn replacement_paths(block: &Block, prior: &Value, planned: &Value) -> Vec<Path> {
     let differs = |name: &str| {
         let before = prior.get_attr(name).unwrap_or(&Value::Null);
         let after = planned.get_attr(name).unwrap_or(&Value::Null);
-        after.is_known() && !after.semantic_eq(before)
+        !after.is_wholly_known() || !after.semantic_eq(before)
     };
     let attrs = block
         .attributes
@@ -218,6 +222,31 @@ mod tests {
 
         if let Value::Object(f) = &mut proposed {
             f.insert("name".into(), "b".into());
+        }
+        let p = plan(&block(), &prior, &config, &proposed);
+        assert_eq!(p.requires_replace, vec![Path::root().attr("name")]);
+        assert!(p.planned.get_attr("id").unwrap().is_unknown());
+    }
+
+    #[test]
+    fn an_unknown_replace_forcing_value_plans_a_replacement() {
+        let prior = obj(&[
+            ("id", "x-1".into()),
+            ("version", Value::from(1_i64)),
+            ("name", "a".into()),
+            ("image", Value::Null),
+            ("mode", "required".into()),
+            ("opts", Value::Null),
+        ]);
+        let mut config = prior.clone();
+        if let Value::Object(f) = &mut config {
+            f.insert("id".into(), Value::Null);
+            f.insert("version".into(), Value::Null);
+            f.insert("name".into(), Value::Unknown);
+        }
+        let mut proposed = prior.clone();
+        if let Value::Object(f) = &mut proposed {
+            f.insert("name".into(), Value::Unknown);
         }
         let p = plan(&block(), &prior, &config, &proposed);
         assert_eq!(p.requires_replace, vec![Path::root().attr("name")]);

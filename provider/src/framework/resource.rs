@@ -70,6 +70,16 @@ pub trait Resource: Send + Sync + 'static {
     async fn delete(&self, aws: &Aws, state: Self::Model) -> Result<(), Diagnostics>;
     /// A model holding just enough (usually the id) for `read` to fill in.
     fn import(&self, id: &str) -> Result<Self::Model, Diagnostics>;
+    /// Rewrites a stored state (JSON) of schema version `from` into the form
+    /// of version `from + 1`. Only resources that raised their schema
+    /// version need one.
+    fn upgrade_state(
+        &self,
+        from: i64,
+        _state: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
+        Err(super::upgrade::cannot_upgrade(self.type_name(), from))
+    }
 }
 
 /// What the gRPC layer sees of a resource.
@@ -83,6 +93,21 @@ pub trait DynResource: Send + Sync {
     async fn apply(&self, aws: &Aws, prior: &Value, planned: &Value) -> (Value, Diagnostics);
     async fn read(&self, aws: &Aws, state: &Value) -> (Value, Diagnostics);
     fn import(&self, id: &str) -> Result<Value, Diagnostics>;
+    /// A stored state (`RawState`) written at schema `version`, as a value
+    /// of the current schema.
+    fn upgrade(&self, version: i64, json: &[u8], has_flatmap: bool) -> Result<Value, Diagnostics> {
+        let name = self.type_name();
+        let upgrader = super::upgrade::no_upgrader(name);
+        super::upgrade::upgrade_state(
+            name,
+            self.schema(),
+            self.value_type(),
+            version,
+            json,
+            has_flatmap,
+            &upgrader,
+        )
+    }
 }
 
 pub struct Erased<R> {
@@ -93,7 +118,8 @@ pub struct Erased<R> {
 
 impl<R: Resource> Erased<R> {
     pub fn new(resource: R) -> Self {
-        let schema = resource.schema();
+        let mut schema = resource.schema();
+        schema.block = super::default_tags::with_tags_all(schema.block);
         let ty = schema.value_type();
         Self {
             resource,
@@ -165,6 +191,9 @@ impl<R: Resource> DynResource for Erased<R> {
         let Some(model) = model else {
             return (fallback, diags);
         };
+        if diags.has_errors() {
+            return (self.state_after_failure(aws, &model, fallback).await, diags);
+        }
         match self.to_value(&model) {
             Ok(value) => (settle(&self.schema.block, planned, value), diags),
             Err(mut d) => {
@@ -197,11 +226,43 @@ impl<R: Resource> DynResource for Erased<R> {
         let model = self.resource.import(id)?;
         self.to_value(&model)
     }
+
+    fn upgrade(&self, version: i64, json: &[u8], has_flatmap: bool) -> Result<Value, Diagnostics> {
+        let upgrader = |from, state| self.resource.upgrade_state(from, state);
+        super::upgrade::upgrade_state(
+            self.resource.type_name(),
+            &self.schema,
+            &self.ty,
+            version,
+            json,
+            has_flatmap,
+            &upgrader,
+        )
+    }
+}
+
+impl<R: Resource> Erased<R> {
+    /// What a failed apply saves: what really exists, read back from the
+    /// cloud, not what was planned (Terraform keeps the state returned with
+    /// an error as it is, so a planned value here would be a lie: a group
+    /// shown on the new template version after a rolled-back rollout). When
+    /// the read fails or finds nothing (a lagging Describe right after a
+    /// create), the resource's own account of the partial result is kept, so
+    /// nothing it made is forgotten.
+    async fn state_after_failure(&self, aws: &Aws, partial: &R::Model, fallback: Value) -> Value {
+        let Ok(partial) = self.to_value(partial) else {
+            return fallback;
+        };
+        match self.read(aws, &partial).await {
+            (read, d) if !d.has_errors() && !read.is_null() => read,
+            _ => partial,
+        }
+    }
 }
 
 /// The applied state as Terraform requires it: every value the user
 /// configured (known in the plan) exactly as planned, the rest from the cloud.
-fn settle(block: &Block, planned: &Value, mut applied: Value) -> Value {
+pub(super) fn settle(block: &Block, planned: &Value, mut applied: Value) -> Value {
     let Value::Object(fields) = &mut applied else {
         return applied;
     };

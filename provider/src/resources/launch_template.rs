@@ -12,7 +12,7 @@ use cty::{Type, Value};
 use serde::{Deserialize, Serialize};
 
 use crate::aws::tags::{self, Tags};
-use crate::aws::{Aws, AwsErrorDetail, aws_error};
+use crate::aws::{Aws, AwsErrorDetail, aws_error, read_after_write};
 use crate::framework::{
     ApplyError, ApplyResult, Attribute, Block, Diagnostics, NestedBlock, Plan, Resource, Schema,
     Validator, null_as_default,
@@ -179,15 +179,8 @@ impl Resource for LaunchTemplateResource {
             id: Some(id),
             ..planned.clone()
         };
-        match read_template(aws, &made).await {
-            Ok(Some(state)) => Ok(state),
-            Ok(None) => Err(ApplyError::partial(
-                made,
-                Diagnostics::error(
-                    "Launch template vanished",
-                    "It was created but cannot be found.",
-                ),
-            )),
+        match read_after_write(aws, "the launch template", || read_template(aws, &made)).await {
+            Ok(state) => Ok(state),
             Err(d) => Err(ApplyError::partial(made, d)),
         }
     }
@@ -348,7 +341,8 @@ async fn read_template(
     let mut state = LaunchTemplate {
         id: Some(id.to_string()),
         arn: Some(format!(
-            "arn:aws:ec2:{}:{account}:launch-template/{id}",
+            "arn:{}:ec2:{}:{account}:launch-template/{id}",
+            aws.partition(),
             aws.region
         )),
         name: template

@@ -4,7 +4,8 @@ use cty::{Path, Type, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::Aws;
-use crate::framework::{Attribute, Block, Diagnostics, Schema};
+use crate::framework::default_tags::DefaultTags;
+use crate::framework::{Attribute, Block, Diagnostics, NestedBlock, Schema};
 use roundrobin_aws::{ConnectError, Settings};
 
 pub fn schema() -> Schema {
@@ -18,8 +19,31 @@ pub fn schema() -> Schema {
             ))
             .attribute(Attribute::optional("endpoint", Type::String).describe(
                 "Custom endpoint URL for every AWS service (an emulator or a private endpoint). Defaults to `AWS_ENDPOINT_URL`.",
+            ))
+            .block(NestedBlock::single(
+                "default_tags",
+                Block::new("Tags every resource with a `tags` argument gets (its own `tags` win); each such resource shows the merge in `tags_all`.")
+                    .attribute(Attribute::optional("tags", Type::map(Type::String)).describe("The default tags.")),
             )),
     )
+}
+
+/// The `default_tags { tags = ... }` of the provider block.
+fn default_tags(config: &Value) -> DefaultTags {
+    let tags = config
+        .get_attr("default_tags")
+        .and_then(|b| b.get_attr("tags"));
+    match tags {
+        None | Some(Value::Null) => Some(Default::default()),
+        Some(v) if !v.is_wholly_known() => None,
+        Some(v) => Some(
+            v.as_map()
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect(),
+        ),
+    }
 }
 
 fn settings(config: &Value) -> Settings {
@@ -50,9 +74,33 @@ pub fn validate(config: &Value) -> Diagnostics {
     diags
 }
 
+/// Provider settings that are unknown while planning (a region taken from
+/// another resource's attribute) cannot pick an account or a region: say so,
+/// rather than fall back to the environment's region in silence.
+fn refuse_unknown(config: &Value) -> Result<(), Diagnostics> {
+    let mut diags = Diagnostics::new();
+    for name in ["region", "profile", "endpoint"] {
+        if config.get_attr(name).is_some_and(|v| !v.is_known()) {
+            diags.push_attribute_error(
+                Path::root().attr(name),
+                "Provider setting unknown while planning",
+                format!(
+                    "The provider's {name} depends on a value Terraform learns only during apply, so it cannot be used to plan. Set {name} from a variable or a literal, or apply what it comes from first (terraform apply -target=...)."
+                ),
+            );
+        }
+    }
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(())
+    }
+}
+
 pub async fn connect(config: &Value, stop: CancellationToken) -> Result<Aws, Diagnostics> {
+    refuse_unknown(config)?;
     let settings = settings(config);
-    Aws::connect(&settings, stop).await.map_err(|e| {
+    let mut aws = Aws::connect(&settings, stop).await.map_err(|e| {
         let attr = match e {
             ConnectError::NoRegion => "region",
             ConnectError::BadEndpoint(_) => "endpoint",
@@ -62,5 +110,26 @@ pub async fn connect(config: &Value, stop: CancellationToken) -> Result<Aws, Dia
             "Invalid provider configuration",
             e.to_string(),
         )
-    })
+    })?;
+    aws.default_tags = default_tags(config);
+    Ok(aws)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_region_is_named_not_replaced_by_the_environment() {
+        let config = Value::object([
+            ("region".to_string(), Value::Unknown),
+            ("profile".to_string(), Value::Null),
+            ("endpoint".to_string(), Value::Null),
+        ]);
+        let diags = refuse_unknown(&config).expect_err("unknown region");
+        assert_eq!(diags.0[0].path, Some(Path::root().attr("region")));
+        assert!(
+            refuse_unknown(&Value::object([("region".to_string(), "eu-west-1".into())])).is_ok()
+        );
+    }
 }

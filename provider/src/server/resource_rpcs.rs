@@ -6,6 +6,7 @@ use tonic::Request;
 
 use super::{ProviderService, Reply, convert, flatten, ok, split};
 use crate::framework::Diagnostics;
+use crate::framework::default_tags;
 
 pub(super) async fn upgrade_resource_state(
     service: &ProviderService,
@@ -13,24 +14,10 @@ pub(super) async fn upgrade_resource_state(
 ) -> Reply<proto::upgrade_resource_state::Response> {
     let req = request.get_ref();
     let result = service.resource(&req.type_name).and_then(|r| {
-        let raw = req
-            .raw_state
-            .as_ref()
-            .map(|s| s.json.as_slice())
-            .unwrap_or_default();
-        let state = if raw.is_empty() {
-            cty::Value::Null
-        } else {
-            cty::json::decode(raw, r.value_type()).map_err(|e| {
-                Diagnostics::error(
-                    "Cannot read the stored state",
-                    format!(
-                        "The state of this {} does not match the provider's schema: {e}",
-                        req.type_name
-                    ),
-                )
-            })?
-        };
+        let raw = req.raw_state.as_ref();
+        let json = raw.map(|s| s.json.as_slice()).unwrap_or_default();
+        let has_flatmap = raw.is_some_and(|s| !s.flatmap.is_empty());
+        let state = r.upgrade(req.version, json, has_flatmap)?;
         convert::encode(&state, r.value_type())
     });
     let (upgraded_state, diags) = split(result);
@@ -49,7 +36,10 @@ pub(super) async fn read_resource(
         let r = service.resource(&req.type_name)?;
         let current = convert::decode(req.current_state.as_ref(), r.value_type())?;
         let aws = service.aws()?;
-        let (new_state, mut diags) = r.read(&aws, &current).await;
+        let (mut new_state, mut diags) = r.read(&aws, &current).await;
+        if default_tags::applies_to(&r.schema().block) {
+            default_tags::after_read(&aws.default_tags, &current, &mut new_state);
+        }
         match convert::encode(&new_state, r.value_type()) {
             Ok(v) => Ok((Some(v), diags)),
             Err(d) => {
@@ -79,7 +69,11 @@ pub(super) async fn plan_resource_change(
         let prior = convert::decode(req.prior_state.as_ref(), ty)?;
         let config = convert::decode(req.config.as_ref(), ty)?;
         let proposed = convert::decode(req.proposed_new_state.as_ref(), ty)?;
-        let (plan, diags) = r.plan(&prior, &config, &proposed);
+        let (mut plan, diags) = r.plan(&prior, &config, &proposed);
+        if default_tags::applies_to(&r.schema().block) {
+            let defaults = service.aws().ok().and_then(|aws| aws.default_tags);
+            default_tags::plan(&defaults, &mut plan.planned);
+        }
         let planned = convert::encode(&plan.planned, ty)?;
         let replace = plan
             .requires_replace
@@ -113,7 +107,22 @@ pub(super) async fn apply_resource_change(
         let prior = convert::decode(req.prior_state.as_ref(), ty)?;
         let planned = convert::decode(req.planned_state.as_ref(), ty)?;
         let aws = service.aws()?;
-        let (new_state, mut diags) = r.apply(&aws, &prior, &planned).await;
+        let (new_state, mut diags) = if default_tags::applies_to(&r.schema().block) {
+            let seen = (
+                default_tags::for_apply(&prior),
+                default_tags::for_apply(&planned),
+            );
+            let (mut state, diags) = r.apply(&aws, &seen.0, &seen.1).await;
+            if diags.has_errors() {
+                let before = if planned.is_null() { &prior } else { &planned };
+                default_tags::after_read(&aws.default_tags, before, &mut state);
+            } else {
+                default_tags::after_apply(&planned, &mut state);
+            }
+            (state, diags)
+        } else {
+            r.apply(&aws, &prior, &planned).await
+        };
         match convert::encode(&new_state, ty) {
             Ok(v) => Ok((Some(v), diags)),
             Err(d) => {

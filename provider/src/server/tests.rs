@@ -52,3 +52,45 @@ async fn calls_before_configure_are_diagnostics() {
         .unwrap_or_default();
     assert!(diags[0].summary.contains("not configured"), "{diags:?}");
 }
+
+#[tokio::test]
+async fn a_flatmap_only_state_is_refused_not_read_as_no_state() {
+    let request = proto::upgrade_resource_state::Request {
+        type_name: "roundrobin_security_group".into(),
+        version: 0,
+        raw_state: Some(proto::RawState {
+            json: Vec::new(),
+            flatmap: [("id".to_string(), "sg-1".to_string())].into(),
+        }),
+    };
+    let reply = service()
+        .upgrade_resource_state(Request::new(request))
+        .await
+        .map(|r| r.into_inner())
+        .expect("a reply");
+    assert!(reply.upgraded_state.is_none());
+    assert!(
+        reply.diagnostics[0].detail.contains("flatmap"),
+        "{:?}",
+        reply.diagnostics
+    );
+}
+
+#[tokio::test]
+async fn a_stored_attribute_the_schema_dropped_is_ignored() {
+    let request = proto::upgrade_resource_state::Request {
+        type_name: "roundrobin_security_group".into(),
+        version: 0,
+        raw_state: Some(proto::RawState {
+            json: br#"{"id":"sg-1","name":"web","retired":"x","ingress":[],"egress":[]}"#.to_vec(),
+            flatmap: Default::default(),
+        }),
+    };
+    let reply = service()
+        .upgrade_resource_state(Request::new(request))
+        .await
+        .map(|r| r.into_inner())
+        .expect("a reply");
+    assert!(reply.diagnostics.is_empty(), "{:?}", reply.diagnostics);
+    assert!(reply.upgraded_state.is_some_and(|s| !s.msgpack.is_empty()));
+}

@@ -40,6 +40,10 @@ pub struct Baker {
     last_image_at: Option<SystemTime>,
     /// The working directory: `manifest.json`, empty AWS config files, HOME.
     dir: tempfile::TempDir,
+    /// The longest one build may take.
+    timeout: Duration,
+    /// `--set section.key=value` arguments for the next builds.
+    settings: Vec<String>,
 }
 
 impl Baker {
@@ -87,7 +91,22 @@ impl Baker {
             endpoint: endpoint.to_owned(),
             last_image_at: None,
             dir,
+            timeout: BUILD_TIMEOUT,
+            settings: Vec::new(),
         })
+    }
+
+    /// Allows each build this long (real machines take longer than the API-only emulator).
+    pub fn set_timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Overrides config keys of the next builds (`--set KEY=VALUE`, e.g. `app.dir=/tmp/app`).
+    pub fn set(&mut self, key: &str, value: &str) -> &mut Self {
+        self.settings.retain(|s| !s.starts_with(&format!("{key}=")));
+        self.settings.push(format!("{key}={value}"));
+        self
     }
 
     pub fn commit(&self) -> &str {
@@ -117,7 +136,13 @@ impl Baker {
             "json",
         ]
         .map(str::to_owned)
-        .to_vec()
+        .into_iter()
+        .chain(
+            self.settings
+                .iter()
+                .flat_map(|s| ["--set".to_owned(), s.clone()]),
+        )
+        .collect()
     }
 
     /// The command line as a user would type it in the repository.
@@ -156,7 +181,7 @@ impl Baker {
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("AWS_CONFIG_FILE", home.join("aws-config"))
             .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"));
-        let output = run_bounded(command, format!("baker build #{build}"), BUILD_TIMEOUT)?;
+        let output = run_bounded(command, format!("baker build #{build}"), self.timeout)?;
         if !output.success() {
             bail!("baker build failed:\n{output}");
         }

@@ -19,6 +19,9 @@ async fn the_example_stack_applies_is_stable_and_destroys_cleanly() -> Result<()
     let image = amazon_image_ids(&ec2, 1).await?.remove(0);
     workspace.copy_config_from(&example_dir())?;
     workspace.set_var("image_id", &image);
+    // An Amazon image, not baked by baker: no app-port / health-path tags.
+    workspace.set_var("app_port", "8080");
+    workspace.set_var("health_path", "/health");
 
     workspace.apply()?;
 
@@ -42,7 +45,7 @@ async fn the_example_stack_applies_is_stable_and_destroys_cleanly() -> Result<()
     let alb_id = alb.group_id().unwrap_or_default();
     assert_eq!(
         ingress_rules(&group),
-        [tcp_from(3000, alb_id)],
+        [tcp_from(8080, alb_id)],
         "the app port only from the load balancer"
     );
     assert_eq!(ingress_rules(&alb), [tcp_from(80, "0.0.0.0/0")]);
@@ -66,5 +69,74 @@ async fn the_example_stack_applies_is_stable_and_destroys_cleanly() -> Result<()
     workspace.destroy()?;
     let left = Inventory::take(&ec2).await?;
     assert!(left.is_empty(), "left behind: {left}");
+    Ok(())
+}
+
+/// Tags an image the way `baker build` does: the port and health path the
+/// app was baked with.
+async fn tag_as_baked(ec2: &aws_sdk_ec2::Client, image: &str, port: &str) -> Result<()> {
+    ec2.create_tags()
+        .resources(image)
+        .tags(
+            aws_sdk_ec2::types::Tag::builder()
+                .key("app-port")
+                .value(port)
+                .build(),
+        )
+        .tags(
+            aws_sdk_ec2::types::Tag::builder()
+                .key("health-path")
+                .value("/health")
+                .build(),
+        )
+        .send()
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_stack_routes_to_the_port_the_image_was_baked_with() -> Result<()> {
+    let moto = MotoServer::start()?;
+    let ec2 = moto.ec2_client().await;
+    let images = amazon_image_ids(&ec2, 2).await?;
+    tag_as_baked(&ec2, &images[0], "8080").await?;
+    let mut workspace = Workspace::new(&moto)?;
+    workspace.copy_config_from(&example_dir())?;
+    workspace.set_var("image_id", &images[0]);
+    workspace.apply()?;
+
+    let outputs = workspace.output_json()?;
+    assert_eq!(outputs["app_port"]["value"], 8080, "{outputs}");
+    let group = security_group_named(&ec2, "nodeapp-instances").await?;
+    let alb = security_group_named(&ec2, "nodeapp-alb").await?;
+    assert_eq!(
+        ingress_rules(&group),
+        [tcp_from(8080, alb.group_id().unwrap_or_default())]
+    );
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&moto.sdk_config().await);
+    let groups = elb.describe_target_groups().names("nodeapp").send().await?;
+    let target_group = groups.target_groups().first().context("no target group")?;
+    assert_eq!(target_group.port(), Some(8080));
+    assert_eq!(target_group.health_check_path(), Some("/health"));
+
+    // Routing elsewhere than the image listens is refused before any change.
+    workspace.set_var("app_port", "3000");
+    let refused = workspace.plan_expecting_failure()?;
+    assert!(
+        refused
+            .combined()
+            .contains("differs from the port the image"),
+        "{refused}"
+    );
+
+    // An image that says nothing about its port needs it said explicitly.
+    workspace.remove_var("app_port");
+    workspace.set_var("image_id", &images[1]);
+    let refused = workspace.plan_expecting_failure()?;
+    assert!(refused.combined().contains("has no app-port"), "{refused}");
+
+    workspace.set_var("image_id", &images[0]);
+    assert_no_changes(&workspace)?;
+    workspace.destroy()?;
     Ok(())
 }

@@ -207,3 +207,60 @@ async fn a_failed_create_is_tracked_and_destroyed_without_leftovers() -> Result<
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn an_existing_role_of_the_same_name_is_refused_and_left_untouched() -> Result<()> {
+    let moto = MotoServer::start()?;
+    let iam = Iam::new(&sdk_config(&moto).await);
+    // Someone else's role: Lambda may assume it, and it has its own policy.
+    let lambda_trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    iam.create_role()
+        .role_name("nodeapp-ssm")
+        .assume_role_policy_document(lambda_trust)
+        .send()
+        .await?;
+    iam.attach_role_policy()
+        .role_name("nodeapp-ssm")
+        .policy_arn(READ_ONLY)
+        .send()
+        .await?;
+
+    let workspace = Workspace::new(&moto)?;
+    workspace.write_config(&profile(&[]))?;
+    let failed = workspace.apply_expecting_failure()?;
+    assert_no_crash(&failed);
+    let text = failed.combined();
+    assert!(text.contains("already exists"), "{failed}");
+    assert!(text.contains("terraform import"), "{failed}");
+    assert!(
+        text.contains("name"),
+        "the diagnostic points at `name`: {failed}"
+    );
+
+    // Untouched: same trust, same policies, no profile made, nothing in state.
+    let role = iam.get_role().role_name("nodeapp-ssm").send().await?;
+    let trust = role
+        .role()
+        .and_then(|r| r.assume_role_policy_document())
+        .unwrap_or_default();
+    assert!(
+        trust.contains("lambda.amazonaws.com"),
+        "trust policy: {trust}"
+    );
+    assert_eq!(attached(&iam, "nodeapp-ssm").await?, [READ_ONLY]);
+    assert!(
+        iam.list_instance_profiles()
+            .send()
+            .await?
+            .instance_profiles()
+            .is_empty(),
+        "no instance profile was made"
+    );
+    let state = workspace.run(&["state", "list", "-no-color"])?;
+    assert!(state.stdout.trim().is_empty(), "{state}");
+
+    // Destroy has nothing to remove, so the role survives it too.
+    workspace.destroy()?;
+    assert!(iam.get_role().role_name("nodeapp-ssm").send().await.is_ok());
+    Ok(())
+}

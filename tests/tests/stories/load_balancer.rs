@@ -31,7 +31,7 @@ pub async fn sdk_config(moto: &MotoServer) -> SdkConfig {
 
 /// Target groups `blue` and `green`, an ALB on the first two default
 /// subnets and a listener sending `blue`/`green` percent of requests.
-fn stack(blue: u32, green: u32) -> String {
+pub fn stack(blue: u32, green: u32) -> String {
     format!(
         r#"{PROVIDER}
 data "roundrobin_default_network" "net" {{}}

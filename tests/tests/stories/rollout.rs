@@ -37,6 +37,9 @@ impl Stack {
         let mut workspace = Workspace::new(&moto)?;
         workspace.copy_config_from(&example_dir())?;
         workspace.set_var("image_id", &images[0]);
+        // Amazon images, not baked by baker: no app-port / health-path tags.
+        workspace.set_var("app_port", "8080");
+        workspace.set_var("health_path", "/health");
         workspace.apply()?;
         Ok(Stack {
             workspace,
@@ -59,6 +62,21 @@ impl Stack {
             .first()
             .cloned()
             .context("no autoscaling group nodeapp")
+    }
+
+    /// The group's launch template version as saved in Terraform's state.
+    fn saved_template_version(&self) -> Result<String> {
+        let state = self.workspace.show_json()?;
+        let resources = state["values"]["root_module"]["resources"]
+            .as_array()
+            .context("no resources in the state")?;
+        let group = resources
+            .iter()
+            .find(|r| r["address"] == "roundrobin_autoscaling_group.app")
+            .context("no autoscaling group in the state")?;
+        let template = &group["values"]["launch_template"];
+        let template = template.get(0).unwrap_or(template);
+        Ok(template["version"].as_str().unwrap_or_default().to_string())
     }
 
     /// (instance id, launch template version, image id) of each instance.
@@ -225,8 +243,37 @@ async fn a_rollout_that_cannot_become_healthy_is_rolled_back() -> Result<()> {
         assert_eq!(version, "1", "{id}");
         assert_eq!(image, stack.images[0], "{id} runs the previous AMI");
     }
-    // The state keeps version 1, so the rollout is proposed again.
+    // The state saved with the error says what runs: version 1, not the
+    // planned 2 (read without a refresh, which would hide a false state).
+    assert_eq!(stack.saved_template_version()?, "1");
+    // So the rollout is proposed again.
     assert_eq!(stack.workspace.plan_exit_code()?, 2);
+    Ok(())
+}
+
+#[tokio::test]
+async fn raising_min_size_above_an_unset_desired_capacity_works() -> Result<()> {
+    let mut stack = Stack::applied().await?;
+    // The group as a user writes it who lets min_size drive the capacity.
+    stack.workspace.write_file(
+        "capacity_override.tf",
+        "resource \"roundrobin_autoscaling_group\" \"app\" {\n  desired_capacity = null\n}\n",
+    )?;
+    assert_no_changes(&stack.workspace)?;
+
+    stack.workspace.set_var("min_size", "3");
+    let plan = stack.workspace.plan()?;
+    assert!(plan.stdout.contains("desired_capacity"), "{plan}");
+    stack.workspace.apply()?;
+    let group = stack.group().await?;
+    assert_eq!(group.min_size(), Some(3));
+    assert_eq!(
+        group.desired_capacity(),
+        Some(3),
+        "AWS raised it to min_size"
+    );
+    assert_eq!(group.instances().len(), 3);
+    assert_no_changes(&stack.workspace)?;
     Ok(())
 }
 

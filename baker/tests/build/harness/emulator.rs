@@ -163,6 +163,19 @@ impl Emulator {
             .unwrap_or_default()
     }
 
+    /// Waits (bounded) until `service:Action` was called at least `times` times.
+    pub fn wait_for_calls(&self, key: &str, times: u64) {
+        let started = std::time::Instant::now();
+        while self.calls().get(key).copied().unwrap_or(0) < times {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "{key} was never called {times} time(s): {:#?}",
+                self.calls()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Wipes all state, faults and outcomes.
     pub fn reset(&self) {
         let (status, text) = http::request("POST", self.port, "/moto-api/reset", None);

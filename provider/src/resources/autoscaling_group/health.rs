@@ -175,10 +175,15 @@ pub async fn wait_healthy(
     timeout: Duration,
 ) -> Result<(), Diagnostics> {
     let last = std::sync::Mutex::new(Vec::new());
+    let started = std::time::Instant::now();
     let result = until(Backoff::new(timeout), &aws.stop, || {
         let last = &last;
         async move {
             let Some(group) = describe_group(aws, name).await? else {
+                // Right after a create, Describe may not see the group yet.
+                if started.elapsed() < crate::aws::consistency::LAG {
+                    return Ok(None);
+                }
                 return Err(Diagnostics::error(
                     "Autoscaling group vanished",
                     format!("{name} no longer exists."),

@@ -1,6 +1,7 @@
 //! `roundrobin_autoscaling_group`: the group, its capacity waits, and its
 //! rollouts of new launch template versions (see [`rollout`]).
 
+mod capacity;
 mod health;
 mod read;
 mod rollout;
@@ -10,9 +11,10 @@ use async_trait::async_trait;
 use aws_sdk_autoscaling::types::{LaunchTemplateSpecification, Tag};
 use cty::{Path, Value};
 
+use crate::aws::consistency::{is_profile_propagation, retry_while_lagging};
 use crate::aws::wait::{Backoff, WaitError, until};
-use crate::aws::{Aws, AwsErrorDetail, aws_error};
-use crate::framework::{ApplyError, ApplyResult, Diagnostics, Resource, Schema};
+use crate::aws::{Aws, AwsErrorDetail, aws_error, read_after_write};
+use crate::framework::{ApplyError, ApplyResult, Diagnostics, Plan, Resource, Schema};
 use health::{describe_group, wait_healthy};
 use read::read_group;
 pub use schema::Group;
@@ -36,11 +38,16 @@ impl Resource for AutoscalingGroupResource {
         schema::validate(config, diags);
     }
 
+    fn modify_plan(&self, prior: &Value, config: &Value, plan: &mut Plan) {
+        capacity::plan_desired(prior, config, plan);
+    }
+
     async fn create(&self, aws: &Aws, planned: Group) -> ApplyResult<Group> {
         check_zones(aws, &planned.vpc_zone_identifier).await?;
         let lt = planned.template();
         let desired = planned.desired();
-        aws.autoscaling
+        let request = aws
+            .autoscaling
             .create_auto_scaling_group()
             .auto_scaling_group_name(&planned.name)
             .launch_template(
@@ -61,8 +68,9 @@ impl Resource for AutoscalingGroupResource {
                     .and_then(|n| i32::try_from(n).ok()),
             )
             .set_termination_policies(planned.termination_policies.clone())
-            .set_tags(Some(tags_of(&planned.name, &planned.tag)))
-            .send()
+            .set_tags(Some(tags_of(&planned.name, &planned.tag)));
+        // A new instance profile in the template is refused for a while.
+        retry_while_lagging(aws, is_profile_propagation, || request.clone().send())
             .await
             .map_err(|e| {
                 aws_error(
@@ -87,12 +95,8 @@ impl Resource for AutoscalingGroupResource {
                 )
                 .await?;
             }
-            read_group(aws, &made).await?.ok_or_else(|| {
-                Diagnostics::error(
-                    "Autoscaling group vanished",
-                    "It was created but cannot be found.",
-                )
-            })
+            let what = format!("autoscaling group {}", planned.name);
+            read_after_write(aws, &what, || read_group(aws, &made)).await
         };
         settle
             .await
@@ -159,15 +163,26 @@ impl Resource for AutoscalingGroupResource {
 
     async fn delete(&self, aws: &Aws, state: Group) -> Result<(), Diagnostics> {
         let name = state.name.as_str();
-        match aws
+        let request = aws
             .autoscaling
             .delete_auto_scaling_group()
             .auto_scaling_group_name(name)
-            .force_delete(true)
-            .send()
-            .await
-        {
+            .force_delete(true);
+        // A scaling activity still running makes AWS refuse the delete for a
+        // while; it is sent again until the activity is over.
+        let busy = |e: &aws_sdk_autoscaling::error::SdkError<_, _>| {
+            matches!(
+                e.code(),
+                Some("ScalingActivityInProgress" | "ResourceInUse")
+            )
+        };
+        match retry_while_lagging(aws, busy, || request.clone().send()).await {
             Ok(_) => {}
+            // Already being deleted (by an earlier, interrupted destroy):
+            // wait for it below like for our own.
+            Err(e)
+                if e.describe().contains("Delete in progress")
+                    || e.describe().contains("pending delete") => {}
             Err(e)
                 if e.describe().contains("not found")
                     || e.code() == Some("ValidationError")
@@ -276,12 +291,16 @@ async fn update_settings(aws: &Aws, prior: &Group, planned: &Group) -> Result<()
         || prior.health_check_grace_period != planned.health_check_grace_period
         || prior.termination_policies != planned.termination_policies;
     if changed {
-        aws.autoscaling
+        // The desired capacity only when it changes: a stale one next to new
+        // bounds is refused by AWS (min_size 2 -> 3 with desired 2).
+        let desired = (prior.desired() != planned.desired()).then(|| int(Some(planned.desired())));
+        let request = aws
+            .autoscaling
             .update_auto_scaling_group()
             .auto_scaling_group_name(name)
             .min_size(int(planned.min_size))
             .max_size(int(planned.max_size))
-            .desired_capacity(int(Some(planned.desired())))
+            .set_desired_capacity(desired)
             .vpc_zone_identifier(planned.vpc_zone_identifier.join(","))
             .set_health_check_type(planned.health_check_type.clone())
             .set_health_check_grace_period(
@@ -289,8 +308,8 @@ async fn update_settings(aws: &Aws, prior: &Group, planned: &Group) -> Result<()
                     .health_check_grace_period
                     .and_then(|n| i32::try_from(n).ok()),
             )
-            .set_termination_policies(planned.termination_policies.clone())
-            .send()
+            .set_termination_policies(planned.termination_policies.clone());
+        retry_while_lagging(aws, is_profile_propagation, || request.clone().send())
             .await
             .map_err(|e| aws_error(&format!("updating autoscaling group {name}"), &e))?;
     }

@@ -14,14 +14,24 @@ use cty::{Path, Type, Value};
 use serde::{Deserialize, Serialize};
 
 use crate::aws::tags::{self, Tags};
-use crate::aws::{Aws, AwsErrorDetail, aws_error};
+use crate::aws::{Aws, AwsErrorDetail, aws_error, read_after_write};
 use crate::framework::{
     ApplyError, ApplyResult, Attribute, Block, Diagnostics, Plan, Resource, Schema, Validator,
     null_as_default,
 };
-use role::{NOT_FOUND, attached_policies, ensure_role, to_iam};
+use role::{
+    EXISTS, EnsureError, ExistingRole, NOT_FOUND, RoleOwner, already_exists, attached_policies,
+    delete_empty_profile, ensure_role, role_owner, to_iam,
+};
 
-pub const SSM_POLICY: &str = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
+/// The AWS managed policy that lets the SSM agent register, in a partition.
+pub fn ssm_policy(partition: &str) -> String {
+    format!("arn:{partition}:iam::aws:policy/AmazonSSMManagedInstanceCore")
+}
+
+fn is_ssm_policy(arn: &str) -> bool {
+    arn.starts_with("arn:") && arn.ends_with(":iam::aws:policy/AmazonSSMManagedInstanceCore")
+}
 
 pub struct InstanceProfileResource;
 
@@ -46,8 +56,8 @@ impl InstanceProfile {
     }
 
     /// Every managed policy the role should have, sorted.
-    fn wanted_policies(&self) -> Vec<String> {
-        let mut all = vec![SSM_POLICY.to_string()];
+    fn wanted_policies(&self, partition: &str) -> Vec<String> {
+        let mut all = vec![ssm_policy(partition)];
         all.extend(self.extra_policy_arns.iter().flatten().cloned());
         all.sort();
         all.dedup();
@@ -112,6 +122,12 @@ impl Resource for InstanceProfileResource {
             return;
         }
         let name = config.get_attr("name").cloned().unwrap_or(Value::Null);
+        let partition = prior
+            .get_attr("arn")
+            .and_then(Value::as_str)
+            .and_then(roundrobin_aws::partition::of_arn)
+            .unwrap_or("aws")
+            .to_string();
         let role_ok = prior
             .get_attr("role_name")
             .is_some_and(|r| r.semantic_eq(&name));
@@ -126,7 +142,7 @@ impl Resource for InstanceProfileResource {
                     .iter()
                     .filter_map(|v| v.as_str().map(str::to_string))
                     .collect();
-                all.push(SSM_POLICY.to_string());
+                all.push(ssm_policy(&partition));
                 all.sort();
                 all.dedup();
                 all
@@ -152,6 +168,10 @@ impl Resource for InstanceProfileResource {
     async fn create(&self, aws: &Aws, planned: InstanceProfile) -> ApplyResult<InstanceProfile> {
         let name = planned.name.clone();
         let tags = planned.tags.clone().unwrap_or_default();
+        // Checked before anything is made, so a refusal leaves nothing behind.
+        if role_owner(aws, &name).await? == RoleOwner::Someone {
+            return Err(already_exists("IAM role", &name).into());
+        }
         let out = aws
             .iam
             .create_instance_profile()
@@ -159,22 +179,35 @@ impl Resource for InstanceProfileResource {
             .set_tags(to_iam(&tags)?)
             .send()
             .await
-            .map_err(|e| aws_error(&format!("creating instance profile {name:?}"), &e))?;
+            .map_err(|e| {
+                if e.code() == Some(EXISTS) {
+                    already_exists("instance profile", &name)
+                } else {
+                    aws_error(&format!("creating instance profile {name:?}"), &e)
+                }
+            })?;
         let made = InstanceProfile {
             id: Some(name.clone()),
             arn: out.instance_profile().map(|p| p.arn().to_string()),
             ..planned.clone()
         };
-        let rest = async {
-            ensure_role(aws, &planned, &tags).await?;
-            read_profile(aws, &made).await?.ok_or_else(|| {
-                Diagnostics::error(
-                    "Instance profile vanished",
-                    format!("{name} was created but cannot be found."),
-                )
-            })
-        };
-        rest.await.map_err(|d| ApplyError::partial(made.clone(), d))
+        if let Err(e) = ensure_role(aws, &planned, &tags, ExistingRole::OursIfTagged).await {
+            return Err(match e {
+                // A role of that name appeared since the check: it is not
+                // ours, so the profile made for it goes too; nothing is kept.
+                EnsureError::NotOurs(mut d) => {
+                    if let Err(cleanup) = delete_empty_profile(aws, &name).await {
+                        d.extend(cleanup);
+                    }
+                    d.into()
+                }
+                EnsureError::Failed(d) => ApplyError::partial(made, d),
+            });
+        }
+        let what = format!("instance profile {name}");
+        read_after_write(aws, &what, || read_profile(aws, &made))
+            .await
+            .map_err(|d| ApplyError::partial(made.clone(), d))
     }
 
     async fn read(
@@ -218,7 +251,7 @@ impl Resource for InstanceProfileResource {
                     .await
                     .map_err(|e| aws_error(&format!("tagging instance profile {name}"), &e))?;
             }
-            ensure_role(aws, &planned, &new).await?;
+            ensure_role(aws, &planned, &new, ExistingRole::Ours).await?;
             let known = InstanceProfile {
                 id: Some(name.clone()),
                 ..planned.clone()
@@ -295,7 +328,7 @@ async fn read_profile(
         .collect();
     let others: Vec<String> = attached
         .iter()
-        .filter(|a| *a != SSM_POLICY && !extras.contains(a))
+        .filter(|a| !is_ssm_policy(a) && !extras.contains(a))
         .cloned()
         .collect();
     extras.extend(others);
@@ -324,12 +357,12 @@ mod tests {
     fn the_ssm_policy_is_always_wanted_once() {
         let profile = InstanceProfile {
             extra_policy_arns: Some(vec![
-                SSM_POLICY.into(),
+                ssm_policy("aws"),
                 "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy".into(),
             ]),
             ..InstanceProfile::default()
         };
-        assert_eq!(profile.wanted_policies().len(), 2);
+        assert_eq!(profile.wanted_policies("aws").len(), 2);
     }
 
     #[test]

@@ -1,16 +1,21 @@
-//! The role behind an instance profile: made or taken over with exactly the
-//! wanted policies, and taken apart in the order IAM requires.
+//! The role behind an instance profile: made with exactly the wanted
+//! policies, kept in step on update, and taken apart in the order IAM
+//! requires. A role this resource did not make is never taken over: its
+//! trust policy and policies may serve something else.
 
 use aws_sdk_iam::types::Tag;
 use cty::Path;
 
-use super::{InstanceProfile, SSM_POLICY};
+use super::{InstanceProfile, is_ssm_policy};
+use crate::aws::consistency::{is_iam_lag, retry_while_lagging};
 use crate::aws::tags::{self, Tags};
 use crate::aws::{Aws, AwsErrorDetail, aws_error};
 use crate::framework::Diagnostics;
+use aws_sdk_iam::error::SdkError;
 
 const EC2_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 pub const NOT_FOUND: &str = "NoSuchEntity";
+pub const EXISTS: &str = "EntityAlreadyExists";
 
 /// An IAM call whose "not found" answer means the work is already done.
 fn done<T, E: AwsErrorDetail>(result: Result<T, E>, what: &str) -> Result<(), Diagnostics> {
@@ -144,15 +149,115 @@ pub async fn attached_policies(aws: &Aws, role: &str) -> Result<Option<Vec<Strin
     }
 }
 
+/// The tag that marks a role as made by this resource for the profile of
+/// that name, so that a role left behind by its own profile (deleted by
+/// hand) is recognised, and any other role is not.
+pub const OWNER_TAG: &str = "roundrobin:instance-profile";
+
+/// What to do with a role of the profile's name that already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExistingRole {
+    /// On create: keep it only if it carries our owner tag for this name.
+    OursIfTagged,
+    /// On update: the role is the one this resource made (or imported).
+    Ours,
+}
+
+/// Who owns the role of that name, if there is one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleOwner {
+    NoRole,
+    Us,
+    Someone,
+}
+
+/// The error for a profile or role that exists already: nothing is changed,
+/// and the way to manage it with Terraform is named.
+pub fn already_exists(kind: &str, name: &str) -> Diagnostics {
+    Diagnostics::attribute_error(
+        Path::root().attr("name"),
+        format!("{kind} {name:?} already exists"),
+        format!(
+            "roundrobin_instance_profile creates its own instance profile and role and does not take over existing ones: their trust policy and policies may serve something else. Nothing was changed. To manage the existing {kind} with Terraform, import it (terraform import ADDRESS {name}); otherwise choose another name."
+        ),
+    )
+}
+
+/// Whether a role of that name exists and whether we made it.
+pub async fn role_owner(aws: &Aws, name: &str) -> Result<RoleOwner, Diagnostics> {
+    match aws.iam.get_role().role_name(name).send().await {
+        Ok(out) => {
+            let ours = out.role().is_some_and(|r| {
+                r.tags()
+                    .iter()
+                    .any(|t| t.key() == OWNER_TAG && t.value() == name)
+            });
+            Ok(if ours {
+                RoleOwner::Us
+            } else {
+                RoleOwner::Someone
+            })
+        }
+        Err(e) if e.code() == Some(NOT_FOUND) => Ok(RoleOwner::NoRole),
+        Err(e) => Err(aws_error(
+            &format!("looking for an existing role {name:?}"),
+            &e,
+        )),
+    }
+}
+
+/// The role's tags: the user's, and our owner mark.
+fn role_tags(tags: &Tags, name: &str) -> Tags {
+    let mut all = tags.clone();
+    all.insert(OWNER_TAG.to_string(), name.to_string());
+    all
+}
+
+/// Why a role could not be made ready.
+#[derive(Debug)]
+pub enum EnsureError {
+    /// On create, a role of the name exists and is not ours.
+    NotOurs(Diagnostics),
+    Failed(Diagnostics),
+}
+
+impl From<Diagnostics> for EnsureError {
+    fn from(d: Diagnostics) -> Self {
+        Self::Failed(d)
+    }
+}
+
+impl From<EnsureError> for Diagnostics {
+    fn from(e: EnsureError) -> Self {
+        match e {
+            EnsureError::NotOurs(d) | EnsureError::Failed(d) => d,
+        }
+    }
+}
+
+/// Deletes an instance profile that holds no role (one just made for a role
+/// that turned out not to be ours).
+pub async fn delete_empty_profile(aws: &Aws, profile: &str) -> Result<(), Diagnostics> {
+    let deleted = aws
+        .iam
+        .delete_instance_profile()
+        .instance_profile_name(profile)
+        .send()
+        .await;
+    done(deleted, &format!("deleting instance profile {profile}"))
+}
+
 /// Makes the role exist with the EC2 trust policy and exactly the wanted
-/// managed policies, in the profile. A role of the same name that is left
-/// over (its profile was deleted by hand) is taken over.
+/// managed policies, in the profile. On update a role that is there is ours
+/// and kept in step; on create one that is there is refused.
 pub async fn ensure_role(
     aws: &Aws,
     planned: &InstanceProfile,
     tags: &Tags,
-) -> Result<(), Diagnostics> {
+    existing: ExistingRole,
+) -> Result<(), EnsureError> {
     let name = planned.profile_name();
+    let tags = &role_tags(tags, name);
     let created = aws
         .iam
         .create_role()
@@ -164,7 +269,14 @@ pub async fn ensure_role(
         .await;
     match created {
         Ok(_) => {}
-        Err(e) if e.code() == Some("EntityAlreadyExists") => {
+        Err(e)
+            if e.code() == Some(EXISTS)
+                && existing == ExistingRole::OursIfTagged
+                && role_owner(aws, name).await? != RoleOwner::Us =>
+        {
+            return Err(EnsureError::NotOurs(already_exists("IAM role", name)));
+        }
+        Err(e) if e.code() == Some(EXISTS) => {
             tracing::debug!(
                 role = name,
                 "role exists: keeping its trust policy and tags in step"
@@ -210,14 +322,19 @@ pub async fn ensure_role(
                     .map_err(|e| aws_error(&format!("tagging role {name}"), &e))?;
             }
         }
-        Err(e) => return Err(aws_error(&format!("creating role {name:?}"), &e)),
+        Err(e) => return Err(aws_error(&format!("creating role {name:?}"), &e).into()),
     }
+    // A role made a moment ago may be unknown to IAM's other endpoints for a
+    // few seconds: "cannot find the role" is retried, a missing policy is not.
+    let role_lag =
+        |e: &SdkError<_, _>| is_iam_lag(e) && e.describe().to_lowercase().contains("role");
     let attached = attached_policies(aws, name).await?.unwrap_or_default();
-    let wanted = planned.wanted_policies();
+    let wanted = planned.wanted_policies(aws.partition());
     for arn in wanted.iter().filter(|a| !attached.contains(a)) {
-        aws.iam.attach_role_policy().role_name(name).policy_arn(arn).send().await.map_err(|e| {
+        let attach = aws.iam.attach_role_policy().role_name(name).policy_arn(arn);
+        retry_while_lagging(aws, role_lag, || attach.clone().send()).await.map_err(|e| {
             let mut d = aws_error(&format!("attaching {arn} to role {name}"), &e);
-            if arn == SSM_POLICY && e.code() == Some(NOT_FOUND) {
+            if is_ssm_policy(arn) && e.code() == Some(NOT_FOUND) {
                 d.push_warning("Policy not found", "AmazonSSMManagedInstanceCore does not exist here (an emulator must load AWS's managed policies).");
             }
             d
@@ -232,11 +349,8 @@ pub async fn ensure_role(
             .await
             .map_err(|e| aws_error(&format!("detaching {arn} from role {name}"), &e))?;
     }
-    let profile = aws
-        .iam
-        .get_instance_profile()
-        .instance_profile_name(name)
-        .send()
+    let get = aws.iam.get_instance_profile().instance_profile_name(name);
+    let profile = retry_while_lagging(aws, is_iam_lag, || get.clone().send())
         .await
         .map_err(|e| aws_error(&format!("reading instance profile {name}"), &e))?;
     let roles: Vec<String> = profile
@@ -261,11 +375,12 @@ pub async fn ensure_role(
                     )
                 })?;
         }
-        aws.iam
+        let add = aws
+            .iam
             .add_role_to_instance_profile()
             .instance_profile_name(name)
-            .role_name(name)
-            .send()
+            .role_name(name);
+        retry_while_lagging(aws, is_iam_lag, || add.clone().send())
             .await
             .map_err(|e| {
                 aws_error(

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aws::tags::Tags;
 use crate::aws::wait::{self, Backoff};
-use crate::aws::{Aws, AwsErrorDetail, aws_error};
+use crate::aws::{Aws, AwsErrorDetail, aws_error, read_after_write};
 use crate::framework::{
     ApplyError, ApplyResult, Attribute, Block, Diagnostics, Resource, Schema, Timeouts, Validator,
     null_as_default, timeouts,
@@ -139,12 +139,7 @@ impl Resource for LoadBalancerResource {
             .await?;
             let timeout = Timeouts::get(&planned.timeouts, "create", CREATE_TIMEOUT);
             wait_until_active(aws, &arn, timeout).await?;
-            read_lb(aws, &made).await?.ok_or_else(|| {
-                Diagnostics::error(
-                    "Load balancer vanished",
-                    format!("{arn} was created but cannot be found."),
-                )
-            })
+            read_after_write(aws, &format!("load balancer {arn}"), || read_lb(aws, &made)).await
         };
         rest.await.map_err(|d| ApplyError::partial(made.clone(), d))
     }

@@ -88,8 +88,13 @@ pub(super) async fn wait_until_active(
     arn: &str,
     timeout: Duration,
 ) -> Result<(), Diagnostics> {
-    let result = wait::until(Backoff::new(timeout), &aws.stop, || async {
+    let started = std::time::Instant::now();
+    let result = wait::until(Backoff::new(timeout), &aws.stop, || async move {
         let Some(lb) = describe(aws, arn).await? else {
+            // Just created: Describe may not see it for a few seconds.
+            if started.elapsed() < crate::aws::consistency::LAG {
+                return Ok(None);
+            }
             return Err(Diagnostics::error(
                 "Load balancer vanished",
                 format!("{arn} disappeared while becoming active."),

@@ -11,7 +11,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use cty::{Type, Value};
 use serde::{Deserialize, Serialize};
 
-use crate::aws::{Aws, AwsErrorDetail, aws_error};
+use crate::aws::{Aws, AwsErrorDetail, aws_error, read_after_write};
 use crate::framework::{
     ApplyError, ApplyResult, Attribute, Block, Diagnostics, NestedBlock, Resource, Schema,
     Validator, null_as_default,
@@ -122,15 +122,9 @@ impl Resource for ListenerResource {
             arn: Some(arn.clone()),
             ..planned.clone()
         };
-        match read_listener(aws, &made).await {
-            Ok(Some(state)) => Ok(state),
-            Ok(None) => Err(ApplyError::partial(
-                made,
-                Diagnostics::error(
-                    "Listener vanished",
-                    format!("{arn} was created but cannot be found."),
-                ),
-            )),
+        let what = format!("listener {arn}");
+        match read_after_write(aws, &what, || read_listener(aws, &made)).await {
+            Ok(state) => Ok(state),
             Err(d) => Err(ApplyError::partial(made, d)),
         }
     }

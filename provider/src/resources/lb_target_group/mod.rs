@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::lb::{read_tags, to_elb, update_tags};
 use crate::aws::tags::Tags;
 use crate::aws::wait::{self, Backoff, WaitError};
-use crate::aws::{Aws, AwsErrorDetail, aws_error};
+use crate::aws::{Aws, AwsErrorDetail, aws_error, read_after_write};
 use crate::framework::{
     ApplyError, ApplyResult, Attribute, Block, Diagnostics, NestedBlock, Resource, Schema,
     Validator, null_as_default,
@@ -149,12 +149,10 @@ impl Resource for TargetGroupResource {
         };
         let rest = async {
             modify_attributes(aws, &made).await?;
-            read_group(aws, &made).await?.ok_or_else(|| {
-                Diagnostics::error(
-                    "Target group vanished",
-                    format!("{arn} was created but cannot be found."),
-                )
+            read_after_write(aws, &format!("target group {arn}"), || {
+                read_group(aws, &made)
             })
+            .await
         };
         rest.await.map_err(|d| ApplyError::partial(made.clone(), d))
     }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aws::tags::{self, Tags};
 use crate::aws::wait::{Backoff, WaitError, until};
-use crate::aws::{Aws, AwsErrorDetail, aws_error};
+use crate::aws::{Aws, AwsErrorDetail, aws_error, read_after_write};
 use crate::framework::{
     ApplyError, ApplyResult, Diagnostics, Resource, Schema, Timeouts, null_as_default,
 };
@@ -115,12 +115,8 @@ impl Resource for SecurityGroupResource {
             if !planned.egress.is_empty() {
                 apply_rules(aws, &id, egress_now, &planned.egress, Direction::Egress).await?;
             }
-            let group = describe(aws, &id).await?.ok_or_else(|| {
-                Diagnostics::error(
-                    "Security group vanished",
-                    format!("{id} was created but cannot be found."),
-                )
-            })?;
+            let what = format!("security group {id}");
+            let group = read_after_write(aws, &what, || describe(aws, &id)).await?;
             Ok::<_, Diagnostics>(from_aws(aws, &group, &planned))
         }
         .await;
@@ -360,7 +356,11 @@ fn from_aws(aws: &Aws, group: &AwsGroup, known: &SecurityGroup) -> SecurityGroup
                 .security_group_arn()
                 .map(str::to_string)
                 .unwrap_or_else(|| {
-                    format!("arn:aws:ec2:{}:{owner}:security-group/{id}", aws.region)
+                    format!(
+                        "arn:{}:ec2:{}:{owner}:security-group/{id}",
+                        aws.partition(),
+                        aws.region
+                    )
                 }),
         ),
         id: Some(id),

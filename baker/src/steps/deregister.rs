@@ -1,0 +1,52 @@
+//! Step 10a: with `image.force_deregister`, deregister the image that holds
+//! the new image's name (a re-run of the same build) just before the new
+//! one is created, as Packer does; with `image.force_delete_snapshot`, its
+//! snapshots go too. Nothing to do otherwise.
+
+use async_trait::async_trait;
+use roundrobin_aws::AwsErrorDetail;
+
+use super::{BuildState, Ctx, Step};
+use crate::ec2::images::delete_snapshots;
+use crate::error::StepError;
+use crate::progress::StepLine;
+
+pub struct DeregisterOld;
+
+#[async_trait]
+impl Step for DeregisterOld {
+    fn name(&self) -> &'static str {
+        "deregister old image"
+    }
+
+    async fn run(
+        &self,
+        ctx: &Ctx,
+        state: &mut BuildState,
+        line: &StepLine,
+    ) -> Result<String, StepError> {
+        let Some(old) = state.replaced.clone() else {
+            return Ok("nothing to replace".into());
+        };
+        let ec2 = &ctx.aws.ec2;
+        line.note(&format!("deregistering {}", old.id));
+        match ec2.deregister_image().image_id(&old.id).send().await {
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.code(),
+                    Some("InvalidAMIID.NotFound" | "InvalidAMIID.Unavailable")
+                ) => {}
+            Err(e) => return Err(StepError::aws("DeregisterImage")(e)),
+        }
+        if !ctx.spec.config.image.force_delete_snapshot || old.snapshots.is_empty() {
+            return Ok(format!("deregistered {}", old.id));
+        }
+        delete_snapshots(ec2, &old.snapshots).await?;
+        Ok(format!(
+            "deregistered {} and deleted {}",
+            old.id,
+            old.snapshots.join(", ")
+        ))
+    }
+}

@@ -1,0 +1,122 @@
+"""The emulated VPC's wiring on the host.
+
+One Linux bridge per VPC in the host's namespace, holding the VPC's gateway
+address (the last usable address of the VPC's CIDR, so it never collides with
+an address an instance can get from a subnet); one network namespace per
+instance, joined to the bridge by a veth pair whose inner end is `eth0` with the
+instance's private IP and a default route via the gateway. The host, and so the
+load balancers running on it, reach every instance directly; instances reach
+each other over the bridge. Nothing is forwarded beyond the VPC.
+
+Names (all at most 15 characters, the kernel's limit for interfaces):
+  bridge     rrb<last 8 chars of the vpc id>
+  namespace  rri-<instance id without "i-">
+  host veth  rrh<last 12 chars of the instance id>
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import subprocess
+
+PREFIX = "rr"
+NETNS_PREFIX = "rri-"
+BRIDGE_PREFIX = "rrb"
+VETH_PREFIX = "rrh"
+_TIMEOUT = 30
+
+
+class NetError(RuntimeError):
+    pass
+
+
+def _ip(*args: str, netns: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    argv = ["ip"]
+    if netns:
+        argv += ["-n", netns]
+    argv += list(args)
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=_TIMEOUT)
+    if check and done.returncode != 0:
+        raise NetError(f"`{' '.join(argv)}` failed: {done.stderr.strip()}")
+    return done
+
+
+def bridge_name(vpc_id: str) -> str:
+    return BRIDGE_PREFIX + vpc_id[-8:]
+
+
+def netns_name(instance_id: str) -> str:
+    return NETNS_PREFIX + instance_id.removeprefix("i-")
+
+
+def veth_name(instance_id: str) -> str:
+    return VETH_PREFIX + instance_id[-12:]
+
+
+def gateway(cidr: str) -> ipaddress.IPv4Address:
+    network = ipaddress.ip_network(cidr, strict=False)
+    return network.broadcast_address - 1
+
+
+def _link_exists(name: str) -> bool:
+    return os.path.exists(f"/sys/class/net/{name}")
+
+
+def ensure_vpc(vpc_id: str, cidr: str) -> str:
+    """Creates the VPC's bridge with its gateway address (idempotent)."""
+    bridge = bridge_name(vpc_id)
+    if not _link_exists(bridge):
+        network = ipaddress.ip_network(cidr, strict=False)
+        _ip("link", "add", bridge, "type", "bridge")
+        _ip("addr", "add", f"{gateway(cidr)}/{network.prefixlen}", "dev", bridge)
+        _ip("link", "set", bridge, "up")
+    return bridge
+
+
+def attach(instance_id: str, vpc_id: str, cidr: str, private_ip: str) -> str:
+    """Creates the instance's namespace wired to the VPC; returns its name."""
+    bridge = ensure_vpc(vpc_id, cidr)
+    netns = netns_name(instance_id)
+    veth = veth_name(instance_id)
+    prefix = ipaddress.ip_network(cidr, strict=False).prefixlen
+    detach(instance_id)
+    try:
+        _ip("netns", "add", netns)
+        _ip("link", "set", "lo", "up", netns=netns)
+        _ip("link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", netns)
+        _ip("link", "set", veth, "master", bridge)
+        _ip("link", "set", veth, "up")
+        _ip("addr", "add", f"{private_ip}/{prefix}", "dev", "eth0", netns=netns)
+        _ip("link", "set", "eth0", "up", netns=netns)
+        _ip("route", "add", "default", "via", str(gateway(cidr)), netns=netns)
+    except (NetError, subprocess.TimeoutExpired):
+        detach(instance_id)
+        raise
+    return netns
+
+
+def detach(instance_id: str) -> None:
+    """Removes the instance's namespace and veth (idempotent)."""
+    netns = netns_name(instance_id)
+    if os.path.exists(f"/run/netns/{netns}"):
+        _ip("netns", "del", netns, check=False)
+    veth = veth_name(instance_id)
+    if _link_exists(veth):
+        _ip("link", "del", veth, check=False)
+
+
+def sweep() -> list[str]:
+    """Removes every namespace, veth and bridge this module names; returns them."""
+    removed: list[str] = []
+    if os.path.isdir("/run/netns"):
+        for name in sorted(os.listdir("/run/netns")):
+            if name.startswith(NETNS_PREFIX):
+                _ip("netns", "del", name, check=False)
+                removed.append(name)
+    if os.path.isdir("/sys/class/net"):
+        for name in sorted(os.listdir("/sys/class/net")):
+            if name.startswith(VETH_PREFIX) or name.startswith(BRIDGE_PREFIX):
+                _ip("link", "del", name, check=False)
+                removed.append(name)
+    return removed

@@ -1,0 +1,15 @@
+//! The live story: the stack on real machines (systemd-nspawn) behind a load
+//! balancer that really balances (HAProxy), through the emulator's live mode.
+//!
+//! - [`cloud`]: the emulator started with `--machines nspawn`; where its load
+//!   balancers listen; what this machine must have.
+//! - [`load`]: a load generator and the tally of what it saw.
+//! - [`page`]: one answer of the app (host, commit, build).
+//! - [`broken_app`]: a genuinely broken build of the app.
+//! - [`story`]: the six stages (`make demo-live`, and the `live` test).
+
+pub mod broken_app;
+pub mod cloud;
+pub mod load;
+pub mod page;
+pub mod story;

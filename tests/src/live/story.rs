@@ -1,0 +1,308 @@
+//! The live story, on real machines: baker bakes v1 from the base image
+//! (its SendCommand runs inside the builder machine), `terraform apply` of
+//! `terraform/` boots two machines behind a load balancer that really
+//! balances, v2 rolls out under load with no failed request, a genuinely
+//! broken v3 fails its health checks and is rolled back (still no failed
+//! request), and destroy leaves no machine behind. `make demo-live` tells it;
+//! the `live` test checks it.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, ensure};
+
+use super::broken_app::loopback_only_copy;
+use super::cloud::LiveCloud;
+use super::load::{Load, Outcome, Tally, fetch};
+use crate::demo::baker::{Baked, Baker, head_commit};
+use crate::demo::cloud::Cloud;
+use crate::demo::report::{self, diagnostics, short};
+use crate::demo::{profile_dir, repo_root};
+use crate::{Workspace, example_dir};
+
+pub const STAGES: usize = 6;
+const GROUP: &str = "nodeapp";
+/// Requests per second the load generator sends during rollouts.
+const RATE: u32 = 25;
+/// A bound on the load generator if nothing stopped it: 30 minutes' worth.
+const LOAD_LIMIT: usize = 25 * 60 * 30;
+/// One bake on a real machine: boot, provision, power off, copy the disk.
+const BAKE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+/// One terraform command that boots or rolls machines.
+const APPLY_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+
+async fn stage<T>(
+    number: usize,
+    title: &str,
+    work: impl Future<Output = Result<(T, String)>>,
+) -> Result<T> {
+    report::header(number, STAGES, title);
+    let started = Instant::now();
+    let (value, summary) = work
+        .await
+        .with_context(|| format!("live stage {number}/{STAGES} ({title}) failed"))?;
+    report::done(&summary, started.elapsed());
+    Ok(value)
+}
+
+/// Everything the stages share.
+struct Live {
+    cloud: LiveCloud,
+    sdk: Cloud,
+    baker: Baker,
+    workspace: Workspace,
+    port: u16,
+}
+
+/// Runs the whole story.
+pub async fn run() -> Result<()> {
+    let cloud = stage(
+        1,
+        "start the live cloud (machines + load balancers)",
+        start(),
+    )
+    .await?;
+    let (mut live, v1) = stage(2, "bake v1 on a real builder machine", bake_first(cloud)).await?;
+    stage(
+        3,
+        "terraform apply: two machines behind the load balancer",
+        deploy(&mut live, &v1),
+    )
+    .await?;
+    let v2 = stage(4, "bake v2 and roll it out under load", roll_out(&mut live)).await?;
+    stage(
+        5,
+        "a broken v3 fails its health checks and is rolled back",
+        broken(&mut live, &v2),
+    )
+    .await?;
+    stage(6, "terraform destroy: no machine left", destroy(&live)).await?;
+    Ok(())
+}
+
+async fn start() -> Result<(LiveCloud, String)> {
+    report::command(
+        "python3 tests/emulator/server.py --machines nspawn --health-check-time-scale 0.1",
+    );
+    let cloud = LiveCloud::start()?;
+    let summary = format!(
+        "live emulator on {}; base image {} (Debian bookworm rootfs)",
+        cloud.moto.endpoint(),
+        cloud.base_image
+    );
+    Ok((cloud, summary))
+}
+
+async fn bake_first(cloud: LiveCloud) -> Result<((Live, Baked), String)> {
+    let root = repo_root();
+    let mut baker = Baker::with(
+        profile_dir()?.join("baker"),
+        root.join("baker.toml"),
+        head_commit(&root),
+        &cloud.moto.endpoint(),
+        &cloud.base_image,
+    )?;
+    baker.set_timeout(BAKE_TIMEOUT);
+    let v1 = bake(&mut baker, 1)?;
+    let mut workspace = Workspace::new(&cloud.moto)?;
+    workspace.set_timeout(APPLY_TIMEOUT);
+    workspace.copy_config_from(&example_dir())?;
+    let sdk = Cloud::connect(&cloud.moto).await;
+    let summary = format!("{} baked from the builder machine's disk", v1.ami_id);
+    let live = Live {
+        cloud,
+        sdk,
+        baker,
+        workspace,
+        port: 0,
+    };
+    Ok(((live, v1), summary))
+}
+
+fn bake(baker: &mut Baker, build: u32) -> Result<Baked> {
+    report::command(&baker.command_line(build));
+    let baked = baker.build(build)?;
+    report::output(
+        baked
+            .progress
+            .iter()
+            .filter(|l| l.contains("step") || l.contains("ami-"))
+            .take(16),
+    );
+    Ok(baked)
+}
+
+async fn deploy(live: &mut Live, v1: &Baked) -> Result<((), String)> {
+    report::command("terraform apply -auto-approve");
+    live.workspace.apply()?;
+    let outputs = live.workspace.output_json()?;
+    let url = outputs["alb_url"]["value"]
+        .as_str()
+        .context("no alb_url output")?;
+    let dns = url.trim_start_matches("http://").trim_end_matches('/');
+    live.port = live.cloud.load_balancer_port(dns)?;
+    report::output([format!(
+        "alb_url {url} is served on http://127.0.0.1:{}",
+        live.port
+    )]);
+    report::command(&format!(
+        "for i in $(seq 10); do curl -s http://127.0.0.1:{}/; done",
+        live.port
+    ));
+    let mut pages = Vec::new();
+    for _ in 0..10 {
+        match fetch(live.port, Duration::from_secs(10)) {
+            Outcome::Served(page) => pages.push(page),
+            other => anyhow::bail!("the load balancer answered {other:?}"),
+        }
+    }
+    report::output(pages.iter().map(|p| p.line()));
+    let hosts: std::collections::BTreeSet<&str> = pages.iter().map(|p| p.host.as_str()).collect();
+    ensure!(hosts.len() == 2, "two hosts should answer, saw {hosts:?}");
+    ensure!(
+        pages.windows(2).all(|w| w[0].host != w[1].host),
+        "round robin alternates the hosts: {pages:?}"
+    );
+    ensure!(
+        pages
+            .iter()
+            .all(|p| p.build == "1" && short(&v1.commit).starts_with(short(&p.commit))),
+        "every answer is build 1 of {}: {pages:?}",
+        v1.commit
+    );
+    Ok((
+        (),
+        format!(
+            "two machines ({}) answer in turn, build 1",
+            hosts.into_iter().collect::<Vec<_>>().join(", ")
+        ),
+    ))
+}
+
+fn show_load(tally: &Tally) {
+    report::output([format!(
+        "load: {} requests in {:.0} s ({:.1}/s), {} failed",
+        tally.total(),
+        tally.elapsed.as_secs_f64(),
+        tally.rate(),
+        tally.failures().len()
+    )]);
+    report::output(tally.table_lines());
+}
+
+async fn roll_out(live: &mut Live) -> Result<(Baked, String)> {
+    let v2 = bake(&mut live.baker, 2)?;
+    let load = Load::start(live.port, RATE, LOAD_LIMIT);
+    report::command(
+        "terraform apply -auto-approve   # while 25 requests/s go through the load balancer",
+    );
+    let applied = live.workspace.apply();
+    let tally = load.finish();
+    applied?;
+    show_load(&tally);
+    ensure!(
+        tally.failures().is_empty(),
+        "failed requests during the rollout: {:?}",
+        tally.failures()
+    );
+    ensure!(
+        tally.rate() >= 20.0,
+        "the load generator sent only {:.1} requests/s",
+        tally.rate()
+    );
+    ensure!(
+        tally.builds() == ["1", "2"],
+        "answers should move from build 1 to build 2: {:?}",
+        tally.builds()
+    );
+    let group = live.sdk.group(GROUP).await?;
+    ensure!(group.runs("2", &v2.ami_id), "the group runs v2: {group}");
+    Ok((
+        v2,
+        format!("{} requests, 0 failed; build 1 → build 2", tally.total()),
+    ))
+}
+
+async fn broken(live: &mut Live, v2: &Baked) -> Result<((), String)> {
+    let dir = tempfile::tempdir().context("a directory for the broken app")?;
+    let app = loopback_only_copy(&repo_root().join("app"), dir.path())?;
+    report::output([
+        "v3: app/server.js listens on 127.0.0.1 only (passes baker's check on the builder, refused on the fleet)",
+    ]);
+    live.baker.set("app.dir", &app.to_string_lossy());
+    let v3 = bake(&mut live.baker, 3)?;
+    let load = Load::start(live.port, RATE, LOAD_LIMIT);
+    report::command("terraform apply -auto-approve   # rolls v3 out, under load");
+    let failed = live.workspace.apply_expecting_failure();
+    let tally = load.finish();
+    let failed = failed?;
+    report::output(diagnostics(&failed.combined()));
+    show_load(&tally);
+    let text = failed.combined();
+    ensure!(
+        text.contains("rolled back"),
+        "the apply should report the rollback:\n{failed}"
+    );
+    ensure!(
+        tally.failures().is_empty(),
+        "failed requests during the failed rollout: {:?}",
+        tally.failures()
+    );
+    ensure!(
+        tally.builds() == ["2"],
+        "only build 2 should answer: {:?}",
+        tally.builds()
+    );
+    let group = live.sdk.group(GROUP).await?;
+    ensure!(
+        group.runs("2", &v2.ami_id),
+        "the group is back on v2: {group}"
+    );
+    Ok((
+        (),
+        format!(
+            "{} failed its health checks; back on v2; {} requests, 0 failed",
+            v3.ami_id,
+            tally.total()
+        ),
+    ))
+}
+
+async fn destroy(live: &Live) -> Result<((), String)> {
+    report::command("terraform destroy -auto-approve");
+    live.workspace.destroy()?;
+    let machines = live.cloud.machines()?;
+    ensure!(
+        machines.is_empty(),
+        "machines left after destroy: {machines:?}"
+    );
+    let namespaces = host_names("/run/netns", "rri-");
+    ensure!(
+        namespaces.is_empty(),
+        "network namespaces left: {namespaces:?}"
+    );
+    let veths = host_names("/sys/class/net", "rrh");
+    ensure!(veths.is_empty(), "veths left: {veths:?}");
+    let images = live.sdk.baked_images("nodeapp").await?;
+    ensure!(images.len() == 3, "the three images stay: {images:?}");
+    Ok((
+        (),
+        format!(
+            "no machine, namespace or veth left; {} images kept",
+            images.len()
+        ),
+    ))
+}
+
+/// Entries of a host directory that begin with `prefix` (what the emulator names).
+fn host_names(dir: &str, prefix: &str) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|name| name.starts_with(prefix))
+                .collect()
+        })
+        .unwrap_or_default()
+}
