@@ -8,6 +8,8 @@
   `Target.FailedHealthChecks`; otherwise it is `healthy`.
 * A registered instance id that is not a running instance is `unused` with Reason
   `Target.InvalidState` (stopped or terminated), never `healthy`.
+* RegisterTargets accepts a `pending` instance (moto refused it): only stopped and
+  terminated instances are `InvalidTarget`.
 
 Reason codes and states: the TargetHealth shape of the ELBv2 API reference.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from moto.ec2.models.instances import Instance
+from moto.elbv2.exceptions import TargetNotRunning
 from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup, elbv2_backends
 
 import state
@@ -83,6 +86,21 @@ def target_state(account_id: str, region: str, target_group_arn: str, instance_i
     return target_group.health_for({"Id": instance_id}, backend.ec2_backend).status
 
 
+def _register(self: FakeTargetGroup, targets: list[dict[str, Any]]) -> None:
+    """RegisterTargets as AWS accepts it: an instance that is still `pending`
+    (just launched, booting) may be registered, and is checked once it runs;
+    only a stopped or terminated one is refused (`InvalidTarget`). moto
+    refused every instance that was not `running` yet, which an Auto Scaling
+    group with a target group hits as soon as launches take real time."""
+    for target in targets:
+        instance = self.ec2_backend.get_instance_by_id(target["Id"])
+        if instance is not None and instance.state not in ("running", "pending"):
+            raise TargetNotRunning(instance_id=target["Id"])
+        self.targets[target["Id"]] = {"Id": target["Id"], "Port": target.get("Port", self.port)}
+        self.deregistered_targets.pop(target["Id"], None)
+
+
 def install() -> None:
     Instance.terminate = _terminate  # type: ignore[method-assign]
+    FakeTargetGroup.register = _register  # type: ignore[method-assign]
     FakeTargetGroup.health_for = _health_for  # type: ignore[method-assign]

@@ -31,11 +31,14 @@ const START_ATTEMPTS: usize = 3;
 /// process that started it goes away (a test binary stopped with Ctrl-C
 /// never runs its destructors).
 const LAUNCHER: &str = r#"
-import os, sys, threading, time
+import os, signal, sys, threading, time
 parent = os.getppid()
 def follow_parent():
     while os.getppid() == parent:
         time.sleep(0.5)
+    # Stop as on SIGTERM (the live mode powers its machines off), then go.
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(60)
     os._exit(0)
 threading.Thread(target=follow_parent, daemon=True).start()
 sys.path.insert(0, sys.argv[1])

@@ -25,6 +25,9 @@ pub const KEYS: &[&str] = &[
     "builder.instance_profile",
     "builder.subnet_id",
     "builder.volume_size",
+    "builder.associate_public_ip_address",
+    "builder.user_data",
+    "builder.user_data_file",
     "aws.region",
     "aws.profile",
     "aws.max_attempts",
@@ -160,6 +163,11 @@ impl Config {
             "builder.instance_profile" => self.builder.instance_profile = text,
             "builder.subnet_id" => self.builder.subnet_id = text,
             "builder.volume_size" => self.builder.volume_size = number(value)?,
+            "builder.user_data" => self.builder.user_data = text,
+            "builder.user_data_file" => self.builder.user_data_file = PathBuf::from(text),
+            "builder.associate_public_ip_address" => {
+                self.builder.associate_public_ip_address = Some(boolean(value)?);
+            }
             "aws.region" => self.aws.region = text,
             "aws.profile" => self.aws.profile = text,
             "aws.max_attempts" => self.aws.max_attempts = number(value)?,
@@ -194,9 +202,13 @@ impl Config {
             _ => {
                 if let Some(tag) = key.strip_prefix("image.tags.") {
                     self.image.tags.insert(tag.to_string(), text);
+                } else if let Some(tag) = key.strip_prefix("builder.run_tags.") {
+                    self.builder.run_tags.insert(tag.to_string(), text);
+                } else if let Some(tag) = key.strip_prefix("builder.run_volume_tags.") {
+                    self.builder.run_volume_tags.insert(tag.to_string(), text);
                 } else {
                     return Err(format!(
-                        "unknown key `{key}` (known keys: {}, image.tags.<name>)",
+                        "unknown key `{key}` (known keys: {}, image.tags.<name>, builder.run_tags.<name>, builder.run_volume_tags.<name>)",
                         KEYS.join(", ")
                     ));
                 }
@@ -214,7 +226,10 @@ mod tests {
     fn every_listed_key_can_be_set() {
         let mut config = Config::default();
         for key in KEYS {
-            let value = if key.starts_with("image.force_") || *key == "image.encrypt_boot" {
+            let value = if key.starts_with("image.force_")
+                || *key == "image.encrypt_boot"
+                || *key == "builder.associate_public_ip_address"
+            {
                 "true"
             } else {
                 "7"

@@ -3,9 +3,11 @@
 //! (see [`keys`]); precedence is defaults < file < environment < flags.
 
 pub mod ci;
+pub mod communicator;
 pub mod keys;
 pub mod script_inputs;
 pub mod unit;
+pub mod user_data;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -14,6 +16,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::Error;
+
+pub use communicator::{COMMUNICATORS, CommunicatorConfig, SshConfig};
 
 /// The file read when `--config` is not given.
 pub const DEFAULT_PATH: &str = "baker.toml";
@@ -98,6 +102,16 @@ pub struct BuilderConfig {
     pub subnet_id: String,
     /// Size of the root volume in GiB; 0 keeps the source AMI's.
     pub volume_size: u32,
+    /// Extra tags on the builder instance (Packer's `run_tags`).
+    pub run_tags: BTreeMap<String, String>,
+    /// Extra tags on the builder's volumes (Packer's `run_volume_tags`).
+    pub run_volume_tags: BTreeMap<String, String>,
+    /// Give the builder a public IP (or not); unset: the subnet's setting.
+    pub associate_public_ip_address: Option<bool>,
+    /// User data for the builder (cloud-init), as text.
+    pub user_data: String,
+    /// User data read from this file (relative to the config's directory).
+    pub user_data_file: PathBuf,
 }
 
 impl Default for BuilderConfig {
@@ -107,6 +121,11 @@ impl Default for BuilderConfig {
             instance_profile: String::new(),
             subnet_id: String::new(),
             volume_size: 0,
+            run_tags: BTreeMap::new(),
+            run_volume_tags: BTreeMap::new(),
+            associate_public_ip_address: None,
+            user_data: String::new(),
+            user_data_file: PathBuf::new(),
         }
     }
 }
@@ -242,67 +261,6 @@ impl Default for OutputConfig {
     fn default() -> Self {
         Self {
             manifest: "manifest.json".into(),
-        }
-    }
-}
-
-/// How baker talks to the machine it provisions.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct CommunicatorConfig {
-    /// `ssm` (the default, and the only one `baker build` supports) or `ssh`
-    /// (`baker provision` against an existing host).
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// A bucket where SSM writes each command's whole output.
-    pub output_s3_bucket: String,
-    /// Key prefix in `output_s3_bucket`.
-    pub output_s3_prefix: String,
-    /// A CloudWatch Logs group where SSM sends each command's output.
-    pub cloudwatch_log_group: String,
-}
-
-/// The communicator types `communicator.type` accepts.
-pub const COMMUNICATORS: &[&str] = &["ssm", "ssh"];
-
-impl Default for CommunicatorConfig {
-    fn default() -> Self {
-        Self {
-            kind: "ssm".into(),
-            output_s3_bucket: String::new(),
-            output_s3_prefix: String::new(),
-            cloudwatch_log_group: String::new(),
-        }
-    }
-}
-
-/// The host `baker provision` reaches over SSH; flags and `BAKER_SSH_*`
-/// variables override each key.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct SshConfig {
-    /// Name or address; required with `communicator.type = "ssh"`.
-    pub host: String,
-    pub port: u16,
-    /// root, or a user that may `sudo -n`.
-    pub user: String,
-    /// Empty: the keys of a running ssh-agent.
-    pub key_file: PathBuf,
-    /// Empty: `~/.ssh/known_hosts` (unless `host_key_fingerprint` is set).
-    pub known_hosts: PathBuf,
-    /// `SHA256:...` as `ssh-keygen -lf` prints it, instead of `known_hosts`.
-    pub host_key_fingerprint: String,
-}
-
-impl Default for SshConfig {
-    fn default() -> Self {
-        Self {
-            host: String::new(),
-            port: 22,
-            user: "root".into(),
-            key_file: PathBuf::new(),
-            known_hosts: PathBuf::new(),
-            host_key_fingerprint: String::new(),
         }
     }
 }

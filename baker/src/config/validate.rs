@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::ci::BuildInfo;
 use super::unit::check_unit;
+use super::user_data::user_data;
 use super::{COMMUNICATORS, Config, MAX_INLINE_LIMIT, script_inputs};
 use crate::error::Problem;
 use crate::template;
@@ -20,6 +21,10 @@ pub const RESERVED_TAGS: &[&str] = &[
     "health-path",
     "Name",
 ];
+
+/// Tags baker sets on the builder; `builder.run_tags` and
+/// `builder.run_volume_tags` may not override them.
+pub const BUILDER_TAGS: &[&str] = &["Name", "baker:build-id", "app", "baked-by"];
 
 /// Every problem with `config`; relative paths are resolved against `base`.
 /// `info` (commit and build number), when known, is checked too.
@@ -83,6 +88,16 @@ pub fn check(config: &Config, base: &Path, info: Option<&BuildInfo>) -> Vec<Prob
             format!("{profile:?} is not an instance profile name"),
         );
     }
+    if let Err(message) = user_data(config, base) {
+        problem(
+            if config.builder.user_data_file.as_os_str().is_empty() {
+                "builder.user_data"
+            } else {
+                "builder.user_data_file"
+            },
+            message,
+        );
+    }
     if !(1..=20).contains(&config.aws.max_attempts) {
         problem("aws.max_attempts", "must be between 1 and 20".into());
     }
@@ -144,6 +159,24 @@ pub fn check(config: &Config, base: &Path, info: Option<&BuildInfo>) -> Vec<Prob
             "image.ami_groups",
             format!("{bad:?} is not a group: the only one is \"all\" (public)"),
         );
+    }
+    for (table, tags) in [
+        ("builder.run_tags", &config.builder.run_tags),
+        ("builder.run_volume_tags", &config.builder.run_volume_tags),
+    ] {
+        for (key, value) in tags {
+            let field = format!("{table}.{key}");
+            if BUILDER_TAGS.contains(&key.as_str()) {
+                problem(&field, "baker sets this tag on the builder itself".into());
+            } else if key.is_empty() || key.len() > 128 || key.starts_with("aws:") {
+                problem(
+                    &field,
+                    "tag keys are 1 to 128 characters and may not start with aws:".into(),
+                );
+            } else if value.len() > 256 {
+                problem(&field, "tag values are at most 256 characters".into());
+            }
+        }
     }
     for (key, value) in &config.image.tags {
         let field = format!("image.tags.{key}");

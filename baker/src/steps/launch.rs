@@ -6,13 +6,16 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
     BlockDeviceMapping, EbsBlockDevice, HttpTokensState, IamInstanceProfileSpecification,
-    InstanceMetadataEndpointState, InstanceMetadataOptionsRequest, InstanceStateName, ResourceType,
+    InstanceMetadataEndpointState, InstanceMetadataOptionsRequest,
+    InstanceNetworkInterfaceSpecification, InstanceStateName, ResourceType,
 };
+use base64::Engine as _;
 use roundrobin_aws::AwsErrorDetail;
 use roundrobin_aws::tags::tag_specification;
 use roundrobin_aws::wait::{self, Backoff};
 
 use super::{BuildState, Ctx, Outcome, Step};
+use crate::config::user_data::user_data;
 use crate::ec2::{backoff, instances_of_build, terminate, wait_error, wait_instance};
 use crate::error::StepError;
 use crate::progress::StepLine;
@@ -53,7 +56,14 @@ impl Step for Launch {
             .security_group
             .clone()
             .ok_or_else(|| StepError::unexpected("no security group"))?;
-        let tags = ctx.spec.builder_tags();
+        // Packer's run_tags / run_volume_tags, under baker's own tags.
+        let with = |extra: &std::collections::BTreeMap<String, String>| {
+            let mut tags = extra.clone();
+            tags.extend(ctx.spec.builder_tags());
+            tags
+        };
+        let instance_tags = with(&config.builder.run_tags);
+        let volume_tags = with(&config.builder.run_volume_tags);
         let mut request = ctx
             .aws
             .ec2
@@ -67,7 +77,6 @@ impl Step for Launch {
                     .name(&profile)
                     .build(),
             )
-            .security_group_ids(&group)
             .metadata_options(
                 InstanceMetadataOptionsRequest::builder()
                     .http_tokens(HttpTokensState::Required)
@@ -75,15 +84,43 @@ impl Step for Launch {
                     .build(),
             )
             .set_tag_specifications(Some(
-                [ResourceType::Instance, ResourceType::Volume]
-                    .into_iter()
-                    .filter_map(|r| tag_specification(r, &tags))
-                    .collect(),
+                [
+                    (ResourceType::Instance, &instance_tags),
+                    (ResourceType::Volume, &volume_tags),
+                ]
+                .into_iter()
+                .filter_map(|(r, tags)| tag_specification(r, tags))
+                .collect(),
             ))
             // The same token makes a retried call return the same instance.
             .client_token(&ctx.spec.build_id);
-        if !config.builder.subnet_id.is_empty() {
-            request = request.subnet_id(&config.builder.subnet_id);
+        // Checked before the first AWS call; read again here.
+        if let Some(data) = user_data(config, &ctx.spec.base_dir)
+            .map_err(|message| StepError::unexpected(format!("builder.user_data: {message}")))?
+        {
+            request = request.user_data(base64::engine::general_purpose::STANDARD.encode(data));
+        }
+        let subnet = &config.builder.subnet_id;
+        match config.builder.associate_public_ip_address {
+            // An explicit choice (Packer's associate_public_ip_address) takes
+            // a network interface, which then carries subnet and group.
+            Some(public) => {
+                let mut interface = InstanceNetworkInterfaceSpecification::builder()
+                    .device_index(0)
+                    .associate_public_ip_address(public)
+                    .delete_on_termination(true)
+                    .groups(&group);
+                if !subnet.is_empty() {
+                    interface = interface.subnet_id(subnet);
+                }
+                request = request.network_interfaces(interface.build());
+            }
+            None => {
+                request = request.security_group_ids(&group);
+                if !subnet.is_empty() {
+                    request = request.subnet_id(subnet);
+                }
+            }
         }
         let image = &config.image;
         if config.builder.volume_size > 0 || image.encrypt_boot {

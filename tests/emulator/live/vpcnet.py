@@ -19,6 +19,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import subprocess
+import threading
 
 PREFIX = "rr"
 NETNS_PREFIX = "rri-"
@@ -63,14 +64,20 @@ def _link_exists(name: str) -> bool:
     return os.path.exists(f"/sys/class/net/{name}")
 
 
+# Machines boot on threads of their own: two first instances of a VPC must
+# not both create its bridge.
+_BRIDGES = threading.Lock()
+
+
 def ensure_vpc(vpc_id: str, cidr: str) -> str:
-    """Creates the VPC's bridge with its gateway address (idempotent)."""
+    """Creates the VPC's bridge with its gateway address (idempotent, thread-safe)."""
     bridge = bridge_name(vpc_id)
-    if not _link_exists(bridge):
-        network = ipaddress.ip_network(cidr, strict=False)
-        _ip("link", "add", bridge, "type", "bridge")
-        _ip("addr", "add", f"{gateway(cidr)}/{network.prefixlen}", "dev", bridge)
-        _ip("link", "set", bridge, "up")
+    with _BRIDGES:
+        if not _link_exists(bridge):
+            network = ipaddress.ip_network(cidr, strict=False)
+            _ip("link", "add", bridge, "type", "bridge")
+            _ip("addr", "add", f"{gateway(cidr)}/{network.prefixlen}", "dev", bridge)
+            _ip("link", "set", bridge, "up")
     return bridge
 
 
