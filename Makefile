@@ -65,14 +65,17 @@ app-test:
 
 e2e: build
 	$(CARGO) test --workspace --test stories -- --test-threads=2
+	E2E_EMULATOR_REALISM=1 $(CARGO) test --workspace --test stories -- --test-threads=2
 	$(CARGO) test --workspace --test realhost -- --nocapture
 	$(CARGO) test --workspace --test live -- --nocapture
 
 bench: python-deps
 	$(CARGO) build --release --workspace --bin terraform-provider-roundrobin --bin baker \
-		--bin bench --bin realhost_bench
+		--bin bench --bin realhost_bench --bin live_bench
 	target/release/bench --provider target/release/terraform-provider-roundrobin
 	target/release/realhost_bench
+	target/release/live_bench
+	$(PYTHON) tests/emulator/bench_live_lb.py --rate 200
 
 install:
 	$(CARGO) build --release --workspace --bin terraform-provider-roundrobin --bin baker

@@ -28,6 +28,12 @@ pub fn decode(value: Option<&proto::DynamicValue>, ty: &Type) -> Result<Value, D
     })
 }
 
+/// True for a null value (msgpack nil, JSON `null`, or nothing at all).
+pub fn is_null(value: &proto::DynamicValue) -> bool {
+    let json = value.json.trim_ascii();
+    (value.msgpack.is_empty() || value.msgpack == [0xc0]) && (json.is_empty() || json == b"null")
+}
+
 pub fn encode(value: &Value, ty: &Type) -> Result<proto::DynamicValue, Diagnostics> {
     let msgpack = cty::msgpack::encode(value, ty).map_err(|e| {
         Diagnostics::attribute_error(

@@ -3,6 +3,7 @@
 //! errors come back as diagnostics; no RPC answers with a gRPC error status.
 
 mod convert;
+mod created_at;
 mod provider_config;
 mod resource_rpcs;
 

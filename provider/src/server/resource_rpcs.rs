@@ -4,7 +4,7 @@
 use tfplugin6::tfplugin6 as proto;
 use tonic::Request;
 
-use super::{ProviderService, Reply, convert, flatten, ok, split};
+use super::{ProviderService, Reply, convert, created_at, flatten, ok, split};
 use crate::framework::Diagnostics;
 use crate::framework::default_tags;
 
@@ -37,6 +37,14 @@ pub(super) async fn read_resource(
         let current = convert::decode(req.current_state.as_ref(), r.value_type())?;
         let aws = service.aws()?;
         let (mut new_state, mut diags) = r.read(&aws, &current).await;
+        // Created seconds ago by us: "not found" means "not visible yet".
+        let deadline = std::time::Instant::now() + created_at::lag_left(&req.private);
+        let mut pause = std::time::Duration::from_millis(250);
+        while new_state.is_null() && !diags.has_errors() && std::time::Instant::now() < deadline {
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(std::time::Duration::from_secs(3));
+            (new_state, diags) = r.read(&aws, &current).await;
+        }
         if default_tags::applies_to(&r.schema().block) {
             default_tags::after_read(&aws.default_tags, &current, &mut new_state);
         }
@@ -132,10 +140,17 @@ pub(super) async fn apply_resource_change(
         }
     }
     .await;
+    let created =
+        req.prior_state.as_ref().is_none_or(|s| convert::is_null(s)) && new_state_is_some(&result);
     let (new_state, diags) = flatten(result, req.prior_state);
+    let private = if created {
+        created_at::mark(&req.planned_private)
+    } else {
+        req.planned_private
+    };
     ok(proto::apply_resource_change::Response {
         new_state,
-        private: req.planned_private,
+        private,
         diagnostics: convert::diagnostics(diags),
         legacy_type_system: false,
     })
@@ -164,4 +179,9 @@ pub(super) async fn import_resource_state(
         diagnostics: convert::diagnostics(diags),
         deferred: None,
     })
+}
+
+/// True when an apply returned a state (a create that made something).
+fn new_state_is_some<E>(result: &Result<(Option<proto::DynamicValue>, Diagnostics), E>) -> bool {
+    matches!(result, Ok((Some(v), _)) if !convert::is_null(v))
 }

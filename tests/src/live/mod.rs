@@ -6,10 +6,12 @@
 //! - [`load`]: a load generator and the tally of what it saw.
 //! - [`page`]: one answer of the app (host, commit, build).
 //! - [`broken_app`]: a genuinely broken build of the app.
+//! - [`launch`]: launch → healthy, timed (for `make bench`).
 //! - [`story`]: the six stages (`make demo-live`, and the `live` test).
 
 pub mod broken_app;
 pub mod cloud;
+pub mod launch;
 pub mod load;
 pub mod page;
 pub mod story;

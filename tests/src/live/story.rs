@@ -52,31 +52,71 @@ struct Live {
     baker: Baker,
     workspace: Workspace,
     port: u16,
+    figures: Figures,
+}
+
+/// What `make bench` reports of the live story.
+#[derive(Debug, Clone, Default)]
+pub struct Figures {
+    /// Scale-out call → the new instance healthy in its target group
+    /// (measured only when asked: it scales the group out and back).
+    pub launch_to_healthy: Option<Duration>,
+    /// `terraform apply` of v2 (a two-instance rollout), and what the load saw.
+    pub rollout: Duration,
+    pub rollout_requests: usize,
+    pub rollout_failed: usize,
+    /// `terraform apply` of the broken v3, rolled back, and what the load saw.
+    pub rollback: Duration,
+    pub rollback_requests: usize,
+    pub rollback_failed: usize,
 }
 
 /// Runs the whole story.
 pub async fn run() -> Result<()> {
-    let cloud = stage(
-        1,
-        "start the live cloud (machines + load balancers)",
-        start(),
-    )
-    .await?;
-    let (mut live, v1) = stage(2, "bake v1 on a real builder machine", bake_first(cloud)).await?;
-    stage(
-        3,
-        "terraform apply: two machines behind the load balancer",
-        deploy(&mut live, &v1),
-    )
-    .await?;
-    let v2 = stage(4, "bake v2 and roll it out under load", roll_out(&mut live)).await?;
-    stage(
-        5,
-        "a broken v3 fails its health checks and is rolled back",
-        broken(&mut live, &v2),
-    )
-    .await?;
+    run_measured(false).await.map(drop)
+}
+
+/// Runs the whole story and returns its figures; `measure_launch` adds the
+/// launch → healthy measurement after the first deploy.
+pub async fn run_measured(measure_launch: bool) -> Result<Figures> {
+    let title = "start the live cloud (machines + load balancers)";
+    let cloud = stage(1, title, start()).await?;
+    let title = "bake v1 on a real builder machine";
+    let (mut live, v1) = stage(2, title, bake_first(cloud)).await?;
+    let title = "terraform apply: two machines behind the load balancer";
+    stage(3, title, deploy(&mut live, &v1)).await?;
+    if measure_launch {
+        measure_launch_to_healthy(&mut live).await?;
+    }
+    let title = "bake v2 and roll it out under load";
+    let v2 = stage(4, title, roll_out(&mut live)).await?;
+    let title = "a broken v3 fails its health checks and is rolled back";
+    stage(5, title, broken(&mut live, &v2)).await?;
     stage(6, "terraform destroy: no machine left", destroy(&live)).await?;
+    Ok(live.figures)
+}
+
+/// One more instance, timed until healthy; then back to two in service.
+async fn measure_launch_to_healthy(live: &mut Live) -> Result<()> {
+    let groups = live
+        .sdk
+        .elb
+        .describe_target_groups()
+        .names(GROUP)
+        .send()
+        .await?;
+    let arn = groups
+        .target_groups()
+        .first()
+        .and_then(|g| g.target_group_arn())
+        .context("no target group")?
+        .to_owned();
+    let took = super::launch::launch_to_healthy(&live.sdk, GROUP, &arn).await?;
+    live.figures.launch_to_healthy = Some(took);
+    let settled = Instant::now();
+    while live.sdk.group(GROUP).await?.members.len() != 2 && settled.elapsed() < APPLY_TIMEOUT {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     Ok(())
 }
 
@@ -115,6 +155,7 @@ async fn bake_first(cloud: LiveCloud) -> Result<((Live, Baked), String)> {
         baker,
         workspace,
         port: 0,
+        figures: Figures::default(),
     };
     Ok(((live, v1), summary))
 }
@@ -196,9 +237,13 @@ async fn roll_out(live: &mut Live) -> Result<(Baked, String)> {
     report::command(
         "terraform apply -auto-approve   # while 25 requests/s go through the load balancer",
     );
+    let started = Instant::now();
     let applied = live.workspace.apply();
+    live.figures.rollout = started.elapsed();
     let tally = load.finish();
     applied?;
+    live.figures.rollout_requests = tally.total();
+    live.figures.rollout_failed = tally.failures().len();
     show_load(&tally);
     ensure!(
         tally.failures().is_empty(),
@@ -233,9 +278,13 @@ async fn broken(live: &mut Live, v2: &Baked) -> Result<((), String)> {
     let v3 = bake(&mut live.baker, 3)?;
     let load = Load::start(live.port, RATE, LOAD_LIMIT);
     report::command("terraform apply -auto-approve   # rolls v3 out, under load");
+    let started = Instant::now();
     let failed = live.workspace.apply_expecting_failure();
+    live.figures.rollback = started.elapsed();
     let tally = load.finish();
     let failed = failed?;
+    live.figures.rollback_requests = tally.total();
+    live.figures.rollback_failed = tally.failures().len();
     report::output(diagnostics(&failed.combined()));
     show_load(&tally);
     let text = failed.combined();

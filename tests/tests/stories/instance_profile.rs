@@ -11,7 +11,7 @@ use aws_sdk_iam::Client as Iam;
 use e2e::{MotoServer, Workspace};
 
 use crate::load_balancer::sdk_config;
-use crate::support::{PROVIDER, assert_no_changes, assert_no_crash};
+use crate::support::{PROVIDER, assert_no_changes, assert_no_crash, eventually};
 
 const SSM: &str = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
 const READ_ONLY: &str = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess";
@@ -219,11 +219,17 @@ async fn an_existing_role_of_the_same_name_is_refused_and_left_untouched() -> Re
         .assume_role_policy_document(lambda_trust)
         .send()
         .await?;
-    iam.attach_role_policy()
-        .role_name("nodeapp-ssm")
-        .policy_arn(READ_ONLY)
-        .send()
-        .await?;
+    eventually("the role visible to IAM", || async {
+        iam.get_role().role_name("nodeapp-ssm").send().await?;
+        iam.attach_role_policy()
+            .role_name("nodeapp-ssm")
+            .policy_arn(READ_ONLY)
+            .send()
+            .await
+            .map(drop)
+            .map_err(anyhow::Error::from)
+    })
+    .await?;
 
     let workspace = Workspace::new(&moto)?;
     workspace.write_config(&profile(&[]))?;

@@ -12,8 +12,8 @@ use e2e::ec2::amazon_image_ids;
 use e2e::{MotoServer, Workspace};
 
 use crate::support::{
-    AppliedStack, PROVIDER, TEMPLATE, assert_no_changes, launch_template_named, template_data,
-    template_versions, web_stack,
+    AppliedStack, PROVIDER, TEMPLATE, assert_no_changes, eventually, launch_template_named,
+    template_data, template_versions, web_stack,
 };
 
 #[tokio::test]
@@ -157,6 +157,18 @@ resource "roundrobin_launch_template" "x" {{
 }}
 "#
     ))?;
+    eventually(
+        "the template visible to DescribeLaunchTemplates",
+        || async {
+            ec2.describe_launch_templates()
+                .launch_template_ids(template_id)
+                .send()
+                .await
+                .map(drop)
+                .map_err(anyhow::Error::from)
+        },
+    )
+    .await?;
     workspace.import("roundrobin_launch_template.x", template_id)?;
 
     let state = workspace.state_show("roundrobin_launch_template.x")?;

@@ -7,7 +7,8 @@ use e2e::ec2::default_vpc_id;
 use e2e::{MotoServer, Workspace};
 
 use crate::support::{
-    AppliedStack, GROUP, assert_no_changes, ingress_rules, security_group_named, tcp_from,
+    AppliedStack, GROUP, assert_no_changes, eventually, ingress_rules, security_group_named,
+    tcp_from,
 };
 
 fn http_from_anywhere() -> IpPermission {
@@ -132,6 +133,15 @@ resource "roundrobin_security_group" "x" {{
 "#,
         endpoint = moto.endpoint()
     ))?;
+    eventually("the group visible to DescribeSecurityGroups", || async {
+        ec2.describe_security_groups()
+            .group_ids(group_id)
+            .send()
+            .await
+            .map(drop)
+            .map_err(anyhow::Error::from)
+    })
+    .await?;
     workspace.import("roundrobin_security_group.x", group_id)?;
 
     let state = workspace.state_show("roundrobin_security_group.x")?;

@@ -201,3 +201,24 @@ pub async fn template_data(
         .cloned()
         .with_context(|| format!("moto has no version {version} of {template_id}"))
 }
+
+/// Runs `check` until it succeeds, for at most 30 s: AWS is eventually
+/// consistent (and so is the emulator in its realism mode), so a resource a
+/// story made by hand may be invisible to Describe/Get for a few seconds, as
+/// it would be to a user in the console.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let started = std::time::Instant::now();
+    loop {
+        match check().await {
+            Ok(value) => return Ok(value),
+            Err(error) if started.elapsed() > std::time::Duration::from_secs(30) => {
+                return Err(error.context(format!("{what} after 30 s")));
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(250)).await,
+        }
+    }
+}

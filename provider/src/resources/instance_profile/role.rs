@@ -29,20 +29,24 @@ fn done<T, E: AwsErrorDetail>(result: Result<T, E>, what: &str) -> Result<(), Di
 /// Removes the role from the profile, deletes the profile, detaches the
 /// policies and deletes the role; each step tolerates "already gone".
 pub async fn delete_all(aws: &Aws, profile: &str, role: &str) -> Result<(), Diagnostics> {
-    // Only the roles the profile holds: removing another is an error.
-    let held = match aws
+    // Only the roles the profile holds: removing another is an error. A
+    // profile that Get does not show (yet: one made seconds ago may not
+    // appear) still gets the calls, for its own role, each tolerating "gone".
+    let held: Vec<String> = match aws
         .iam
         .get_instance_profile()
         .instance_profile_name(profile)
         .send()
         .await
     {
-        Ok(out) => Some(
-            out.instance_profile()
-                .map(|p| p.roles().to_vec())
-                .unwrap_or_default(),
-        ),
-        Err(e) if e.code() == Some(NOT_FOUND) => None,
+        Ok(out) => out
+            .instance_profile()
+            .map(|p| p.roles())
+            .unwrap_or_default()
+            .iter()
+            .map(|r| r.role_name().to_string())
+            .collect(),
+        Err(e) if e.code() == Some(NOT_FOUND) => vec![role.to_string()],
         Err(e) => {
             return Err(aws_error(
                 &format!("reading instance profile {profile}"),
@@ -50,31 +54,23 @@ pub async fn delete_all(aws: &Aws, profile: &str, role: &str) -> Result<(), Diag
             ));
         }
     };
-    if let Some(roles) = held {
-        for held in roles.iter().map(|r| r.role_name()) {
-            let removed = aws
-                .iam
-                .remove_role_from_instance_profile()
-                .instance_profile_name(profile)
-                .role_name(held)
-                .send()
-                .await;
-            done(
-                removed,
-                &format!("removing role {held} from instance profile {profile}"),
-            )?;
-        }
-        let deleted = aws
+    for held in &held {
+        let removed = aws
             .iam
-            .delete_instance_profile()
+            .remove_role_from_instance_profile()
             .instance_profile_name(profile)
+            .role_name(held)
             .send()
             .await;
-        done(deleted, &format!("deleting instance profile {profile}"))?;
+        done(
+            removed,
+            &format!("removing role {held} from instance profile {profile}"),
+        )?;
     }
-    let Some(attached) = attached_policies(aws, role).await? else {
-        return Ok(());
-    };
+    delete_empty_profile(aws, profile).await?;
+    // A role IAM does not list (gone, or not visible yet) still gets its
+    // DeleteRole, which tolerates "gone".
+    let attached = attached_policies(aws, role).await?.unwrap_or_default();
     for arn in attached {
         let detached = aws
             .iam
