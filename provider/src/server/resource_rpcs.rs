@@ -141,7 +141,7 @@ pub(super) async fn apply_resource_change(
     }
     .await;
     let created =
-        req.prior_state.as_ref().is_none_or(|s| convert::is_null(s)) && new_state_is_some(&result);
+        req.prior_state.as_ref().is_none_or(convert::is_null) && new_state_is_some(&result);
     let (new_state, diags) = flatten(result, req.prior_state);
     let private = if created {
         created_at::mark(&req.planned_private)

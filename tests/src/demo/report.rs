@@ -84,6 +84,24 @@ pub fn short(commit: &str) -> &str {
     commit.get(..7).unwrap_or(commit)
 }
 
+/// Runs one stage of a story: its header, its work, and the line of what it
+/// did; a failure names the stage.
+pub async fn stage<T>(
+    number: usize,
+    total: usize,
+    title: &str,
+    work: impl std::future::Future<Output = anyhow::Result<(T, String)>>,
+) -> anyhow::Result<T> {
+    use anyhow::Context as _;
+    header(number, total, title);
+    let started = std::time::Instant::now();
+    let (value, summary) = work
+        .await
+        .with_context(|| format!("stage {number}/{total} ({title}) failed"))?;
+    done(&summary, started.elapsed());
+    Ok(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,6 @@
 //! gone once it returns, whatever happened.
 
 use std::future::Future;
-use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
 use serde_json::json;
@@ -25,20 +24,13 @@ const APP: &str = "nodeapp";
 /// The autoscaling group of the example stack.
 const GROUP: &str = "nodeapp";
 
-/// Runs one stage: its header, its work, and the line of what it did; a
-/// failure names the stage.
+/// Runs one of this story's stages (see [`report::stage`]).
 async fn stage<T>(
     number: usize,
     title: &str,
     work: impl Future<Output = Result<(T, String)>>,
 ) -> Result<T> {
-    report::header(number, STAGES, title);
-    let started = Instant::now();
-    let (value, summary) = work
-        .await
-        .with_context(|| format!("stage {number}/{STAGES} ({title}) failed"))?;
-    report::done(&summary, started.elapsed());
-    Ok(value)
+    report::stage(number, STAGES, title, work).await
 }
 
 /// The whole story, from starting the emulator to stopping it.

@@ -31,18 +31,13 @@ const BAKE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 /// One terraform command that boots or rolls machines.
 const APPLY_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 
+/// Runs one of this story's stages (see [`report::stage`]).
 async fn stage<T>(
     number: usize,
     title: &str,
     work: impl Future<Output = Result<(T, String)>>,
 ) -> Result<T> {
-    report::header(number, STAGES, title);
-    let started = Instant::now();
-    let (value, summary) = work
-        .await
-        .with_context(|| format!("live stage {number}/{STAGES} ({title}) failed"))?;
-    report::done(&summary, started.elapsed());
-    Ok(value)
+    report::stage(number, STAGES, title, work).await
 }
 
 /// Everything the stages share.
