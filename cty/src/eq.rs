@@ -82,9 +82,10 @@ mod tests {
 
     #[test]
     fn sets_are_unordered_multisets() {
-        let a = Value::set([1i64.into(), 2i64.into(), 2i64.into()]);
-        let b = Value::set([2i64.into(), num("1.0"), 2i64.into()]);
-        let c = Value::set([1i64.into(), 1i64.into(), 2i64.into()]);
+        // Built directly, so that the duplicates stay (`Value::set` would drop them).
+        let a = Value::Set(vec![1i64.into(), 2i64.into(), 2i64.into()]);
+        let b = Value::Set(vec![2i64.into(), num("1.0"), 2i64.into()]);
+        let c = Value::Set(vec![1i64.into(), 1i64.into(), 2i64.into()]);
         assert!(a.semantic_eq(&b));
         assert!(!a.semantic_eq(&c));
         let nested_a = Value::list([a.clone(), c.clone()]);

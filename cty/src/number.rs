@@ -1,6 +1,7 @@
 //! Exact cty numbers: integers of any size and decimals without rounding.
 
 use std::fmt;
+use std::fmt::Write as _;
 use std::str::FromStr;
 
 use crate::error::CtyError;
@@ -45,8 +46,9 @@ impl Number {
         })
     }
 
-    /// The exact value of a finite float, written with the fewest digits that read back
-    /// as the same float (so `0.1f64` becomes `0.1`). `None` for infinities and NaN.
+    /// The shortest decimal that reads back as the same float (so `0.1f64` becomes `0.1`,
+    /// not the binary value `0.1000000000000000055511151231257827021181583404541015625`).
+    /// `None` for infinities and NaN. [`Number::from_f64_exact`] keeps the binary value.
     pub fn from_f64(value: f64) -> Option<Number> {
         if !value.is_finite() {
             return None;
@@ -55,6 +57,39 @@ impl Number {
             return Some(Number(Repr::Int(value as i64)));
         }
         parse_decimal(&format!("{value:e}"))
+    }
+
+    /// Exactly the value of a finite float, as cty's `NumberFloatVal` holds it: every
+    /// binary fraction has a finite decimal expansion, so nothing is rounded and the
+    /// number converts back to the same float. `None` for infinities and NaN; `-0.0` is 0.
+    pub fn from_f64_exact(value: f64) -> Option<Number> {
+        if !value.is_finite() {
+            return None;
+        }
+        if value.fract() == 0.0 && value.abs() < 9.2e18 {
+            return Some(Number(Repr::Int(value as i64)));
+        }
+        let bits = value.to_bits();
+        let negative = bits >> 63 == 1;
+        let biased = ((bits >> 52) & 0x7ff) as i64;
+        let fraction = bits & ((1 << 52) - 1);
+        // value = mantissa * 2^exp2, for normal and subnormal floats alike.
+        let (mantissa, exp2) = if biased == 0 {
+            (fraction, -1074)
+        } else {
+            (fraction | 1 << 52, biased - 1075)
+        };
+        let mut digits = BigDigits::from_u64(mantissa);
+        let exp10 = if exp2 >= 0 {
+            // An integer: mantissa * 2^exp2.
+            digits.mul_pow(2, exp2 as u32);
+            0
+        } else {
+            // mantissa / 2^k = mantissa * 5^k / 10^k.
+            digits.mul_pow(5, exp2.unsigned_abs() as u32);
+            exp2
+        };
+        from_parts(negative, &digits.to_decimal(), exp10)
     }
 
     /// The value as `i64`, if it is an integer in range.
@@ -93,28 +128,80 @@ impl Number {
         }
     }
 
-    /// The `f64` equal to this non-integral number, when there is one that also reads back
-    /// as exactly this number through [`Number::from_f64`].
+    /// The `f64` whose value is exactly this number, if there is one (integers included).
     pub(crate) fn exact_f64(&self) -> Option<f64> {
-        let Repr::Dec(d) = &self.0 else {
-            return None;
+        let d = match &self.0 {
+            Repr::Int(i) => {
+                let f = *i as f64;
+                // `as i128` is exact for every f64 near the i64 range.
+                return (f as i128 == i128::from(*i)).then_some(f);
+            }
+            Repr::Dec(d) => d,
         };
-        if d.exp >= 0 || d.exp < -27 || d.digits.len() > 19 {
+        // Cheap bounds first: a finite f64 has at most 767 significant decimal digits, a
+        // leading digit between 10^-324 and 10^308, and is a multiple of 2^-1074 (so its
+        // decimal expansion ends at or before the 1074th fractional digit).
+        let len = d.digits.len() as i64;
+        let leading = d.exp + len - 1;
+        if len > 800 || d.exp < -1074 || !(-325..=309).contains(&leading) {
             return None;
         }
-        let k = u32::try_from(-d.exp).ok()?;
-        let mantissa: u64 = d.digits.parse().ok()?;
-        let pow5 = 5u64.pow(k);
-        if !mantissa.is_multiple_of(pow5) {
-            return None;
+        // Parsing rounds correctly, so a number that is some f64 parses to exactly it.
+        let f: f64 = self.to_string().parse().ok()?;
+        let exact = f.is_finite() && Number::from_f64_exact(f).as_ref() == Some(self);
+        exact.then_some(f)
+    }
+}
+
+/// A non-negative integer in base 10^9 limbs, least significant first: just enough
+/// arithmetic to expand a float exactly.
+struct BigDigits(Vec<u32>);
+
+impl BigDigits {
+    const BASE: u64 = 1_000_000_000;
+
+    fn from_u64(mut value: u64) -> BigDigits {
+        let mut limbs = Vec::new();
+        while value > 0 {
+            limbs.push((value % Self::BASE) as u32);
+            value /= Self::BASE;
         }
-        let odd = mantissa / pow5;
-        if odd >= 1 << 53 {
-            return None;
+        BigDigits(limbs)
+    }
+
+    fn mul_small(&mut self, factor: u32) {
+        let mut carry = 0u64;
+        for limb in &mut self.0 {
+            let product = u64::from(*limb) * u64::from(factor) + carry;
+            *limb = (product % Self::BASE) as u32;
+            carry = product / Self::BASE;
         }
-        let magnitude = odd as f64 / (1u64 << k) as f64;
-        let value = if d.negative { -magnitude } else { magnitude };
-        (Number::from_f64(value).as_ref() == Some(self)).then_some(value)
+        while carry > 0 {
+            self.0.push((carry % Self::BASE) as u32);
+            carry /= Self::BASE;
+        }
+    }
+
+    /// Multiplies by `base^exp` (`base` is 2 or 5), in steps whose factor fits `u32`.
+    fn mul_pow(&mut self, base: u32, mut exp: u32) {
+        let step = if base == 2 { 31 } else { 13 };
+        while exp > 0 {
+            let k = exp.min(step);
+            self.mul_small(base.pow(k));
+            exp -= k;
+        }
+    }
+
+    fn to_decimal(&self) -> String {
+        let mut out = String::with_capacity(self.0.len() * 9);
+        for (i, limb) in self.0.iter().rev().enumerate() {
+            let _ = if i == 0 {
+                write!(out, "{limb}")
+            } else {
+                write!(out, "{limb:09}")
+            };
+        }
+        out
     }
 }
 
@@ -326,9 +413,74 @@ mod tests {
         assert_eq!(n("0.5").exact_f64(), Some(0.5));
         assert_eq!(n("-0.375").exact_f64(), Some(-0.375));
         assert_eq!(n("0.1").exact_f64(), None);
-        assert_eq!(n("3").exact_f64(), None);
+        assert_eq!(n("3").exact_f64(), Some(3.0));
+        assert_eq!(n("9223372036854775807").exact_f64(), None);
+        assert_eq!(n("9223372036854775808").exact_f64(), Some(2f64.powi(63)));
+        assert_eq!(n("9223372036854775809").exact_f64(), None);
+        assert_eq!(n("1e400").exact_f64(), None);
+        assert_eq!(n("1e-400").exact_f64(), None);
         let exact = "0.1000000000000000055511151231257827021181583404541015625";
-        assert_eq!(n(exact).exact_f64(), None);
+        assert_eq!(n(exact).exact_f64(), Some(0.1));
+    }
+
+    #[test]
+    fn floats_are_kept_exactly() {
+        let exact_tenth = "0.1000000000000000055511151231257827021181583404541015625";
+        assert_eq!(Number::from_f64_exact(0.1), Some(n(exact_tenth)));
+        assert_eq!(Number::from_f64_exact(0.5), Some(n("0.5")));
+        assert_eq!(Number::from_f64_exact(-2.0), Some(n("-2")));
+        assert_eq!(Number::from_f64_exact(-0.0), Some(n("0")));
+        assert_eq!(Number::from_f64_exact(f64::INFINITY), None);
+        assert_eq!(Number::from_f64_exact(f64::NAN), None);
+        // 2^70 and the largest float are integers beyond i64, written out in full.
+        assert_eq!(
+            Number::from_f64_exact(2f64.powi(70)),
+            Some(n("1180591620717411303424"))
+        );
+        let max = Number::from_f64_exact(f64::MAX).unwrap();
+        assert!(max.is_integer());
+        assert_eq!(max.to_string().len(), 309);
+        assert!(max.to_string().starts_with("17976931348623157"));
+        // 2^-1074, the smallest subnormal: 751 significant digits.
+        let tiny = Number::from_f64_exact(f64::from_bits(1)).unwrap();
+        assert!(
+            tiny.to_string()
+                .starts_with("4.940656458412465441765687928682213723")
+        );
+        assert!(tiny.to_string().ends_with("447265625e-324"));
+        // 1e23 is not exactly a float: the nearest float is a different integer.
+        assert_eq!(
+            Number::from_f64_exact(1e23),
+            Some(n("99999999999999991611392"))
+        );
+        for f in [
+            0.1,
+            -0.3,
+            1e23,
+            1e300,
+            -1e-300,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::from_bits(1),
+            f64::from_bits(0x000f_ffff_ffff_ffff),
+            2f64.powi(63),
+            -2f64.powi(63),
+            2f64.powi(64),
+            9.2e18,
+            f64::from(0.1f32),
+        ] {
+            let exact = Number::from_f64_exact(f).unwrap();
+            assert_eq!(exact.as_f64().to_bits(), f.to_bits(), "{f:e}");
+            let back = exact
+                .exact_f64()
+                .or_else(|| exact.as_i64().map(|i| i as f64));
+            assert_eq!(back.map(f64::to_bits), Some(f.to_bits()), "{f:e}");
+            assert_eq!(n(&exact.to_string()), exact, "{f:e}");
+        }
+        assert_eq!(
+            Number::from_f64_exact(-(2f64.powi(63))),
+            Some(Number::from(i64::MIN))
+        );
     }
 
     #[test]

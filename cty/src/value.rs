@@ -46,9 +46,12 @@ impl Value {
         Value::List(elements.into_iter().collect())
     }
 
-    /// A set value (duplicates are not removed here).
+    /// A set value holding each distinct element once, as cty does: a wholly known
+    /// element equal ([`Value::semantic_eq`]) to an earlier one is dropped, so `1` and
+    /// `1.0` are one element; elements with unknown parts are never merged. The first
+    /// occurrences keep their order. (Building [`Value::Set`] directly keeps everything.)
     pub fn set(elements: impl IntoIterator<Item = Value>) -> Value {
-        Value::Set(elements.into_iter().collect())
+        Value::Set(crate::set::dedup(elements.into_iter().collect()))
     }
 
     /// A tuple value.
@@ -250,5 +253,19 @@ mod tests {
         assert!(Value::from(None::<i64>).is_null());
         assert_eq!(Value::from(Some("a")), Value::string("a"));
         assert_eq!(Value::tuple([]).kind_name(), "tuple");
+    }
+
+    #[test]
+    fn set_constructor_removes_duplicates() {
+        let one_point_oh = Value::Number(Number::parse("1.0").unwrap());
+        let s = Value::set([1i64.into(), one_point_oh, 2i64.into(), 1i64.into()]);
+        assert_eq!(s, Value::Set(vec![1i64.into(), 2i64.into()]));
+        let unknowns = Value::set([Value::Unknown, Value::Unknown]);
+        assert_eq!(unknowns.as_elements().map(<[_]>::len), Some(2));
+        let objects = Value::set([
+            Value::object([("a", Value::from("x")), ("b", Value::Null)]),
+            Value::object([("a", Value::from("x"))]),
+        ]);
+        assert_eq!(objects.as_elements().map(<[_]>::len), Some(1));
     }
 }

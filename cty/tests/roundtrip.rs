@@ -1,4 +1,5 @@
-//! Property tests: values survive both codecs, and no input makes a decoder panic.
+//! Property tests: values survive both codecs, numbers and floats stay exact, and no
+//! input makes a decoder panic.
 
 #![allow(clippy::unwrap_used)]
 
@@ -33,6 +34,7 @@ fn arb_number() -> impl Strategy<Value = Number> {
         any::<i64>().prop_map(Number::from),
         any::<u64>().prop_map(Number::from),
         any::<f64>().prop_filter_map("finite", Number::from_f64),
+        any::<f64>().prop_filter_map("finite", Number::from_f64_exact),
         "-?[0-9]{1,30}(\\.[0-9]{1,25})?(e-?[0-9]{1,3})?".prop_map(|s| Number::parse(&s).unwrap()),
         Just(Number::parse("0.1").unwrap()),
         Just(Number::parse("1180591620717411303424").unwrap()),
@@ -43,13 +45,16 @@ fn arb_number() -> impl Strategy<Value = Number> {
 /// dynamic values may nest.
 fn arb_value(ty: &Type, unknowns: bool, budget: u32) -> BoxedStrategy<Value> {
     let known = known_value(ty, unknowns, budget);
-    let unknown_weight = if unknowns { 1 } else { 0 };
-    prop_oneof![
-        1 => Just(Value::Null),
-        unknown_weight => Just(Value::Unknown),
-        6 => known,
-    ]
-    .boxed()
+    if unknowns {
+        prop_oneof![
+            1 => Just(Value::Null),
+            1 => Just(Value::Unknown),
+            6 => known,
+        ]
+        .boxed()
+    } else {
+        prop_oneof![1 => Just(Value::Null), 6 => known].boxed()
+    }
 }
 
 fn known_value(ty: &Type, unknowns: bool, budget: u32) -> BoxedStrategy<Value> {
@@ -60,8 +65,10 @@ fn known_value(ty: &Type, unknowns: bool, budget: u32) -> BoxedStrategy<Value> {
         Type::List(t) => vec(arb_value(t, unknowns, budget), 0..4)
             .prop_map(Value::List)
             .boxed(),
+        // Through the constructor, which keeps each distinct element once as the
+        // decoders do (duplicates are likely: small element types, repeated nulls).
         Type::Set(t) => vec(arb_value(t, unknowns, budget), 0..4)
-            .prop_map(Value::Set)
+            .prop_map(Value::set)
             .boxed(),
         Type::Map(t) => btree_map(any::<String>(), arb_value(t, unknowns, budget), 0..4)
             .prop_map(Value::Map)
@@ -115,6 +122,18 @@ fn fixed_types() -> Vec<Type> {
     ]
 }
 
+fn rmp_int(i: i64) -> Vec<u8> {
+    let mut out = Vec::new();
+    rmp::encode::write_sint(&mut out, i).unwrap();
+    out
+}
+
+fn rmp_uint(u: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    rmp::encode::write_uint(&mut out, u).unwrap();
+    out
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -139,6 +158,71 @@ proptest! {
         prop_assert_eq!(Number::parse(&n.to_string()).unwrap(), n.clone());
         let bytes = cty::msgpack::encode(&Value::Number(n.clone()), &Type::Number).unwrap();
         prop_assert_eq!(cty::msgpack::decode(&bytes, &Type::Number).unwrap(), Value::Number(n));
+    }
+
+    #[test]
+    fn floats_keep_their_bits(bits in prop_oneof![
+        any::<u64>(),
+        any::<f64>().prop_map(f64::to_bits),
+        any::<i64>().prop_map(|i| (i as f64).to_bits()),
+        (0u64..1 << 52).prop_map(|m| m),
+    ]) {
+        let f = f64::from_bits(bits);
+        prop_assume!(f.is_finite());
+        let mut wire = vec![0xcb];
+        wire.extend_from_slice(&f.to_be_bytes());
+        let v = cty::msgpack::decode(&wire, &Type::Number).unwrap();
+        prop_assert_eq!(v.as_number().cloned(), Number::from_f64_exact(f));
+        // Integral floats in i64 range come back as that int (as cty writes them);
+        // every other float as the same float64 bits.
+        let expected = match v.as_i64() {
+            Some(i) => {
+                prop_assert_eq!(i as f64, f);
+                cty::msgpack::encode(&Value::from(i), &Type::Number).unwrap()
+            }
+            None => wire.clone(),
+        };
+        prop_assert_eq!(&cty::msgpack::encode(&v, &Type::Number).unwrap(), &expected);
+        // Through JSON: the same number, so the same msgpack again.
+        let json = cty::json::encode(&v, &Type::Number).unwrap();
+        let back = cty::json::decode(&json, &Type::Number).unwrap();
+        prop_assert_eq!(&back, &v);
+        prop_assert_eq!(&cty::msgpack::encode(&back, &Type::Number).unwrap(), &expected);
+        prop_assert_eq!(back.as_number().map(Number::as_f64).map(f64::to_bits),
+            Some(if f == 0.0 { 0 } else { bits }));
+    }
+
+    #[test]
+    fn float32s_are_exact(bits in any::<u32>()) {
+        let f = f32::from_bits(bits);
+        prop_assume!(f.is_finite());
+        let mut wire = vec![0xca];
+        wire.extend_from_slice(&f.to_be_bytes());
+        let v = cty::msgpack::decode(&wire, &Type::Number).unwrap();
+        let wide = f64::from(f);
+        prop_assert_eq!(v.as_number().cloned(), Number::from_f64_exact(wide));
+        let again = cty::msgpack::decode(&cty::msgpack::encode(&v, &Type::Number).unwrap(), &Type::Number).unwrap();
+        prop_assert_eq!(again, v);
+    }
+
+    #[test]
+    fn integers_round_trip(i in any::<i64>(), u in any::<u64>()) {
+        for (n, wire) in [
+            (Number::from(i), rmp_int(i)),
+            (Number::from(u), rmp_uint(u)),
+        ] {
+            // Decoding the plain msgpack int gives the number...
+            let v = cty::msgpack::decode(&wire, &Type::Number).unwrap();
+            prop_assert_eq!(v.as_number(), Some(&n));
+            // ...which survives both codecs.
+            let bytes = cty::msgpack::encode(&v, &Type::Number).unwrap();
+            prop_assert_eq!(cty::msgpack::decode(&bytes, &Type::Number).unwrap(), v.clone());
+            let json = cty::json::encode(&v, &Type::Number).unwrap();
+            prop_assert_eq!(&json, &n.to_string().into_bytes());
+            prop_assert_eq!(cty::json::decode(&json, &Type::Number).unwrap(), v);
+        }
+        prop_assert_eq!(Number::from(i).as_i64(), Some(i));
+        prop_assert_eq!(Number::from(u).as_u64(), Some(u));
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use super::scan::{self, Json};
 use crate::error::CtyError;
 use crate::number::Number;
+use crate::set;
 use crate::trail::Trail;
 use crate::types::Type;
 use crate::value::Value;
@@ -15,7 +16,12 @@ use crate::value::Value;
 /// `null` is null at any type. Numbers are kept exact. As in cty, primitives convert
 /// leniently: a string holding a number is accepted for a number, `"true"`/`"false"` for
 /// a bool, and a number or bool for a string. A missing object attribute is null; one not
-/// in the type is an error. A dynamic value is `{"value": ..., "type": ...}`.
+/// in the type is an error. A dynamic value is `{"value": ..., "type": ...}`. A set
+/// holds each distinct element once (see [`Value::set`]).
+///
+/// JSON declares no lengths: the parser grows its arrays and objects one parsed item at
+/// a time and the values are built from those, so memory stays proportional to the
+/// input.
 pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, CtyError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| CtyError::root(format!("JSON is not valid UTF-8: {e}")))?;
@@ -61,7 +67,7 @@ fn decode_value(
             elements(items, |_| Some(&**ety), trail, depth).map(Value::List)
         }
         (Type::Set(ety), Json::Array(items)) => {
-            elements(items, |_| Some(&**ety), trail, depth).map(Value::Set)
+            elements(items, |_| Some(&**ety), trail, depth).map(|vs| Value::Set(set::dedup(vs)))
         }
         (Type::Tuple(etys), Json::Array(items)) => {
             if items.len() != etys.len() {

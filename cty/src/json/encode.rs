@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::error::CtyError;
+use crate::set;
 use crate::trail::Trail;
 use crate::types::Type;
 use crate::value::Value;
@@ -11,9 +12,10 @@ use crate::value::Value;
 /// Encodes `value` in cty's JSON form for type `ty` (the form of Terraform state).
 ///
 /// Objects get every attribute of the type (null when absent from the value); numbers
-/// are written exactly; a dynamic value is `{"value": ..., "type": ...}`. Unknown values
-/// cannot be represented and are an error. Value kinds are matched against the type with
-/// the same latitude as [`crate::msgpack::encode`].
+/// are written exactly; a set type gets each distinct element once (see [`Value::set`]);
+/// a dynamic value is `{"value": ..., "type": ...}`. Unknown values cannot be represented
+/// and are an error. Value kinds are matched against the type with the same latitude as
+/// [`crate::msgpack::encode`].
 pub fn encode(value: &Value, ty: &Type) -> Result<Vec<u8>, CtyError> {
     let mut out = String::new();
     encode_value(&mut out, value, ty, &Trail::Root, 0)?;
@@ -54,8 +56,13 @@ fn encode_value(
             let _ = write!(out, "{n}");
         }
         (Value::String(s), Type::String) => string(out, s),
-        (Value::List(vs) | Value::Set(vs) | Value::Tuple(vs), Type::List(ety) | Type::Set(ety)) => {
-            array(out, vs, |_| ety, trail, depth)?;
+        (Value::List(vs) | Value::Set(vs) | Value::Tuple(vs), Type::List(ety)) => {
+            array(out, vs.iter().enumerate(), |_| ety, trail, depth)?;
+        }
+        (Value::List(vs) | Value::Set(vs) | Value::Tuple(vs), Type::Set(ety)) => {
+            let keep = set::keep_mask(vs);
+            let distinct = vs.iter().enumerate().filter(|(i, _)| keep[*i]);
+            array(out, distinct, |_| ety, trail, depth)?;
         }
         (Value::Tuple(vs) | Value::List(vs), Type::Tuple(etys)) => {
             if vs.len() != etys.len() {
@@ -65,7 +72,7 @@ fn encode_value(
                     vs.len()
                 )));
             }
-            array(out, vs, |i| &etys[i], trail, depth)?;
+            array(out, vs.iter().enumerate(), |i| &etys[i], trail, depth)?;
         }
         (Value::Map(m) | Value::Object(m), Type::Map(ety)) => {
             out.push('{');
@@ -93,16 +100,17 @@ fn encode_value(
     Ok(())
 }
 
-fn array<'t>(
+/// An array of the `(index, element)` pairs, indices naming the elements in errors.
+fn array<'v, 't>(
     out: &mut String,
-    vs: &[Value],
+    items: impl Iterator<Item = (usize, &'v Value)>,
     element_type: impl Fn(usize) -> &'t Type,
     trail: &Trail<'_>,
     depth: usize,
 ) -> Result<(), CtyError> {
     out.push('[');
-    for (i, v) in vs.iter().enumerate() {
-        if i > 0 {
+    for (n, (i, v)) in items.enumerate() {
+        if n > 0 {
             out.push(',');
         }
         encode_value(out, v, element_type(i), &Trail::Index(trail, i), depth + 1)?;

@@ -154,3 +154,70 @@ fn deep_nesting_is_rejected() {
     let doc = r#"{"value":"#.repeat(10_000);
     assert!(decode(doc.as_bytes(), &Type::Dynamic).is_err());
 }
+
+#[test]
+fn sets_hold_each_distinct_element_once() {
+    let ty = Type::set(Type::Number);
+    let v = decode(b"[1, 1.0, \"1\", 10e-1, 2, 0.5, 5e-1]", &ty).unwrap();
+    assert_eq!(v, Value::Set(vec![num("1"), num("2"), num("0.5")]));
+    let ty = Type::set(Type::object([("a", Type::String), ("b", Type::Number)]));
+    let v = decode(
+        br#"[{"a":"x","b":1},{"b":1.00,"a":"x"},{"a":"x"},{"a":"x","b":null},{"a":"y"}]"#,
+        &ty,
+    )
+    .unwrap();
+    assert_eq!(v.as_elements().map(<[_]>::len), Some(3), "{v:?}");
+    assert_eq!(
+        text(
+            &Value::Set(vec![num("1"), num("1.0"), num("3")]),
+            &Type::set(Type::Number)
+        ),
+        "[1,3]"
+    );
+    assert_eq!(
+        text(
+            &Value::List(vec!["a".into(), "a".into()]),
+            &Type::set(Type::String)
+        ),
+        "[\"a\"]"
+    );
+    assert_eq!(
+        text(
+            &Value::List(vec!["a".into(), "a".into()]),
+            &Type::list(Type::String)
+        ),
+        "[\"a\",\"a\"]"
+    );
+}
+
+#[test]
+fn floats_are_written_exactly() {
+    // A float decoded from msgpack keeps its binary value through state.
+    let tenth = crate::Number::from_f64_exact(0.1).unwrap();
+    let out = text(&Value::Number(tenth.clone()), &Type::Number);
+    assert_eq!(
+        out,
+        "0.1000000000000000055511151231257827021181583404541015625"
+    );
+    assert_eq!(
+        decode(out.as_bytes(), &Type::Number).unwrap(),
+        Value::Number(tenth)
+    );
+    let tiny = crate::Number::from_f64_exact(f64::from_bits(1)).unwrap();
+    let out = text(&Value::Number(tiny.clone()), &Type::Number);
+    assert!(out.ends_with("e-324"), "{out}");
+    assert_eq!(
+        decode(out.as_bytes(), &Type::Number).unwrap(),
+        Value::Number(tiny)
+    );
+}
+
+#[test]
+fn big_inputs_fail_in_proportion_to_their_size() {
+    // JSON declares no lengths: an unterminated array is read item by item and fails
+    // at the end of the input, having held memory for what was actually there.
+    let doc = format!("[{}", "1,".repeat(100_000));
+    assert!(err(&doc, &Type::list(Type::Number)).contains("invalid JSON"));
+    let doc = format!("[{}\"x\"]", "1,".repeat(100_000));
+    assert!(err(&doc, &Type::list(Type::Number)).contains("at [100000]: expected number"));
+}

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use super::read::{Reader, Token};
 use crate::error::CtyError;
 use crate::number::Number;
+use crate::set;
 use crate::trail::Trail;
 use crate::types::Type;
 use crate::value::Value;
@@ -14,18 +15,75 @@ use crate::value::Value;
 /// nil is null at any type and every extension is an unknown value (type 0, and type 12
 /// whose payload refines the unknown and is ignored here). A missing object attribute
 /// decodes as null; an attribute not in the type is an error. Numbers may come as ints,
-/// floats or decimal strings. Nesting beyond [`crate::MAX_DEPTH`] and trailing bytes
-/// are errors. No input makes this panic.
+/// floats or decimal strings; a float is kept as exactly its binary value. A set holds
+/// each distinct element once (see [`Value::set`]). Nesting beyond [`crate::MAX_DEPTH`]
+/// and trailing bytes are errors. No input makes this panic.
+///
+/// Memory stays proportional to the input: a container whose declared length cannot fit
+/// in the bytes left (each element takes at least one byte, each map entry two, besides
+/// those the enclosing containers still need) is an error before anything is allocated
+/// for it, and strings are borrowed from the input until their bytes are known present.
 pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, CtyError> {
-    let mut reader = Reader::new(bytes);
-    let value = decode_value(&mut reader, ty, &Trail::Root, 0)?;
-    if reader.remaining() > 0 {
+    let mut d = Decoder {
+        r: Reader::new(bytes),
+        pending: 0,
+    };
+    let value = decode_value(&mut d, ty, &Trail::Root, 0)?;
+    if d.r.remaining() > 0 {
         return Err(CtyError::root(format!(
             "{} trailing bytes after the msgpack value",
-            reader.remaining()
+            d.r.remaining()
         )));
     }
     Ok(value)
+}
+
+/// The reader, and the fewest bytes the containers being read still need: one for each
+/// element not started yet (two for a map entry).
+///
+/// Every element of every open container begins with a marker byte of its own, so the
+/// elements started so far (across all open containers) number at most the bytes read,
+/// and those not started at most the bytes left, which [`claim`] enforces. The slots
+/// reserved for the open lists therefore never exceed the input's length in total, at
+/// any depth of nesting, whatever lengths the input declares.
+struct Decoder<'a> {
+    r: Reader<'a>,
+    pending: usize,
+}
+
+/// Bytes each element of a container needs at the least.
+const ARRAY_ELEMENT_BYTES: usize = 1;
+const MAP_ENTRY_BYTES: usize = 2;
+
+/// The number of elements to reserve room for, for a container declaring `declared`
+/// elements of at least `per_element` bytes each when `available` bytes are left for
+/// it: `declared` itself, or an error when they cannot fit.
+pub(crate) fn claim(declared: u32, per_element: usize, available: usize) -> Result<usize, String> {
+    let n = usize::try_from(declared).unwrap_or(usize::MAX);
+    match n.checked_mul(per_element) {
+        Some(needed) if needed <= available => Ok(n),
+        _ => Err(format!(
+            "unexpected end of msgpack input: {declared} declared elements need at least \
+             {} bytes, {available} left",
+            u128::from(declared) * per_element as u128
+        )),
+    }
+}
+
+impl Decoder<'_> {
+    /// Checks that `declared` elements of `per_element` bytes fit in what is left, and
+    /// counts them as pending; returns the number of elements.
+    fn open(&mut self, declared: u32, per_element: usize) -> Result<usize, String> {
+        let available = self.r.remaining().saturating_sub(self.pending);
+        let n = claim(declared, per_element, available)?;
+        self.pending += n * per_element;
+        Ok(n)
+    }
+
+    /// An element of a container opened with `per_element` begins.
+    fn start_element(&mut self, per_element: usize) {
+        self.pending = self.pending.saturating_sub(per_element);
+    }
 }
 
 fn mismatch(trail: &Trail<'_>, ty: &Type, token: &Token<'_>) -> CtyError {
@@ -37,13 +95,13 @@ fn mismatch(trail: &Trail<'_>, ty: &Type, token: &Token<'_>) -> CtyError {
 }
 
 fn decode_value(
-    r: &mut Reader<'_>,
+    d: &mut Decoder<'_>,
     ty: &Type,
     trail: &Trail<'_>,
     depth: usize,
 ) -> Result<Value, CtyError> {
     trail.check_depth(depth)?;
-    let token = r.next().map_err(|m| trail.err(m))?;
+    let token = d.r.next().map_err(|m| trail.err(m))?;
     match token {
         Token::Ext(..) => return Ok(Value::Unknown),
         Token::Nil => return Ok(Value::Null),
@@ -63,9 +121,9 @@ fn decode_value(
             let Token::Array(n) = token else {
                 return Err(mismatch(trail, ty, &token));
             };
-            let elements = decode_elements(r, n, |_| Some(&**ety), trail, depth)?;
+            let elements = decode_elements(d, n, |_| Some(&**ety), trail, depth)?;
             Ok(match ty {
-                Type::Set(_) => Value::Set(elements),
+                Type::Set(_) => Value::Set(set::dedup(elements)),
                 _ => Value::List(elements),
             })
         }
@@ -79,19 +137,19 @@ fn decode_value(
                     etys.len()
                 )));
             }
-            decode_elements(r, n, |i| etys.get(i), trail, depth).map(Value::Tuple)
+            decode_elements(d, n, |i| etys.get(i), trail, depth).map(Value::Tuple)
         }
         Type::Map(ety) => {
             let Token::Map(n) = token else {
                 return Err(mismatch(trail, ty, &token));
             };
-            decode_entries(r, n, |_| Some(&**ety), Entries::MapKeys, trail, depth).map(Value::Map)
+            decode_entries(d, n, |_| Some(&**ety), Entries::MapKeys, trail, depth).map(Value::Map)
         }
         Type::Object(attrs) => {
             let Token::Map(n) = token else {
                 return Err(mismatch(trail, ty, &token));
             };
-            let mut out = decode_entries(r, n, |k| attrs.get(k), Entries::Attrs, trail, depth)?;
+            let mut out = decode_entries(d, n, |k| attrs.get(k), Entries::Attrs, trail, depth)?;
             for name in attrs.keys() {
                 if !out.contains_key(name) {
                     out.insert(name.clone(), Value::Null);
@@ -99,7 +157,7 @@ fn decode_value(
             }
             Ok(Value::Object(out))
         }
-        Type::Dynamic => decode_dynamic(r, &token, trail, depth),
+        Type::Dynamic => decode_dynamic(d, &token, trail, depth),
     }
 }
 
@@ -110,8 +168,11 @@ fn utf8(bytes: &[u8], trail: &Trail<'_>) -> Result<String, CtyError> {
 }
 
 fn decode_number(token: &Token<'_>, trail: &Trail<'_>) -> Result<Number, CtyError> {
+    // Exactly the float's binary value, as cty's NumberFloatVal: it encodes back to the
+    // same float (or to an int when it is one in i64 range).
     let float = |f: f64| {
-        Number::from_f64(f).ok_or_else(|| trail.err(format!("number must be finite, got {f}")))
+        Number::from_f64_exact(f)
+            .ok_or_else(|| trail.err(format!("number must be finite, got {f}")))
     };
     match *token {
         Token::Int(i) => Ok(Number::from(i)),
@@ -128,18 +189,19 @@ fn decode_number(token: &Token<'_>, trail: &Trail<'_>) -> Result<Number, CtyErro
 }
 
 fn decode_elements<'t>(
-    r: &mut Reader<'_>,
+    d: &mut Decoder<'_>,
     n: u32,
     element_type: impl Fn(usize) -> Option<&'t Type>,
     trail: &Trail<'_>,
     depth: usize,
 ) -> Result<Vec<Value>, CtyError> {
-    let n = usize::try_from(n).unwrap_or(usize::MAX);
-    // Every element takes at least one byte, so this bounds the allocation by the input.
-    let mut out = Vec::with_capacity(n.min(r.remaining()));
+    // Bounded by the bytes left: see `Decoder`.
+    let n = d.open(n, ARRAY_ELEMENT_BYTES).map_err(|m| trail.err(m))?;
+    let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let ety = element_type(i).ok_or_else(|| trail.err("too many elements"))?;
-        out.push(decode_value(r, ety, &Trail::Index(trail, i), depth + 1)?);
+        d.start_element(ARRAY_ELEMENT_BYTES);
+        out.push(decode_value(d, ety, &Trail::Index(trail, i), depth + 1)?);
     }
     Ok(out)
 }
@@ -154,7 +216,7 @@ enum Entries {
 /// Reads `n` entries of a msgpack map; `entry_type` gives the type of the value under a
 /// key, or `None` when the key is not allowed.
 fn decode_entries<'t>(
-    r: &mut Reader<'_>,
+    d: &mut Decoder<'_>,
     n: u32,
     entry_type: impl Fn(&str) -> Option<&'t Type>,
     entries: Entries,
@@ -165,9 +227,11 @@ fn decode_entries<'t>(
         Entries::Attrs => "attribute",
         Entries::MapKeys => "map key",
     };
+    let n = d.open(n, MAP_ENTRY_BYTES).map_err(|m| trail.err(m))?;
     let mut out = BTreeMap::new();
     for _ in 0..n {
-        let key = match r.next().map_err(|m| trail.err(m))? {
+        d.start_element(MAP_ENTRY_BYTES);
+        let key = match d.r.next().map_err(|m| trail.err(m))? {
             Token::Str(bytes) | Token::Bin(bytes) => utf8(bytes, trail)?,
             other => {
                 return Err(trail.err(format!(
@@ -186,7 +250,7 @@ fn decode_entries<'t>(
             Entries::Attrs => Trail::Attr(trail, &key),
             Entries::MapKeys => Trail::Key(trail, &key),
         };
-        let value = decode_value(r, ety, &child, depth + 1)?;
+        let value = decode_value(d, ety, &child, depth + 1)?;
         out.insert(key, value);
     }
     Ok(out)
@@ -194,7 +258,7 @@ fn decode_entries<'t>(
 
 /// A dynamically-typed value: `[type JSON as bin or str, value]`.
 fn decode_dynamic(
-    r: &mut Reader<'_>,
+    d: &mut Decoder<'_>,
     token: &Token<'_>,
     trail: &Trail<'_>,
     depth: usize,
@@ -205,7 +269,7 @@ fn decode_dynamic(
             token.kind_name()
         )));
     }
-    let type_json = match r.next().map_err(|m| trail.err(m))? {
+    let type_json = match d.r.next().map_err(|m| trail.err(m))? {
         Token::Str(bytes) | Token::Bin(bytes) => bytes,
         other => {
             return Err(trail.err(format!(
@@ -216,6 +280,6 @@ fn decode_dynamic(
     };
     let ty = Type::from_json_bytes(type_json)
         .map_err(|e| trail.err(format!("dynamic value: {}", e.message())))?;
-    let value = decode_value(r, &ty, trail, depth + 1)?;
+    let value = decode_value(d, &ty, trail, depth + 1)?;
     Ok(Value::Dynamic(ty, Box::new(value)))
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use super::write;
 use crate::error::CtyError;
 use crate::number::Number;
+use crate::set;
 use crate::trail::Trail;
 use crate::types::Type;
 use crate::value::Value;
@@ -12,11 +13,13 @@ use crate::value::Value;
 /// Encodes `value` as a msgpack value of type `ty`, as Terraform reads it.
 ///
 /// Unknown is written as `d4 00 00` and null as nil at any type. Objects get every
-/// attribute of the type (null when absent from the value), keys sorted. Numbers are an
-/// int when integral and in `i64`/`u64` range, a float64 when exactly representable and
-/// not integral, otherwise a decimal string. A value in a [`Type::Dynamic`] slot must be
-/// null, unknown or a [`Value::Dynamic`] naming its concrete type; it is written as
-/// `[type JSON as bin, value]`.
+/// attribute of the type (null when absent from the value), keys sorted. A set type gets
+/// each distinct element once (see [`Value::set`]). Numbers are written as cty writes
+/// them: an int when in `i64` range, else a float64 when exactly a float (so a float
+/// decoded here comes back with the same bits), else an unsigned int when in `u64` range
+/// (cty would use a string; both read back exactly), otherwise an exact decimal string.
+/// A value in a [`Type::Dynamic`] slot must be null, unknown or a [`Value::Dynamic`]
+/// naming its concrete type; it is written as `[type JSON as bin, value]`.
 ///
 /// The value kind must fit the type, with some latitude: a list, set or tuple value is
 /// accepted for a list or set type, a list for a tuple type, an object for a map type and
@@ -56,9 +59,16 @@ fn encode_value(
         (Value::Bool(b), Type::Bool) => write::bool(out, *b),
         (Value::Number(n), Type::Number) => wrote(encode_number(out, n))?,
         (Value::String(s), Type::String) => wrote(write::str(out, s))?,
-        (Value::List(vs) | Value::Set(vs) | Value::Tuple(vs), Type::List(ety) | Type::Set(ety)) => {
+        (Value::List(vs) | Value::Set(vs) | Value::Tuple(vs), Type::List(ety)) => {
             wrote(write::array_len(out, vs.len()))?;
             for (i, v) in vs.iter().enumerate() {
+                encode_value(out, v, ety, &Trail::Index(trail, i), depth + 1)?;
+            }
+        }
+        (Value::List(vs) | Value::Set(vs) | Value::Tuple(vs), Type::Set(ety)) => {
+            let keep = set::keep_mask(vs);
+            wrote(write::array_len(out, keep.iter().filter(|k| **k).count()))?;
+            for (i, v) in vs.iter().enumerate().filter(|(i, _)| keep[*i]) {
                 encode_value(out, v, ety, &Trail::Index(trail, i), depth + 1)?;
             }
         }
@@ -118,10 +128,10 @@ fn encode_object(
 fn encode_number(out: &mut Vec<u8>, n: &Number) -> Result<(), String> {
     if let Some(i) = n.as_i64() {
         write::int(out, i);
-    } else if let Some(u) = n.as_u64() {
-        write::uint(out, u);
     } else if let Some(f) = n.exact_f64() {
         write::f64(out, f);
+    } else if let Some(u) = n.as_u64() {
+        write::uint(out, u);
     } else {
         write::str(out, &n.to_string())?;
     }

@@ -71,6 +71,23 @@ impl Diagnostics {
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
     }
+    /// The first error as one line, `summary: detail`, for a message that
+    /// reports it inside another.
+    pub fn summary_line(&self) -> String {
+        self.0
+            .iter()
+            .find(|d| d.severity == Severity::Error)
+            .or(self.0.first())
+            .map(|d| {
+                if d.detail.is_empty() {
+                    d.summary.clone()
+                } else {
+                    format!("{}: {}", d.summary, d.detail)
+                }
+            })
+            .unwrap_or_default()
+    }
+
     pub fn has_errors(&self) -> bool {
         self.0.iter().any(|d| d.severity == Severity::Error)
     }

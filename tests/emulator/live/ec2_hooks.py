@@ -23,6 +23,7 @@ from moto.ec2.models.amis import AmiBackend
 from moto.ec2.models.instances import Instance, InstanceBackend, InstanceState
 from moto.ec2.responses.amis import AmisResponse
 
+import state
 from live import images, instances
 
 _originals: dict[str, Any] = {}
@@ -109,10 +110,29 @@ def _terminate(self: Instance) -> InstanceState:
         return _originals["terminate"](self)
     if self.state == "shutting-down":
         return copy.copy(self._state)
+    drain = _drain_seconds(self)
     previous = _originals["terminate"](self)
     live.set_state("shutting-down")
+    if drain > 0:
+        live.submit("drain", drain)
     live.submit("terminate")
     return previous
+
+
+def _drain_seconds(instance: Instance) -> float:
+    """The longest deregistration delay (scaled like the health checks) of
+    the target groups the instance is registered in: how long it keeps
+    serving the requests in flight once it is deregistered."""
+    from moto.elbv2.models import elbv2_backends
+
+    backend = elbv2_backends[instance.ec2_backend.account_id][instance.ec2_backend.region_name]
+    delays = [
+        float(tg.attributes.get("deregistration_delay.timeout_seconds", 300))
+        for tg in backend.target_groups.values()
+        if instance.id in tg.targets
+    ]
+    scale = float(state.timing.get("health_check_time_scale", 1.0))
+    return max(delays, default=0.0) * scale
 
 
 def _reboot(self: Instance) -> None:

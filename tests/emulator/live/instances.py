@@ -223,6 +223,16 @@ class LiveInstance:
             self._op_start()
         return ok
 
+    def _op_drain(self, seconds: float) -> bool:
+        """Keeps the machine running while its load balancer targets drain:
+        an Auto Scaling group (and AWS for any terminated target) lets the
+        deregistration delay pass before the instance goes, so requests in
+        flight finish."""
+        deadline = time.monotonic() + seconds
+        while not self.discarded and time.monotonic() < deadline:
+            time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+        return True
+
     def _op_terminate(self) -> bool:
         try:
             self._teardown(POWEROFF_TIMEOUT)

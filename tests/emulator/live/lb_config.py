@@ -209,6 +209,10 @@ def render(
         "    http-reuse always",
         "    option dontlognull",
         "    load-server-state-from-file global",
+        # A target that went away between a health check and a request: the
+        # connection is tried again on another target, as an ALB does.
+        "    retries 2",
+        "    option redispatch 1",
         "    timeout connect 5s",
         f"    timeout client {idle}s",
         f"    timeout server {idle}s",

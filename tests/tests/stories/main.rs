@@ -32,6 +32,7 @@ mod instance_profile;
 mod launch_template;
 mod load_balancer;
 mod rollout;
+mod rollout_options;
 mod security_group;
 mod support;
 mod teardown;

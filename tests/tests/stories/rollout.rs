@@ -18,18 +18,18 @@ use serde_json::json;
 
 use crate::support::{assert_no_changes, assert_no_crash};
 
-struct Stack {
-    workspace: Workspace,
-    asg: aws_sdk_autoscaling::Client,
-    elb: aws_sdk_elasticloadbalancingv2::Client,
-    ec2: aws_sdk_ec2::Client,
-    images: Vec<String>,
-    moto: MotoServer,
+pub(crate) struct Stack {
+    pub(crate) workspace: Workspace,
+    pub(crate) asg: aws_sdk_autoscaling::Client,
+    pub(crate) elb: aws_sdk_elasticloadbalancingv2::Client,
+    pub(crate) ec2: aws_sdk_ec2::Client,
+    pub(crate) images: Vec<String>,
+    pub(crate) moto: MotoServer,
 }
 
 impl Stack {
     /// The example stack applied with the first of three Amazon images.
-    async fn applied() -> Result<Stack> {
+    pub(crate) async fn applied() -> Result<Stack> {
         let moto = MotoServer::start()?;
         let config = moto.sdk_config().await;
         let ec2 = aws_sdk_ec2::Client::new(&config);
@@ -51,7 +51,7 @@ impl Stack {
         })
     }
 
-    async fn group(&self) -> Result<AutoScalingGroup> {
+    pub(crate) async fn group(&self) -> Result<AutoScalingGroup> {
         let out = self
             .asg
             .describe_auto_scaling_groups()
@@ -65,7 +65,7 @@ impl Stack {
     }
 
     /// The group's launch template version as saved in Terraform's state.
-    fn saved_template_version(&self) -> Result<String> {
+    pub(crate) fn saved_template_version(&self) -> Result<String> {
         let state = self.workspace.show_json()?;
         let resources = state["values"]["root_module"]["resources"]
             .as_array()
@@ -80,7 +80,7 @@ impl Stack {
     }
 
     /// (instance id, launch template version, image id) of each instance.
-    async fn instances(&self) -> Result<Vec<(String, String, String)>> {
+    pub(crate) async fn instances(&self) -> Result<Vec<(String, String, String)>> {
         let group = self.group().await?;
         let mut rows = Vec::new();
         for i in group.instances() {

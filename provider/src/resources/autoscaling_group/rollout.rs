@@ -119,7 +119,10 @@ async fn instance_refresh(
         return Ok("InProgress".into());
     }
 
-    let outcome = wait_refresh(aws, name, &refresh_id, planned.timeout("update")).await;
+    // One budget for the whole rollout: the refresh and the health wait after it.
+    let budget = planned.timeout("update");
+    let deadline = std::time::Instant::now() + budget;
+    let outcome = wait_refresh(aws, name, &refresh_id, budget).await;
     let (status, reason) = match outcome {
         Ok(refresh) => (
             refresh
@@ -136,13 +139,14 @@ async fn instance_refresh(
         Err(WaitError::Stopped) => (InstanceRefreshStatus::Cancelled, "interrupted".to_string()),
     };
     if status == InstanceRefreshStatus::Successful {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
         wait_healthy(
             aws,
             name,
             planned.desired(),
             &planned.target_groups(),
             Some(&new.version),
-            planned.timeout("update"),
+            left.max(Duration::from_secs(1)),
         )
         .await?;
         return Ok("Successful".into());
@@ -150,22 +154,21 @@ async fn instance_refresh(
 
     let unhealthy = new_instance_problems(aws, planned, &new.version).await;
     let old = prior.template();
-    let rolled_back = match status {
-        InstanceRefreshStatus::RollbackSuccessful => true,
-        _ if rollout.rolls_back() => roll_back(aws, name, &refresh_id, status.as_str()).await?,
-        _ => false,
+    let rollback = match status {
+        InstanceRefreshStatus::RollbackSuccessful => Rollback::Done,
+        InstanceRefreshStatus::RollbackFailed => {
+            Rollback::Failed("AWS's automatic rollback failed".into())
+        }
+        _ if rollout.rolls_back() => {
+            match roll_back(aws, name, &refresh_id, status.as_str()).await {
+                Ok(true) => Rollback::Done,
+                Ok(false) => Rollback::Failed("the rollback did not complete".into()),
+                Err(d) => Rollback::Failed(d.summary_line()),
+            }
+        }
+        _ => Rollback::Off,
     };
-    let what = if rolled_back {
-        format!(
-            "The group was rolled back and runs launch template version {}.",
-            old.version
-        )
-    } else {
-        format!(
-            "The group was not rolled back (auto_rollback = false); it still has launch template version {} configured.",
-            old.version
-        )
-    };
+    let what = rollback.describe(name, &old.version, &new.version);
     Err(Diagnostics::error(
         format!("Rollout of launch template version {} failed", new.version),
         format!(
@@ -174,6 +177,31 @@ async fn instance_refresh(
             reason.trim_end_matches('.')
         ),
     ))
+}
+
+/// What became of the group after a failed rollout.
+enum Rollback {
+    Done,
+    /// `auto_rollback = false`.
+    Off,
+    /// The rollback was tried and did not succeed: said as such.
+    Failed(String),
+}
+
+impl Rollback {
+    fn describe(&self, name: &str, old: &str, new: &str) -> String {
+        match self {
+            Rollback::Done => {
+                format!("The group was rolled back and runs launch template version {old}.")
+            }
+            Rollback::Off => format!(
+                "The group was not rolled back (auto_rollback = false); it still has launch template version {old} configured."
+            ),
+            Rollback::Failed(why) => format!(
+                "The rollback failed too ({why}): the group may run instances of version {new}. See aws autoscaling describe-instance-refreshes --auto-scaling-group-name {name}, then apply again."
+            ),
+        }
+    }
 }
 
 async fn wait_refresh(
@@ -292,16 +320,24 @@ async fn surge(aws: &Aws, prior: &Group, planned: &Group) -> Result<String, Diag
     .await;
     if let Err(failure) = healthy {
         let problems = new_instance_problems(aws, planned, &new.version).await;
-        if planned.rollout().rolls_back() {
-            set_group(aws, name, &old.id, &old.version, surged).await?;
-            terminate_version(aws, name, &new.version).await?;
-            set_group(aws, name, &old.id, &old.version, desired).await?;
-        }
+        let rollback = if planned.rollout().rolls_back() {
+            let back = async {
+                set_group(aws, name, &old.id, &old.version, surged).await?;
+                terminate_version(aws, name, &new.version).await?;
+                set_group(aws, name, &old.id, &old.version, desired).await
+            };
+            match back.await {
+                Ok(()) => Rollback::Done,
+                Err(d) => Rollback::Failed(d.summary_line()),
+            }
+        } else {
+            Rollback::Off
+        };
         let mut d = Diagnostics::error(
             format!("Rollout of launch template version {} failed", new.version),
             format!(
-                "{problems}The group runs launch template version {} again.",
-                old.version
+                "{problems}{}",
+                rollback.describe(name, &old.version, &new.version)
             ),
         );
         d.extend(failure);

@@ -1,0 +1,141 @@
+//! The rollout's options, each as a user would try it on the example stack:
+//! a rollout that outlives its timeout is rolled back, `auto_rollback =
+//! false` leaves the failed rollout in place and says so, `wait = false`
+//! returns at once while the refresh goes on, and a failed `surge` rollout
+//! is rolled back too.
+//!
+//! Emulated behaviour relied on (tests/emulator): instance refresh with its
+//! warmup honoured when asked (`instance_warmup_honored`), RollbackInstanceRefresh,
+//! the `unhealthy-images` control for target health.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use serde_json::json;
+
+use crate::rollout::Stack;
+use crate::support::{assert_no_changes, assert_no_crash};
+
+/// The example stack's rollout block, replaced through an override file.
+fn rollout_override(strategy: &str, wait: bool, auto_rollback: bool) -> String {
+    format!(
+        r#"resource "roundrobin_autoscaling_group" "app" {{
+  rollout {{
+    strategy               = "{strategy}"
+    min_healthy_percentage = 100
+    max_healthy_percentage = 200
+    instance_warmup        = 30
+    wait                   = {wait}
+    auto_rollback          = {auto_rollback}
+  }}
+}}
+"#
+    )
+}
+
+async fn version_of(stack: &Stack) -> Result<String> {
+    Ok(stack
+        .group()
+        .await?
+        .launch_template()
+        .and_then(|t| t.version())
+        .unwrap_or_default()
+        .to_string())
+}
+
+#[tokio::test]
+async fn a_rollout_that_outlives_its_timeout_is_rolled_back() -> Result<()> {
+    let mut stack = Stack::applied().await?;
+    // Each batch now waits its 30 s warmup: longer than the timeout below.
+    stack
+        .moto
+        .control("POST", "timing", json!({ "instance_warmup_honored": true }))?;
+    let next = stack.images[1].clone();
+    stack.workspace.set_var("image_id", &next);
+    stack.workspace.set_var("rollout_timeout", "5s");
+    let failed = stack.workspace.apply_expecting_failure()?;
+    assert_no_crash(&failed);
+    let text = failed.combined();
+    assert!(text.contains("did not finish within"), "{failed}");
+    assert!(text.contains("rolled back"), "{failed}");
+    assert_eq!(version_of(&stack).await?, "1");
+    assert_eq!(stack.saved_template_version()?, "1");
+    Ok(())
+}
+
+#[tokio::test]
+async fn without_auto_rollback_a_failed_rollout_is_reported_and_left_alone() -> Result<()> {
+    let mut stack = Stack::applied().await?;
+    stack.workspace.write_file(
+        "rollout_override.tf",
+        &rollout_override("instance_refresh", true, false),
+    )?;
+    stack.workspace.apply()?;
+    let broken = stack.images[2].clone();
+    stack
+        .moto
+        .control("POST", "unhealthy-images", json!({ "image_id": broken }))?;
+    stack.workspace.set_var("image_id", &broken);
+    // Failing by the emulator's checks or by this timeout is the same story.
+    stack.workspace.set_var("rollout_timeout", "90s");
+    let failed = stack.workspace.apply_expecting_failure()?;
+    assert_no_crash(&failed);
+    assert!(
+        failed
+            .combined()
+            .contains("was not rolled back (auto_rollback = false)"),
+        "{failed}"
+    );
+    // AWS applies a desired configuration only when the refresh succeeds.
+    assert_eq!(version_of(&stack).await?, "1");
+    assert_eq!(stack.saved_template_version()?, "1");
+    Ok(())
+}
+
+#[tokio::test]
+async fn without_wait_apply_returns_and_the_refresh_finishes_later() -> Result<()> {
+    let mut stack = Stack::applied().await?;
+    stack.workspace.write_file(
+        "rollout_override.tf",
+        &rollout_override("instance_refresh", false, true),
+    )?;
+    stack.workspace.apply()?;
+    let next = stack.images[1].clone();
+    stack.workspace.set_var("image_id", &next);
+    stack.workspace.apply()?;
+    let started = Instant::now();
+    while version_of(&stack).await? != "2" {
+        if started.elapsed() > Duration::from_secs(120) {
+            bail!("the refresh never moved the group to version 2");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_no_changes(&stack.workspace)?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_failed_surge_rollout_is_rolled_back() -> Result<()> {
+    let mut stack = Stack::applied().await?;
+    stack.workspace.write_file(
+        "rollout_override.tf",
+        &rollout_override("surge", true, true),
+    )?;
+    stack.workspace.apply()?;
+    let broken = stack.images[2].clone();
+    stack
+        .moto
+        .control("POST", "unhealthy-images", json!({ "image_id": broken }))?;
+    stack.workspace.set_var("image_id", &broken);
+    stack.workspace.set_var("rollout_timeout", "1m");
+    let failed = stack.workspace.apply_expecting_failure()?;
+    assert_no_crash(&failed);
+    assert!(failed.combined().contains("failed"), "{failed}");
+    assert_eq!(version_of(&stack).await?, "1");
+    let instances = stack.instances().await?;
+    assert_eq!(instances.len(), 2, "back to two instances: {instances:?}");
+    for (id, _, image) in &instances {
+        assert_eq!(image, &stack.images[0], "{id} runs the first image");
+    }
+    Ok(())
+}
