@@ -41,7 +41,10 @@ pub(super) async fn read_resource(
         let deadline = std::time::Instant::now() + created_at::lag_left(&req.private);
         let mut pause = std::time::Duration::from_millis(250);
         while new_state.is_null() && !diags.has_errors() && std::time::Instant::now() < deadline {
-            tokio::time::sleep(pause).await;
+            tokio::select! {
+                () = tokio::time::sleep(pause) => {}
+                () = aws.stop.cancelled() => break,
+            }
             pause = (pause * 2).min(std::time::Duration::from_secs(3));
             (new_state, diags) = r.read(&aws, &current).await;
         }
