@@ -13,6 +13,16 @@ use crate::framework::Diagnostics;
 /// is really gone (AWS documents "a few seconds"; IAM up to about ten).
 pub const LAG: Duration = Duration::from_secs(60);
 
+/// How a wait for AWS to catch up polls: a quick first retry, then doubling
+/// up to 3 s, for at most `timeout`.
+pub fn lag_backoff(timeout: Duration) -> Backoff {
+    Backoff {
+        first: Duration::from_millis(250),
+        max: Duration::from_secs(3),
+        timeout,
+    }
+}
+
 /// Reads a resource that was just written; `Ok(None)` ("not found") is
 /// retried until it shows up or [`LAG`] has passed. `what` names the resource
 /// for the error, as in "target group arn:…".
@@ -21,12 +31,7 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Option<T>, Diagnostics>>,
 {
-    let backoff = Backoff {
-        first: Duration::from_millis(250),
-        max: Duration::from_secs(3),
-        timeout: LAG,
-    };
-    match until(backoff, &aws.stop, read).await {
+    match until(lag_backoff(LAG), &aws.stop, read).await {
         Ok(found) => Ok(found),
         Err(WaitError::Failed(d)) => Err(d),
         Err(WaitError::Stopped) => Err(Diagnostics::error(

@@ -5,8 +5,10 @@ use tfplugin6::tfplugin6 as proto;
 use tonic::Request;
 
 use super::{ProviderService, Reply, convert, created_at, flatten, ok, split};
-use crate::framework::Diagnostics;
+use crate::aws::consistency::lag_backoff;
+use crate::aws::{Aws, wait};
 use crate::framework::default_tags;
+use crate::framework::{Diagnostics, DynResource};
 
 pub(super) async fn upgrade_resource_state(
     service: &ProviderService,
@@ -36,18 +38,8 @@ pub(super) async fn read_resource(
         let r = service.resource(&req.type_name)?;
         let current = convert::decode(req.current_state.as_ref(), r.value_type())?;
         let aws = service.aws()?;
-        let (mut new_state, mut diags) = r.read(&aws, &current).await;
-        // Created seconds ago by us: "not found" means "not visible yet".
-        let deadline = std::time::Instant::now() + created_at::lag_left(&req.private);
-        let mut pause = std::time::Duration::from_millis(250);
-        while new_state.is_null() && !diags.has_errors() && std::time::Instant::now() < deadline {
-            tokio::select! {
-                () = tokio::time::sleep(pause) => {}
-                () = aws.stop.cancelled() => break,
-            }
-            pause = (pause * 2).min(std::time::Duration::from_secs(3));
-            (new_state, diags) = r.read(&aws, &current).await;
-        }
+        let lag = created_at::lag_left(&req.private);
+        let (mut new_state, mut diags) = read_waiting_out_lag(r, &aws, &current, lag).await;
         if default_tags::applies_to(&r.schema().block) {
             default_tags::after_read(&aws.default_tags, &current, &mut new_state);
         }
@@ -67,6 +59,27 @@ pub(super) async fn read_resource(
         private: req.private,
         deferred: None,
     })
+}
+
+/// Reads the resource; when this provider created it less than `lag` ago,
+/// "not found" means "not visible yet" and the read is tried again until it
+/// finds it or `lag` has passed (or Terraform asks to stop).
+async fn read_waiting_out_lag(
+    r: &dyn DynResource,
+    aws: &Aws,
+    current: &cty::Value,
+    lag: std::time::Duration,
+) -> (cty::Value, Diagnostics) {
+    if lag.is_zero() {
+        return r.read(aws, current).await;
+    }
+    let found = wait::until(lag_backoff(lag), &aws.stop, || async {
+        let (state, diags) = r.read(aws, current).await;
+        let gone = state.is_null() && !diags.has_errors();
+        Ok::<_, Diagnostics>((!gone).then_some((state, diags)))
+    })
+    .await;
+    found.unwrap_or((cty::Value::Null, Diagnostics::new()))
 }
 
 pub(super) async fn plan_resource_change(
