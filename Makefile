@@ -64,8 +64,8 @@ app-test:
 	@if [ -f app/package.json ]; then cd app && node --test; else echo "no app tests"; fi
 
 e2e: build
-	$(CARGO) test --workspace --test stories -- --test-threads=2
-	E2E_EMULATOR_REALISM=1 $(CARGO) test --workspace --test stories -- --test-threads=2
+	$(CARGO) test --workspace --test stories -- --test-threads=4
+	E2E_EMULATOR_REALISM=1 $(CARGO) test --workspace --test stories -- --test-threads=4
 	$(CARGO) test --workspace --test realhost -- --nocapture
 	$(CARGO) test --workspace --test live -- --nocapture
 

@@ -3,6 +3,7 @@
 //! the shared `roundrobin-aws` crate.
 
 pub mod consistency;
+pub mod shared_reads;
 
 use roundrobin_aws::{ConnectError, Settings};
 use tokio_util::sync::CancellationToken;
@@ -25,6 +26,8 @@ pub struct Aws {
     pub stop: CancellationToken,
     /// The provider block's `default_tags` (`None`: unknown while planning).
     pub default_tags: crate::framework::default_tags::DefaultTags,
+    /// ELB tags one call read for several resources (see [`shared_reads`]).
+    pub shared_tags: shared_reads::SharedTags,
 }
 
 impl Aws {
@@ -46,6 +49,7 @@ impl Aws {
             iam: aws_sdk_iam::Client::new(&config),
             stop,
             default_tags: Some(Default::default()),
+            shared_tags: Default::default(),
         })
     }
 }

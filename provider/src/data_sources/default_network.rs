@@ -46,31 +46,12 @@ impl DataSource for DefaultNetworkDataSource {
 
     async fn read(&self, aws: &Aws, config: DefaultNetwork) -> Result<DefaultNetwork, Diagnostics> {
         let min_azs = config.min_azs.unwrap_or(DEFAULT_MIN_AZS);
-        let vpcs = aws
-            .ec2
-            .describe_vpcs()
-            .filters(Filter::builder().name("is-default").values("true").build())
-            .send()
-            .await
-            .map_err(|e| aws_error("looking up the default VPC", &e))?;
-        let Some(vpc_id) = vpcs
-            .vpcs()
-            .first()
-            .and_then(|v| v.vpc_id())
-            .map(str::to_string)
-        else {
-            return Err(Diagnostics::error(
-                "No default VPC",
-                format!(
-                    "Region {} has no default VPC (create one with `aws ec2 create-default-vpc`).",
-                    aws.region
-                ),
-            ));
-        };
+        // Only a default VPC has default subnets, so one DescribeSubnets finds
+        // both the VPC and its subnets; the VPC is looked up on its own only
+        // to explain why none were found.
         let subnets = aws
             .ec2
             .describe_subnets()
-            .filters(Filter::builder().name("vpc-id").values(&vpc_id).build())
             .filters(
                 Filter::builder()
                     .name("default-for-az")
@@ -79,9 +60,23 @@ impl DataSource for DefaultNetworkDataSource {
             )
             .send()
             .await
-            .map_err(|e| aws_error(&format!("listing the default subnets of {vpc_id}"), &e))?;
+            .map_err(|e| aws_error("listing the default subnets", &e))?;
+        let Some(vpc_id) = subnets
+            .subnets()
+            .iter()
+            .filter_map(|s| s.vpc_id())
+            .min()
+            .map(str::to_string)
+        else {
+            return Err(no_default_subnets(aws).await);
+        };
+        let subnets: Vec<_> = subnets
+            .subnets()
+            .iter()
+            .filter(|s| s.vpc_id() == Some(vpc_id.as_str()))
+            .collect();
         let mut by_zone: BTreeMap<String, String> = BTreeMap::new();
-        for subnet in subnets.subnets() {
+        for subnet in subnets {
             if let (Some(zone), Some(id)) = (subnet.availability_zone(), subnet.subnet_id()) {
                 // One per zone; the smallest id wins so the choice is stable.
                 let entry = by_zone
@@ -110,5 +105,35 @@ impl DataSource for DefaultNetworkDataSource {
             subnet_ids: Some(by_zone.into_values().collect()),
             min_azs: Some(min_azs),
         })
+    }
+}
+
+/// Why the region has no default subnet: no default VPC at all, or one
+/// whose default subnets were deleted.
+async fn no_default_subnets(aws: &Aws) -> Diagnostics {
+    let vpcs = aws
+        .ec2
+        .describe_vpcs()
+        .filters(Filter::builder().name("is-default").values("true").build())
+        .send()
+        .await;
+    match vpcs {
+        Err(e) => aws_error("looking up the default VPC", &e),
+        Ok(out) => match out.vpcs().first().and_then(|v| v.vpc_id()) {
+            None => Diagnostics::error(
+                "No default VPC",
+                format!(
+                    "Region {} has no default VPC (create one with `aws ec2 create-default-vpc`).",
+                    aws.region
+                ),
+            ),
+            Some(vpc_id) => Diagnostics::attribute_error(
+                Path::root().attr("min_azs"),
+                "Too few Availability Zones",
+                format!(
+                    "The default VPC {vpc_id} has no default subnet. Create default subnets with `aws ec2 create-default-subnet --availability-zone ZONE`."
+                ),
+            ),
+        },
     }
 }

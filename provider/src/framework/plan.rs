@@ -81,6 +81,16 @@ pub fn apply_defaults(block: &Block, config: &Value, planned: &mut Value) {
     }
 }
 
+/// What a data source is planned to read before it can be read: the
+/// configuration with its defaults, every computed attribute it does not set
+/// unknown (as Terraform plans a data source it must read during apply).
+pub fn unread_data(block: &Block, config: &Value) -> Value {
+    let mut planned = config.clone();
+    apply_defaults(block, config, &mut planned);
+    mark_unset_computed_unknown(block, config, &mut planned, true);
+    planned
+}
+
 /// Computed attributes the config does not set become unknown: on create,
 /// on replacement, and on update unless the attribute is marked stable.
 fn mark_unset_computed_unknown(block: &Block, config: &Value, planned: &mut Value, all: bool) {

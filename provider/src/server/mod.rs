@@ -4,11 +4,13 @@
 
 mod convert;
 mod created_at;
+mod deferral;
 mod provider_config;
 mod resource_rpcs;
 
 use std::collections::HashMap;
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tfplugin6::tfplugin6::{self as proto, provider_server::Provider};
 use tokio_util::sync::CancellationToken;
@@ -24,6 +26,9 @@ pub struct ProviderService {
     resources: HashMap<&'static str, Box<dyn DynResource>>,
     data_sources: HashMap<&'static str, Box<dyn DynDataSource>>,
     aws: RwLock<Option<Aws>>,
+    /// The provider block held unknown settings and Terraform allowed
+    /// deferral: reads and plans answer "deferred" (see [`deferral`]).
+    deferred: AtomicBool,
     stop: CancellationToken,
 }
 
@@ -39,6 +44,7 @@ impl ProviderService {
                 .map(|d| (d.type_name(), d))
                 .collect(),
             aws: RwLock::new(None),
+            deferred: AtomicBool::new(false),
             stop: shutdown.child_token(),
         }
     }
@@ -67,7 +73,15 @@ impl ProviderService {
             })
     }
 
+    /// True when this request is to be answered "deferred".
+    fn defers(&self, capabilities: Option<&proto::ClientCapabilities>) -> bool {
+        self.deferred.load(Ordering::Relaxed) && deferral::allowed(capabilities)
+    }
+
     fn aws(&self) -> Result<Aws, Diagnostics> {
+        if self.deferred.load(Ordering::Relaxed) {
+            return Err(provider_config::unknown_settings_error());
+        }
         self.aws
             .read()
             .ok()
@@ -157,14 +171,24 @@ impl Provider for ProviderService {
         &self,
         request: Request<proto::configure_provider::Request>,
     ) -> Reply<proto::configure_provider::Response> {
+        let req = request.get_ref();
         let ty = provider_config::schema().value_type();
-        let result = match convert::decode(request.get_ref().config.as_ref(), &ty) {
-            Ok(config) => provider_config::connect(&config, self.stop.clone()).await,
+        let result = match convert::decode(req.config.as_ref(), &ty) {
+            Ok(config)
+                if provider_config::has_unknown_settings(&config)
+                    && deferral::allowed(req.client_capabilities.as_ref()) =>
+            {
+                self.deferred.store(true, Ordering::Relaxed);
+                Ok(None)
+            }
+            Ok(config) => provider_config::connect(&config, self.stop.clone())
+                .await
+                .map(Some),
             Err(d) => Err(d),
         };
         let diags = match result {
             Ok(aws) => {
-                if let Ok(mut slot) = self.aws.write() {
+                if let (Some(aws), Ok(mut slot)) = (aws, self.aws.write()) {
                     *slot = Some(aws);
                 }
                 Diagnostics::new()
@@ -260,9 +284,14 @@ impl Provider for ProviderService {
         request: Request<proto::read_data_source::Request>,
     ) -> Reply<proto::read_data_source::Response> {
         let req = request.get_ref();
+        let defers = self.defers(req.client_capabilities.as_ref());
         let result = async {
             let d = self.data_source(&req.type_name)?;
             let config = convert::decode(req.config.as_ref(), d.value_type())?;
+            if defers {
+                let unread = crate::framework::plan::unread_data(&d.schema().block, &config);
+                return convert::encode(&unread, d.value_type());
+            }
             let aws = self.aws()?;
             let state = d.read(&aws, &config).await?;
             convert::encode(&state, d.value_type())
@@ -270,9 +299,13 @@ impl Provider for ProviderService {
         .await;
         let (state, diags) = split(result);
         ok(proto::read_data_source::Response {
+            deferred: if defers && state.is_some() {
+                deferral::provider_config_unknown()
+            } else {
+                None
+            },
             state,
             diagnostics: convert::diagnostics(diags),
-            deferred: None,
         })
     }
 
@@ -375,5 +408,7 @@ fn flatten(
     }
 }
 
+#[cfg(test)]
+mod deferral_tests;
 #[cfg(test)]
 mod tests;

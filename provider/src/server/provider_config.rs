@@ -74,12 +74,30 @@ pub fn validate(config: &Value) -> Diagnostics {
     diags
 }
 
+const SETTINGS: [&str; 3] = ["region", "profile", "endpoint"];
+
+/// True when a setting that picks the account or region is unknown.
+pub fn has_unknown_settings(config: &Value) -> bool {
+    SETTINGS
+        .iter()
+        .any(|name| config.get_attr(name).is_some_and(|v| !v.is_known()))
+}
+
+/// The error for an operation that needs AWS while the settings are unknown
+/// (after a deferred configure, Terraform should not ask for one).
+pub fn unknown_settings_error() -> Diagnostics {
+    Diagnostics::error(
+        "Provider settings unknown",
+        "The provider's region, profile or endpoint depends on a value Terraform learns only during apply, so this operation cannot reach AWS. Apply what it comes from first (terraform apply -target=...).",
+    )
+}
+
 /// Provider settings that are unknown while planning (a region taken from
 /// another resource's attribute) cannot pick an account or a region: say so,
 /// rather than fall back to the environment's region in silence.
 fn refuse_unknown(config: &Value) -> Result<(), Diagnostics> {
     let mut diags = Diagnostics::new();
-    for name in ["region", "profile", "endpoint"] {
+    for name in SETTINGS {
         if config.get_attr(name).is_some_and(|v| !v.is_known()) {
             diags.push_attribute_error(
                 Path::root().attr(name),

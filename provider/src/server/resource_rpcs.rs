@@ -4,7 +4,7 @@
 use tfplugin6::tfplugin6 as proto;
 use tonic::Request;
 
-use super::{ProviderService, Reply, convert, created_at, flatten, ok, split};
+use super::{ProviderService, Reply, convert, created_at, deferral, flatten, ok, split};
 use crate::aws::consistency::lag_backoff;
 use crate::aws::{Aws, wait};
 use crate::framework::default_tags;
@@ -34,6 +34,16 @@ pub(super) async fn read_resource(
     request: Request<proto::read_resource::Request>,
 ) -> Reply<proto::read_resource::Response> {
     let req = request.into_inner();
+    if service.defers(req.client_capabilities.as_ref()) {
+        // Nothing can be read yet: the state stays as it is until Terraform
+        // comes back with the provider's settings known.
+        return ok(proto::read_resource::Response {
+            new_state: req.current_state,
+            diagnostics: Vec::new(),
+            private: req.private,
+            deferred: deferral::provider_config_unknown(),
+        });
+    }
     let result = async {
         let r = service.resource(&req.type_name)?;
         let current = convert::decode(req.current_state.as_ref(), r.value_type())?;
@@ -87,6 +97,7 @@ pub(super) async fn plan_resource_change(
     request: Request<proto::plan_resource_change::Request>,
 ) -> Reply<proto::plan_resource_change::Response> {
     let req = request.into_inner();
+    let defers = service.defers(req.client_capabilities.as_ref());
     let result = (|| {
         let r = service.resource(&req.type_name)?;
         let ty = r.value_type();
@@ -110,13 +121,18 @@ pub(super) async fn plan_resource_change(
         Ok((p, r, d)) => (Some(p), r, d),
         Err(d) => (None, Vec::new(), d),
     };
+    let deferred = if defers && planned_state.is_some() {
+        deferral::provider_config_unknown()
+    } else {
+        None
+    };
     ok(proto::plan_resource_change::Response {
         planned_state,
         requires_replace,
         planned_private: req.prior_private,
         diagnostics: convert::diagnostics(diags),
         legacy_type_system: false,
-        deferred: None,
+        deferred,
     })
 }
 

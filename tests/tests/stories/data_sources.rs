@@ -191,5 +191,21 @@ output "net" {{
         "{failed}"
     );
     assert!(failed.combined().contains("at least 7"), "{failed}");
+
+    // Default subnets deleted: the default VPC is named, with the way out.
+    for subnet in subnets {
+        let id = subnet.as_str().context("subnet id")?;
+        ec2.delete_subnet().subnet_id(id).send().await?;
+    }
+    workspace.write_config(&config(2))?;
+    let failed = workspace.plan_expecting_failure()?;
+    assert!(
+        failed.combined().contains("has no default subnet"),
+        "{failed}"
+    );
+    assert!(
+        failed.combined().contains("create-default-subnet"),
+        "{failed}"
+    );
     Ok(())
 }

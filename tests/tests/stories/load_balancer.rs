@@ -276,8 +276,25 @@ async fn changes_behind_terraforms_back_are_planned_back() -> Result<()> {
         .and_then(|l| l.listener_arn())
         .context("no listener")?;
     elb.delete_listener().listener_arn(listener).send().await?;
+    // The load balancer's tags (read with the target groups' in one call).
+    elb.add_tags()
+        .resource_arns(&lb)
+        .tags(
+            aws_sdk_elasticloadbalancingv2::types::Tag::builder()
+                .key("app")
+                .value("by-hand")
+                .build(),
+        )
+        .send()
+        .await?;
 
     let plan = workspace.plan_detailed()?;
+    assert!(
+        plan.stdout
+            .contains("roundrobin_lb.web will be updated in-place"),
+        "{plan}"
+    );
+    assert!(plan.stdout.contains("\"by-hand\" -> \"nodeapp\""), "{plan}");
     assert_eq!(plan.code, Some(2), "expected changes:\n{plan}");
     assert!(
         plan.stdout
@@ -300,6 +317,26 @@ async fn changes_behind_terraforms_back_are_planned_back() -> Result<()> {
         listener_weights(&elb).await?,
         [pair("blue", 100), pair("green", 0)]
     );
+    assert_no_changes(&workspace)?;
+
+    // With the listener back, the target groups' refresh reads the load
+    // balancer's tags for it: a tag changed by hand is still drift.
+    elb.add_tags()
+        .resource_arns(&lb)
+        .tags(
+            aws_sdk_elasticloadbalancingv2::types::Tag::builder()
+                .key("app")
+                .value("again-by-hand")
+                .build(),
+        )
+        .send()
+        .await?;
+    let plan = workspace.plan_detailed()?;
+    assert!(
+        plan.stdout.contains("\"again-by-hand\" -> \"nodeapp\""),
+        "{plan}"
+    );
+    workspace.apply()?;
     assert_no_changes(&workspace)
 }
 

@@ -21,31 +21,79 @@ pub fn to_elb(tags: &Tags) -> Vec<Tag> {
         .collect()
 }
 
-/// The tags of one ELB resource.
+/// The tags of one ELB resource: those another refresh read for it a moment
+/// ago, or one DescribeTags.
 pub async fn read_tags(aws: &Aws, arn: &str) -> Result<Tags, Diagnostics> {
+    if let Some(tags) = aws.shared_tags.take(arn) {
+        return Ok(tags);
+    }
+    read_tags_sharing(aws, arn, &[]).await
+}
+
+/// The tags of `arn`, read in one call with those of `others` (at most 19:
+/// DescribeTags takes 20 ARNs), which are kept for their own refresh.
+pub async fn read_tags_sharing(
+    aws: &Aws,
+    arn: &str,
+    others: &[String],
+) -> Result<Tags, Diagnostics> {
+    let others: Vec<String> = others
+        .iter()
+        .filter(|o| o.as_str() != arn)
+        .take(19)
+        .cloned()
+        .collect();
+    let ticket = aws.shared_tags.ticket(&others);
     let out = aws
         .elb
         .describe_tags()
-        .resource_arns(arn)
+        .set_resource_arns(Some(
+            std::iter::once(arn.to_string())
+                .chain(others.iter().cloned())
+                .collect(),
+        ))
         .send()
         .await
         .map_err(|e| aws_error(&format!("reading the tags of {arn}"), &e))?;
-    Ok(out
-        .tag_descriptions()
-        .iter()
-        .flat_map(|d| d.tags())
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_string(),
-                t.value().unwrap_or_default().to_string(),
-            ))
-        })
-        .collect())
+    let of = |wanted: &str| -> Tags {
+        out.tag_descriptions()
+            .iter()
+            .filter(|d| d.resource_arn() == Some(wanted))
+            .flat_map(|d| d.tags())
+            .filter_map(|t| {
+                Some((
+                    t.key()?.to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                ))
+            })
+            .collect()
+    };
+    let answered = |wanted: &str| {
+        out.tag_descriptions()
+            .iter()
+            .any(|d| d.resource_arn() == Some(wanted))
+    };
+    if others.iter().all(|o| answered(o)) {
+        aws.shared_tags.keep(ticket, of);
+    }
+    Ok(of(arn))
 }
 
 /// Applies the tag difference to one ELB resource.
 pub async fn update_tags(aws: &Aws, arn: &str, old: &Tags, new: &Tags) -> Result<(), Diagnostics> {
     let (upsert, remove) = tags::diff(old, new);
+    aws.shared_tags.written(arn);
+    let result = write_tags(aws, arn, upsert, remove).await;
+    aws.shared_tags.written(arn);
+    result
+}
+
+async fn write_tags(
+    aws: &Aws,
+    arn: &str,
+    upsert: Tags,
+    remove: Vec<String>,
+) -> Result<(), Diagnostics> {
     if !remove.is_empty() {
         aws.elb
             .remove_tags()

@@ -18,7 +18,7 @@ use crate::framework::{
     ApplyError, ApplyResult, Attribute, Block, Diagnostics, Resource, Schema, Timeouts, Validator,
     null_as_default, timeouts,
 };
-pub(crate) use elb::{arn_suffix, read_tags, to_elb, update_tags};
+pub(crate) use elb::{arn_suffix, read_tags, read_tags_sharing, to_elb, update_tags};
 use ops::{
     check_distinct_zones, describe, same_set, set_idle_timeout, wait_error, wait_until_active,
 };

@@ -12,7 +12,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use cty::{Type, Value};
 use serde::{Deserialize, Serialize};
 
-use super::lb::{read_tags, to_elb, update_tags};
+use super::lb::{read_tags_sharing, to_elb, update_tags};
 use crate::aws::tags::Tags;
 use crate::aws::wait::{self, Backoff, WaitError};
 use crate::aws::{Aws, AwsErrorDetail, aws_error, read_after_write};
@@ -320,7 +320,9 @@ async fn read_group(aws: &Aws, known: &TargetGroup) -> Result<Option<TargetGroup
             .and_then(|v| v.parse().ok())
             .or(Some(300)),
         health_check,
-        tags: Some(read_tags(aws, &arn).await?),
+        // The load balancers this group serves are refreshed next: their
+        // tags come in the same call.
+        tags: Some(read_tags_sharing(aws, &arn, group.load_balancer_arns()).await?),
         arn: Some(arn),
     }))
 }
