@@ -5,6 +5,8 @@
 use std::future::Future;
 use std::time::Duration;
 
+use tokio_util::sync::CancellationToken;
+
 use super::Aws;
 use super::wait::{Backoff, WaitError, until};
 use crate::framework::Diagnostics;
@@ -49,7 +51,7 @@ where
 /// "what was just made is not visible here yet" (`lagging` says which),
 /// for at most [`LAG`]; any other answer, or the last one, is returned.
 pub async fn retry_while_lagging<T, E, F, Fut>(
-    aws: &Aws,
+    stop: &CancellationToken,
     lagging: impl Fn(&E) -> bool,
     mut call: F,
 ) -> Result<T, E>
@@ -57,22 +59,38 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    let deadline = tokio::time::Instant::now() + LAG;
-    let mut pause = Duration::from_millis(500);
-    loop {
-        let result = call().await;
-        match &result {
-            Err(e) if lagging(e) && tokio::time::Instant::now() + pause < deadline => {
-                tracing::debug!(?pause, "AWS has not caught up yet; trying again");
-                tokio::select! {
-                    () = tokio::time::sleep(pause) => {}
-                    () = aws.stop.cancelled() => return result,
+    let last_lagging = std::sync::Mutex::new(None);
+    let answered = until(lag_backoff(LAG), stop, || {
+        let attempt = call();
+        let (lagging, last_lagging) = (&lagging, &last_lagging);
+        async move {
+            match attempt.await {
+                Err(e) if lagging(&e) => {
+                    tracing::debug!("AWS has not caught up yet; trying again");
+                    if let Ok(mut slot) = last_lagging.lock() {
+                        *slot = Some(e);
+                    }
+                    Ok(None)
                 }
-                pause = (pause * 2).min(Duration::from_secs(5));
+                other => Ok::<_, std::convert::Infallible>(Some(other)),
             }
-            _ => return result,
         }
+    })
+    .await;
+    match answered {
+        Ok(result) => result,
+        // Out of time, or asked to stop: the last "not yet" is the answer.
+        Err(_) => match last_lagging.into_inner().ok().flatten() {
+            Some(e) => Err(e),
+            None => call().await,
+        },
     }
+}
+
+/// Whether a resource this provider made at `since` may still be invisible
+/// to Describe/Get: "not found" then means "not yet", not "gone".
+pub fn may_still_be_invisible(since: std::time::Instant) -> bool {
+    since.elapsed() < LAG
 }
 
 /// EC2 and Auto Scaling refuse an instance profile for a few seconds after
@@ -86,4 +104,77 @@ pub fn is_profile_propagation(err: &impl super::AwsErrorDetail) -> bool {
 /// IAM answers NoSuchEntity for a role or profile made a moment ago.
 pub fn is_iam_lag(err: &impl super::AwsErrorDetail) -> bool {
     err.code() == Some("NoSuchEntity")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lagging_error_is_retried_until_the_answer_comes() {
+        let calls = AtomicU32::new(0);
+        let result: Result<&str, &str> = retry_while_lagging(
+            &CancellationToken::new(),
+            |e| *e == "lag",
+            || async {
+                match calls.fetch_add(1, Ordering::Relaxed) {
+                    0 | 1 => Err("lag"),
+                    _ => Ok("made"),
+                }
+            },
+        )
+        .await;
+        assert_eq!(result, Ok("made"));
+        assert_eq!(calls.load(Ordering::Relaxed), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn another_error_is_returned_at_once() {
+        let calls = AtomicU32::new(0);
+        let result: Result<(), &str> = retry_while_lagging(
+            &CancellationToken::new(),
+            |e| *e == "lag",
+            || async {
+                calls.fetch_add(1, Ordering::Relaxed);
+                Err("denied")
+            },
+        )
+        .await;
+        assert_eq!(result, Err("denied"));
+        assert_eq!(calls.load(Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_the_lag_the_last_lagging_error_is_the_answer() {
+        let started = tokio::time::Instant::now();
+        let result: Result<(), &str> = retry_while_lagging(
+            &CancellationToken::new(),
+            |e| *e == "lag",
+            || async { Err("lag") },
+        )
+        .await;
+        assert_eq!(result, Err("lag"));
+        assert!(started.elapsed() >= LAG, "{:?}", started.elapsed());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stop_ends_the_retries_with_the_last_answer() {
+        let stop = CancellationToken::new();
+        let calls = AtomicU32::new(0);
+        let result: Result<(), &str> = retry_while_lagging(
+            &stop,
+            |e| *e == "lag",
+            || async {
+                if calls.fetch_add(1, Ordering::Relaxed) == 1 {
+                    stop.cancel();
+                }
+                Err("lag")
+            },
+        )
+        .await;
+        assert_eq!(result, Err("lag"));
+        assert_eq!(calls.load(Ordering::Relaxed), 2);
+    }
 }

@@ -44,7 +44,9 @@ fn is_aws_key(key: &str) -> bool {
     key.starts_with("aws:")
 }
 
-fn tag_map(value: Option<&Value>) -> Option<BTreeMap<String, String>> {
+/// A `tags`-like map as tags: null is none, unknown is `None`, `aws:` keys
+/// are left out (AWS reserves them).
+pub fn tag_map(value: Option<&Value>) -> Option<BTreeMap<String, String>> {
     match value {
         None | Some(Value::Null) => Some(BTreeMap::new()),
         Some(v) if !v.is_wholly_known() => None,

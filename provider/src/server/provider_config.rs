@@ -4,7 +4,7 @@ use cty::{Path, Type, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::Aws;
-use crate::framework::default_tags::DefaultTags;
+use crate::framework::default_tags::{self, DefaultTags};
 use crate::framework::{Attribute, Block, Diagnostics, NestedBlock, Schema};
 use roundrobin_aws::{ConnectError, Settings};
 
@@ -30,20 +30,11 @@ pub fn schema() -> Schema {
 
 /// The `default_tags { tags = ... }` of the provider block.
 fn default_tags(config: &Value) -> DefaultTags {
-    let tags = config
-        .get_attr("default_tags")
-        .and_then(|b| b.get_attr("tags"));
-    match tags {
-        None | Some(Value::Null) => Some(Default::default()),
-        Some(v) if !v.is_wholly_known() => None,
-        Some(v) => Some(
-            v.as_map()
-                .into_iter()
-                .flatten()
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                .collect(),
-        ),
-    }
+    default_tags::tag_map(
+        config
+            .get_attr("default_tags")
+            .and_then(|b| b.get_attr("tags")),
+    )
 }
 
 fn settings(config: &Value) -> Settings {

@@ -181,7 +181,7 @@ pub async fn wait_healthy(
         async move {
             let Some(group) = describe_group(aws, name).await? else {
                 // Right after a create, Describe may not see the group yet.
-                if started.elapsed() < crate::aws::consistency::LAG {
+                if crate::aws::consistency::may_still_be_invisible(started) {
                     return Ok(None);
                 }
                 return Err(Diagnostics::error(

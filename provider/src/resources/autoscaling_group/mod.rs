@@ -70,7 +70,7 @@ impl Resource for AutoscalingGroupResource {
             .set_termination_policies(planned.termination_policies.clone())
             .set_tags(Some(tags_of(&planned.name, &planned.tag)));
         // A new instance profile in the template is refused for a while.
-        retry_while_lagging(aws, is_profile_propagation, || request.clone().send())
+        retry_while_lagging(&aws.stop, is_profile_propagation, || request.clone().send())
             .await
             .map_err(|e| {
                 aws_error(
@@ -176,7 +176,7 @@ impl Resource for AutoscalingGroupResource {
                 Some("ScalingActivityInProgress" | "ResourceInUse")
             )
         };
-        match retry_while_lagging(aws, busy, || request.clone().send()).await {
+        match retry_while_lagging(&aws.stop, busy, || request.clone().send()).await {
             Ok(_) => {}
             // Already being deleted (by an earlier, interrupted destroy):
             // wait for it below like for our own.
@@ -309,7 +309,7 @@ async fn update_settings(aws: &Aws, prior: &Group, planned: &Group) -> Result<()
                     .and_then(|n| i32::try_from(n).ok()),
             )
             .set_termination_policies(planned.termination_policies.clone());
-        retry_while_lagging(aws, is_profile_propagation, || request.clone().send())
+        retry_while_lagging(&aws.stop, is_profile_propagation, || request.clone().send())
             .await
             .map_err(|e| aws_error(&format!("updating autoscaling group {name}"), &e))?;
     }

@@ -328,7 +328,7 @@ pub async fn ensure_role(
     let wanted = planned.wanted_policies(aws.partition());
     for arn in wanted.iter().filter(|a| !attached.contains(a)) {
         let attach = aws.iam.attach_role_policy().role_name(name).policy_arn(arn);
-        retry_while_lagging(aws, role_lag, || attach.clone().send()).await.map_err(|e| {
+        retry_while_lagging(&aws.stop, role_lag, || attach.clone().send()).await.map_err(|e| {
             let mut d = aws_error(&format!("attaching {arn} to role {name}"), &e);
             if is_ssm_policy(arn) && e.code() == Some(NOT_FOUND) {
                 d.push_warning("Policy not found", "AmazonSSMManagedInstanceCore does not exist here (an emulator must load AWS's managed policies).");
@@ -346,7 +346,7 @@ pub async fn ensure_role(
             .map_err(|e| aws_error(&format!("detaching {arn} from role {name}"), &e))?;
     }
     let get = aws.iam.get_instance_profile().instance_profile_name(name);
-    let profile = retry_while_lagging(aws, is_iam_lag, || get.clone().send())
+    let profile = retry_while_lagging(&aws.stop, is_iam_lag, || get.clone().send())
         .await
         .map_err(|e| aws_error(&format!("reading instance profile {name}"), &e))?;
     let roles: Vec<String> = profile
@@ -376,7 +376,7 @@ pub async fn ensure_role(
             .add_role_to_instance_profile()
             .instance_profile_name(name)
             .role_name(name);
-        retry_while_lagging(aws, is_iam_lag, || add.clone().send())
+        retry_while_lagging(&aws.stop, is_iam_lag, || add.clone().send())
             .await
             .map_err(|e| {
                 aws_error(

@@ -92,7 +92,7 @@ pub(super) async fn wait_until_active(
     let result = wait::until(Backoff::new(timeout), &aws.stop, || async move {
         let Some(lb) = describe(aws, arn).await? else {
             // Just created: Describe may not see it for a few seconds.
-            if started.elapsed() < crate::aws::consistency::LAG {
+            if crate::aws::consistency::may_still_be_invisible(started) {
                 return Ok(None);
             }
             return Err(Diagnostics::error(
