@@ -24,7 +24,7 @@ build:
 
 # The AWS emulator (moto server and its extension) and its tests' libraries.
 python-deps:
-	@$(PYTHON) -c "import moto, boto3, pytest, yaml, flask" 2>/dev/null \
+	@$(PYTHON) -c "import moto, boto3, pytest, xdist, yaml, flask" 2>/dev/null \
 		|| $(PYTHON) -m pip install --quiet --disable-pip-version-check -r tests/emulator/requirements.txt
 
 # Every cargo command selects the whole workspace (then filters targets):
@@ -57,7 +57,7 @@ unit: build
 
 emulator-test:
 	@if [ -d tests/emulator ] && ls tests/emulator/test_*.py >/dev/null 2>&1; then \
-		$(PYTHON) -m pytest tests/emulator -q; \
+		$(PYTHON) -m pytest tests/emulator -q -n 2 --dist loadgroup; \
 	else echo "no emulator tests"; fi
 
 app-test:

@@ -49,6 +49,20 @@ impl Clients {
     }
 }
 
+impl Clients {
+    /// An EC2 client for `region`, configured as [`Clients::ec2`] is
+    /// (credentials, endpoint, retries): for the image's regional copies.
+    pub fn ec2_in(&self, region: &str) -> aws_sdk_ec2::Client {
+        let config = self
+            .ec2
+            .config()
+            .to_builder()
+            .region(aws_config::Region::new(region.to_string()))
+            .build();
+        aws_sdk_ec2::Client::from_conf(config)
+    }
+}
+
 /// The partition of a region, for ARNs of AWS managed policies.
 pub fn partition(region: &str) -> &'static str {
     if region.starts_with("cn-") {

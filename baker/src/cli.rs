@@ -136,8 +136,10 @@ pub struct BuildArgs {
     pub manifest: Option<PathBuf>,
     #[arg(long, value_enum, env = "BAKER_OUTPUT", default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
-    /// What to do when a step fails: remove everything (cleanup), or leave
-    /// the builder and the rest for debugging (abort).
+    /// What to do when a step fails: remove everything (cleanup), leave
+    /// the builder and the rest for debugging (abort), or ask on the
+    /// terminal: clean up, abort or retry the step (ask; without a
+    /// terminal it cleans up).
     #[arg(long, value_enum, env = "BAKER_ON_ERROR", default_value_t = OnError::Cleanup)]
     pub on_error: OnError,
 }

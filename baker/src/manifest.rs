@@ -1,6 +1,8 @@
 //! `manifest.json`, shaped like Packer's manifest post-processor output so
 //! that scripts written for it keep working: `builds[]` with `artifact_id`
-//! = `region:ami-id`, `build_time`, `custom_data`; each build is appended.
+//! = `region:ami-id` (the build region's), `build_time`, `custom_data`; each
+//! build is appended. `amis` adds every region's AMI id (the copies of
+//! `image.ami_regions` too), by region.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -25,6 +27,10 @@ pub struct BuildEntry {
     pub artifact_id: String,
     pub packer_run_uuid: String,
     pub custom_data: BTreeMap<String, String>,
+    /// Region → AMI id, the build region's and each copy's (absent in
+    /// entries written before it existed).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub amis: BTreeMap<String, String>,
 }
 
 /// The builder type recorded in the manifest.
@@ -104,6 +110,10 @@ mod tests {
                 ("commit".into(), "abc".into()),
                 ("build".into(), "1".into()),
             ]),
+            amis: BTreeMap::from([
+                ("us-east-1".into(), ami.into()),
+                ("eu-west-1".into(), format!("{ami}-copy")),
+            ]),
         }
     }
 
@@ -121,6 +131,18 @@ mod tests {
         assert_eq!(json["builds"][0]["custom_data"]["commit"], "abc");
         assert!(json["builds"][0]["files"].is_null());
         assert_eq!(manifest.builds[1].ami_id(), Some("ami-2"));
+        assert_eq!(json["builds"][1]["amis"]["eu-west-1"], "ami-2-copy");
+    }
+
+    #[test]
+    fn an_entry_without_amis_still_reads_and_writes_unchanged() {
+        let old = r#"{"builds":[{"name":"nodeapp","builder_type":"baker-amazon-ssm","build_time":1,
+            "files":null,"artifact_id":"us-east-1:ami-1","packer_run_uuid":"r","custom_data":{}}],
+            "last_run_uuid":"r"}"#;
+        let manifest: Manifest = serde_json::from_str(old).expect("an older manifest");
+        assert!(manifest.builds[0].amis.is_empty());
+        let json = serde_json::to_value(&manifest).expect("json");
+        assert!(json["builds"][0].get("amis").is_none(), "{json}");
     }
 
     #[test]

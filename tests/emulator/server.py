@@ -28,14 +28,32 @@ def install() -> None:
     """Patch moto's models and response classes. Idempotent per process."""
     import asg_health
     import asg_launch
+    import block_devices
     import ec2_profiles
+    import ec2_spot
     import iam_policy_cache
+    import image_copy
+    import image_deprecation
     import refresh_api
     import ssm
     import ssm_commands
     import target_health
 
-    for module in (iam_policy_cache, target_health, asg_launch, asg_health, ec2_profiles, refresh_api, ssm, ssm_commands):
+    for module in (
+        iam_policy_cache,
+        target_health,
+        asg_launch,
+        asg_health,
+        ec2_profiles,
+        ec2_spot,
+        image_copy,
+        image_deprecation,
+        # After image_copy: it wraps the image mappings that module reports.
+        block_devices,
+        refresh_api,
+        ssm,
+        ssm_commands,
+    ):
         module.install()
 
     import consistency

@@ -31,6 +31,9 @@ DEFAULT_TIMING = {
     # Seconds after its creation during which an instance profile is refused by
     # EC2 and Auto Scaling launches (IAM propagation; see iam_propagation.py).
     "iam_propagation_seconds": 0.0,
+    # Seconds a copied image (CopyImage) stays `pending` before it is `available`
+    # (see image_copy.py).
+    "image_copy_seconds": 0.0,
     # When true, an instance refresh replaces a batch's unhealthy instances a few
     # times before it fails (see instance_refresh.py).
     "refresh_replace_unhealthy": False,

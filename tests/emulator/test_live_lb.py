@@ -24,7 +24,11 @@ from live_lb_support import LiveEmulator, Targets, exclusive_run, get, haproxy_p
 _reason = skip_reason()
 if _reason:
     print(f"\nSKIPPING live load balancer tests: {_reason}")
-pytestmark = pytest.mark.skipif(_reason is not None, reason=_reason or "")
+# One live emulator per host: live suites share one test worker (pytest-xdist).
+pytestmark = [
+    pytest.mark.skipif(_reason is not None, reason=_reason or ""),
+    pytest.mark.xdist_group("live"),
+]
 
 BASE = f"/run/roundrobin-emulator/lb-test-{os.getpid()}"
 OCTET = 16 + os.getpid() % 200

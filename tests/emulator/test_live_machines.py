@@ -43,6 +43,8 @@ _reason = skip_reason()
 if _reason:
     print(f"\nSKIPPING live machine tests (NOT RUN, nothing about live machines was checked): {_reason}")
 needs_machines = pytest.mark.skipif(_reason is not None, reason=_reason or "")
+# One live emulator per host: live suites share one test worker (pytest-xdist).
+pytestmark = pytest.mark.xdist_group("live")
 
 
 @pytest.fixture(scope="class")

@@ -69,6 +69,12 @@ fn print_result(output: OutputFormat, ctx: &Ctx, state: &BuildState, error: Opti
                 "build": ctx.spec.info.build,
                 "source_ami": state.source.as_ref().map(|s| s.id.clone()),
                 "snapshots": image.snapshots,
+                // Every region's AMI id (image.ami_regions' copies too).
+                "amis": if image.id.is_empty() {
+                    std::collections::BTreeMap::new()
+                } else {
+                    steps::manifest::amis(ctx, state, &image.id)
+                },
                 "pruned": state.pruned,
                 "manifest": state.manifest.as_ref().map(|p| p.display().to_string()),
                 "build_id": ctx.spec.build_id,

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 
 use super::Config;
+use super::network::parse_filters;
 use crate::error::Error;
 
 /// Every key that can be overridden, as written in `baker.toml`.
@@ -28,6 +29,12 @@ pub const KEYS: &[&str] = &[
     "builder.associate_public_ip_address",
     "builder.user_data",
     "builder.user_data_file",
+    "builder.spot_price",
+    "builder.spot_instance_types",
+    "builder.spot_fallback",
+    "builder.subnet_filter",
+    "builder.subnet_filter_most_free",
+    "builder.vpc_filter",
     "aws.region",
     "aws.profile",
     "aws.max_attempts",
@@ -41,6 +48,9 @@ pub const KEYS: &[&str] = &[
     "image.ami_users",
     "image.ami_groups",
     "image.snapshot_users",
+    "image.ami_regions",
+    "image.region_kms_key_ids",
+    "image.deprecate_at",
     "delivery.inline_limit",
     "delivery.bucket",
     "wait.instance_running",
@@ -64,6 +74,25 @@ pub const KEYS: &[&str] = &[
     "ssh.host_key_fingerprint",
 ];
 
+/// Keys only `baker.toml` can set: arrays of tables, which neither `--set`
+/// nor a `BAKER_*` variable can spell; both are refused, naming the key.
+pub const FILE_ONLY_KEYS: &[&str] = &[
+    super::block_devices::LAUNCH_KEY,
+    super::block_devices::AMI_KEY,
+];
+
+/// Why `key` (or a part of it, `key[0].iops`) cannot be overridden.
+fn file_only(key: &str) -> Option<String> {
+    let table = FILE_ONLY_KEYS.iter().find(|k| {
+        key.strip_prefix(**k)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('[') || rest.starts_with('.'))
+    })?;
+    Some(format!(
+        "`{table}` is an array of tables: set it in baker.toml ([[{table}]]); \
+         --set and BAKER_* variables cannot"
+    ))
+}
+
 /// Short variables for the keys people set most.
 const ALIASES: &[(&str, &str)] = &[
     ("image.keep", "BAKER_KEEP"),
@@ -83,6 +112,15 @@ pub fn env_name(key: &str) -> String {
 /// Applies every `BAKER_*` variable that names a key; an empty value is
 /// ignored (CI systems often export empty variables).
 pub fn apply_env(config: &mut Config, env: &dyn Fn(&str) -> Option<String>) -> Result<(), Error> {
+    for key in FILE_ONLY_KEYS {
+        let var = env_name(key);
+        if let Some(message) = env(&var).filter(|v| !v.is_empty()).and(file_only(key)) {
+            return Err(Error::Override {
+                source_name: var,
+                message,
+            });
+        }
+    }
     for key in KEYS {
         let aliases = ALIASES
             .iter()
@@ -133,6 +171,21 @@ fn list(value: &str) -> Vec<String> {
         .collect()
 }
 
+/// Comma-separated `name=value` pairs (`eu-west-1=alias/a,us-west-2=alias/b`).
+fn pairs(value: &str) -> Result<std::collections::BTreeMap<String, String>, String> {
+    list(value)
+        .into_iter()
+        .map(|pair| match pair.split_once('=') {
+            Some((name, v)) if !name.trim().is_empty() => {
+                Ok((name.trim().to_string(), v.trim().to_string()))
+            }
+            _ => Err(format!(
+                "{pair:?} is not name=value (e.g. eu-west-1=alias/images)"
+            )),
+        })
+        .collect()
+}
+
 fn boolean(value: &str) -> Result<bool, String> {
     match value.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),
@@ -144,6 +197,9 @@ fn boolean(value: &str) -> Result<bool, String> {
 impl Config {
     /// Sets one key from its text form.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        if let Some(message) = file_only(key) {
+            return Err(message);
+        }
         let text = value.to_string();
         match key {
             "app.name" => self.app.name = text,
@@ -158,6 +214,9 @@ impl Config {
             "image.ami_users" => self.image.ami_users = list(value),
             "image.ami_groups" => self.image.ami_groups = list(value),
             "image.snapshot_users" => self.image.snapshot_users = list(value),
+            "image.ami_regions" => self.image.ami_regions = list(value),
+            "image.region_kms_key_ids" => self.image.region_kms_key_ids = pairs(value)?,
+            "image.deprecate_at" => self.image.deprecate_at = value.trim().to_string(),
             "source.architecture" => self.source.architecture = text,
             "builder.instance_type" => self.builder.instance_type = text,
             "builder.instance_profile" => self.builder.instance_profile = text,
@@ -165,6 +224,14 @@ impl Config {
             "builder.volume_size" => self.builder.volume_size = number(value)?,
             "builder.user_data" => self.builder.user_data = text,
             "builder.user_data_file" => self.builder.user_data_file = PathBuf::from(text),
+            "builder.spot_price" => self.builder.spot_price = value.trim().to_string(),
+            "builder.spot_instance_types" => self.builder.spot_instance_types = list(value),
+            "builder.spot_fallback" => self.builder.spot_fallback = boolean(value)?,
+            "builder.subnet_filter" => self.builder.subnet_filter = parse_filters(value)?,
+            "builder.subnet_filter_most_free" => {
+                self.builder.subnet_filter_most_free = boolean(value)?;
+            }
+            "builder.vpc_filter" => self.builder.vpc_filter = parse_filters(value)?,
             "builder.associate_public_ip_address" => {
                 self.builder.associate_public_ip_address = Some(boolean(value)?);
             }
@@ -202,13 +269,21 @@ impl Config {
             _ => {
                 if let Some(tag) = key.strip_prefix("image.tags.") {
                     self.image.tags.insert(tag.to_string(), text);
+                } else if let Some(region) = key.strip_prefix("image.region_kms_key_ids.") {
+                    self.image
+                        .region_kms_key_ids
+                        .insert(region.to_string(), value.trim().to_string());
                 } else if let Some(tag) = key.strip_prefix("builder.run_tags.") {
                     self.builder.run_tags.insert(tag.to_string(), text);
                 } else if let Some(tag) = key.strip_prefix("builder.run_volume_tags.") {
                     self.builder.run_volume_tags.insert(tag.to_string(), text);
+                } else if let Some(name) = key.strip_prefix("builder.subnet_filter.") {
+                    self.builder.subnet_filter.insert(name.to_string(), text);
+                } else if let Some(name) = key.strip_prefix("builder.vpc_filter.") {
+                    self.builder.vpc_filter.insert(name.to_string(), text);
                 } else {
                     return Err(format!(
-                        "unknown key `{key}` (known keys: {}, image.tags.<name>, builder.run_tags.<name>, builder.run_volume_tags.<name>)",
+                        "unknown key `{key}` (known keys: {}, image.tags.<name>, image.region_kms_key_ids.<region>, builder.run_tags.<name>, builder.run_volume_tags.<name>, builder.subnet_filter.<name>, builder.vpc_filter.<name>)",
                         KEYS.join(", ")
                     ));
                 }
@@ -219,124 +294,5 @@ impl Config {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_listed_key_can_be_set() {
-        let mut config = Config::default();
-        for key in KEYS {
-            let value = if key.starts_with("image.force_")
-                || *key == "image.encrypt_boot"
-                || *key == "builder.associate_public_ip_address"
-            {
-                "true"
-            } else {
-                "7"
-            };
-            config
-                .set(key, value)
-                .unwrap_or_else(|e| panic!("{key}: {e}"));
-        }
-        assert_eq!(config.image.keep, 7);
-        assert!(config.image.force_deregister && config.image.force_delete_snapshot);
-        let err = config
-            .set("image.force_deregister", "maybe")
-            .expect_err("not a bool");
-        assert!(err.contains("true or false"), "{err}");
-    }
-
-    #[test]
-    fn env_overrides_the_file_and_names_the_variable_on_error() {
-        let mut config = Config::default();
-        let env = |name: &str| match name {
-            "BAKER_KEEP" => Some("2".to_string()),
-            "BAKER_SOURCE_AMI" => Some("ami-123".to_string()),
-            "BAKER_APP_PORT" => Some("".to_string()),
-            _ => None,
-        };
-        apply_env(&mut config, &env).expect("applies");
-        assert_eq!(config.image.keep, 2);
-        assert_eq!(config.source.ami, "ami-123");
-        assert_eq!(config.app.port, 8080);
-
-        let ssh = |name: &str| match name {
-            "BAKER_COMMUNICATOR_TYPE" => Some("ssh".to_string()),
-            "BAKER_SSH_HOST" => Some("h.example".to_string()),
-            "BAKER_SSH_USER" => Some("ec2-user".to_string()),
-            _ => None,
-        };
-        apply_env(&mut config, &ssh).expect("applies");
-        assert_eq!(config.communicator.kind, "ssh");
-        assert_eq!(config.ssh.host, "h.example");
-        assert_eq!(config.ssh.user, "ec2-user");
-
-        let bad = |name: &str| (name == "BAKER_WAIT_SSM_ONLINE").then(|| "soon".to_string());
-        let err = apply_env(&mut config, &bad).expect_err("not a number");
-        assert!(err.to_string().contains("BAKER_WAIT_SSM_ONLINE"), "{err}");
-    }
-
-    #[test]
-    fn set_pairs_and_tags() {
-        let mut config = Config::default();
-        apply_sets(
-            &mut config,
-            &[
-                "image.tags.team=web".into(),
-                "source.owners=self, amazon".into(),
-            ],
-        )
-        .expect("applies");
-        assert_eq!(
-            config.image.tags.get("team").map(String::as_str),
-            Some("web")
-        );
-        assert_eq!(config.source.owners, vec!["self", "amazon"]);
-        apply_sets(
-            &mut config,
-            &[
-                "communicator.type=ssh".into(),
-                "ssh.host=10.0.0.2".into(),
-                "ssh.port=2222".into(),
-            ],
-        )
-        .expect("applies");
-        assert_eq!(config.communicator.kind, "ssh");
-        assert_eq!(config.ssh.host, "10.0.0.2");
-        assert_eq!(config.ssh.port, 2222);
-        let err = apply_sets(&mut config, &["ssh.port=70000".into()]).expect_err("range");
-        assert!(err.to_string().contains("ssh.port"), "{err}");
-        let err = apply_sets(&mut config, &["image.kep=3".into()]).expect_err("unknown");
-        assert!(err.to_string().contains("image.kep"), "{err}");
-    }
-}
-
-#[cfg(test)]
-mod docs_tests {
-    use super::KEYS;
-
-    /// docs/baker.md names every key (as `section.key`), and the example
-    /// baker.toml shows every section, so neither can drift from the code.
-    #[test]
-    fn every_key_is_documented_and_every_section_shown() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let docs = std::fs::read_to_string(root.join("docs/baker.md")).expect("docs/baker.md");
-        let example = std::fs::read_to_string(root.join("baker.toml")).expect("baker.toml");
-        let undocumented: Vec<&str> = KEYS
-            .iter()
-            .copied()
-            .filter(|k| !docs.contains(&format!("`{k}`")))
-            .collect();
-        assert!(
-            undocumented.is_empty(),
-            "docs/baker.md does not document {undocumented:?}"
-        );
-        for key in KEYS {
-            let section = key.split('.').next().unwrap_or_default();
-            assert!(
-                example.contains(&format!("[{section}]")),
-                "baker.toml has no [{section}] section"
-            );
-        }
-    }
-}
+#[path = "keys_tests.rs"]
+mod tests;

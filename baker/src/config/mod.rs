@@ -2,10 +2,16 @@
 //! the file, and can be overridden by a `BAKER_*` variable or a flag
 //! (see [`keys`]); precedence is defaults < file < environment < flags.
 
+pub mod block_devices;
 pub mod ci;
 pub mod communicator;
+pub mod deprecation;
+pub mod image;
+pub mod image_regions;
 pub mod keys;
+pub mod network;
 pub mod script_inputs;
+pub mod spot;
 pub mod unit;
 pub mod user_data;
 pub mod validate;
@@ -18,6 +24,7 @@ use serde::Deserialize;
 use crate::error::Error;
 
 pub use communicator::{COMMUNICATORS, CommunicatorConfig, SshConfig};
+pub use image::ImageConfig;
 
 /// The file read when `--config` is not given.
 pub const DEFAULT_PATH: &str = "baker.toml";
@@ -106,12 +113,27 @@ pub struct BuilderConfig {
     pub run_tags: BTreeMap<String, String>,
     /// Extra tags on the builder's volumes (Packer's `run_volume_tags`).
     pub run_volume_tags: BTreeMap<String, String>,
+    /// Packer's `launch_block_device_mappings`: volumes of the builder.
+    pub launch_block_device_mappings: Vec<block_devices::BlockDevice>,
     /// Give the builder a public IP (or not); unset: the subnet's setting.
     pub associate_public_ip_address: Option<bool>,
     /// User data for the builder (cloud-init), as text.
     pub user_data: String,
     /// User data read from this file (relative to the config's directory).
     pub user_data_file: PathBuf,
+    /// Spot builder (Packer's `spot_price`): empty: on-demand; `auto`: up
+    /// to the on-demand price; else the maximum price per hour.
+    pub spot_price: String,
+    /// Instance types a spot builder may be, tried in order.
+    pub spot_instance_types: Vec<String>,
+    /// Launch on-demand when no spot capacity is to be had.
+    pub spot_fallback: bool,
+    /// The subnet: the one matching these EC2 filters (Packer's `subnet_filter`).
+    pub subnet_filter: BTreeMap<String, String>,
+    /// Among several matching subnets, take the one with most free addresses.
+    pub subnet_filter_most_free: bool,
+    /// The subnet is in the one VPC matching these filters (Packer's `vpc_filter`).
+    pub vpc_filter: BTreeMap<String, String>,
 }
 
 impl Default for BuilderConfig {
@@ -123,9 +145,16 @@ impl Default for BuilderConfig {
             volume_size: 0,
             run_tags: BTreeMap::new(),
             run_volume_tags: BTreeMap::new(),
+            launch_block_device_mappings: Vec::new(),
             associate_public_ip_address: None,
             user_data: String::new(),
             user_data_file: PathBuf::new(),
+            spot_price: String::new(),
+            spot_instance_types: Vec::new(),
+            spot_fallback: true,
+            subnet_filter: BTreeMap::new(),
+            subnet_filter_most_free: true,
+            vpc_filter: BTreeMap::new(),
         }
     }
 }
@@ -149,50 +178,6 @@ impl Default for AwsConfig {
             profile: String::new(),
             max_attempts: 5,
             retry_initial_backoff_ms: 1000,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct ImageConfig {
-    /// Placeholders: `{app}`, `{build}`, `{commit}`, `{short_commit}`, `{timestamp}`.
-    pub name_template: String,
-    /// How many of this app's images to keep, the new one included.
-    pub keep: u32,
-    /// Extra tags on the image and its snapshots.
-    pub tags: BTreeMap<String, String>,
-    /// Replace an image of the same name (a re-run of the same CI build):
-    /// it is deregistered just before the new one is created.
-    pub force_deregister: bool,
-    /// With `force_deregister`: delete the replaced image's snapshots too.
-    pub force_delete_snapshot: bool,
-    /// Encrypt the root volume (and so the image's snapshot), as Packer's
-    /// `encrypt_boot`.
-    pub encrypt_boot: bool,
-    /// The KMS key for `encrypt_boot`; empty: the account's default EBS key.
-    pub kms_key_id: String,
-    /// Accounts allowed to launch the image.
-    pub ami_users: Vec<String>,
-    /// Groups allowed to launch the image (`all` makes it public).
-    pub ami_groups: Vec<String>,
-    /// Accounts allowed to create volumes from the image's snapshots.
-    pub snapshot_users: Vec<String>,
-}
-
-impl Default for ImageConfig {
-    fn default() -> Self {
-        Self {
-            name_template: "{app}-{build}-{short_commit}".into(),
-            keep: 5,
-            tags: BTreeMap::new(),
-            force_deregister: false,
-            force_delete_snapshot: false,
-            encrypt_boot: false,
-            kms_key_id: String::new(),
-            ami_users: Vec::new(),
-            ami_groups: Vec::new(),
-            snapshot_users: Vec::new(),
         }
     }
 }
@@ -289,7 +274,10 @@ impl Config {
         let deserializer = toml::Deserializer::parse(text).map_err(bad)?;
         let mut unknown = Vec::new();
         let config: Config = serde_ignored::deserialize(deserializer, |p| {
-            unknown.push(format!("`{p}`"));
+            unknown.push(format!(
+                "`{}`",
+                block_devices::bracket_indices(&p.to_string())
+            ));
         })
         .map_err(bad)?;
         if unknown.is_empty() {
@@ -322,58 +310,4 @@ pub fn base_dir(config_path: &Path) -> PathBuf {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_unknown_key_is_named_with_its_table() {
-        let text = "[app]\nnme = \"x\"\n[image]\nkeep = 3\nfoo = 1\n[bogus]\n";
-        let err = Config::parse(text, Path::new("baker.toml")).expect_err("unknown keys");
-        let message = err.to_string();
-        assert!(message.contains("`app.nme`"), "{message}");
-        assert!(message.contains("`image.foo`"), "{message}");
-        assert!(message.contains("`bogus`"), "{message}");
-    }
-
-    #[test]
-    fn a_wrong_type_names_the_key_and_line() {
-        let err = Config::parse("[image]\nkeep = \"three\"\n", Path::new("baker.toml"))
-            .expect_err("bad type");
-        let message = err.to_string();
-        assert!(message.contains("keep"), "{message}");
-        assert!(message.contains("line 2"), "{message}");
-    }
-
-    #[test]
-    fn defaults_fill_what_the_file_leaves_out() {
-        let config = Config::parse("[image]\nkeep = 2\n", Path::new("b.toml")).expect("parses");
-        assert_eq!(config.image.keep, 2);
-        assert_eq!(config.app.name, "nodeapp");
-        assert_eq!(config.image.name_template, "{app}-{build}-{short_commit}");
-        assert_eq!(config.communicator.kind, "ssm");
-        assert_eq!(config.ssh.port, 22);
-        assert_eq!(config.ssh.user, "root");
-        assert!(config.ssh.host.is_empty());
-    }
-
-    #[test]
-    fn the_communicator_and_ssh_sections_parse() {
-        let text = "[communicator]\ntype = \"ssh\"\n[ssh]\nhost = \"10.0.0.2\"\nport = 2222\nuser = \"ec2-user\"\nkey_file = \"/k\"\nhost_key_fingerprint = \"SHA256:x\"\n";
-        let config = Config::parse(text, Path::new("b.toml")).expect("parses");
-        assert_eq!(config.communicator.kind, "ssh");
-        assert_eq!(config.ssh.host, "10.0.0.2");
-        assert_eq!(config.ssh.port, 2222);
-        assert_eq!(config.ssh.user, "ec2-user");
-        assert_eq!(config.ssh.key_file, PathBuf::from("/k"));
-        assert!(config.ssh.known_hosts.as_os_str().is_empty());
-        assert_eq!(config.ssh.host_key_fingerprint, "SHA256:x");
-    }
-
-    #[test]
-    fn an_out_of_range_ssh_port_or_unknown_ssh_key_is_named() {
-        let err = Config::parse("[ssh]\nport = 70000\n", Path::new("b.toml")).expect_err("range");
-        assert!(err.to_string().contains("port"), "{err}");
-        let err = Config::parse("[ssh]\nhots = \"h\"\n", Path::new("b.toml")).expect_err("unknown");
-        assert!(err.to_string().contains("`ssh.hots`"), "{err}");
-    }
-}
+mod tests;

@@ -1,8 +1,10 @@
 //! EC2 helpers shared by the steps, their cleanups and `prune`: waits,
 //! instances ([`instances`]) and images ([`images`]).
 
+pub mod block_devices;
 pub mod images;
 pub mod instances;
+pub mod subnets;
 
 use std::future::Future;
 use std::time::Duration;

@@ -42,6 +42,8 @@ impl Step for CreateImage {
                 spec.config.app.name, spec.info.build, spec.info.commit, source.id
             ))
             .set_tag_specifications(tag_specification(ResourceType::Image, &tags).map(|t| vec![t]))
+            // Packer's ami_block_device_mappings.
+            .set_block_device_mappings(crate::ec2::block_devices::ami_mappings(&spec.config))
             .send()
             .await
             .map_err(StepError::aws("CreateImage"))?;

@@ -14,7 +14,7 @@ use roundrobin_aws::AwsErrorDetail;
 use roundrobin_aws::tags::tag_specification;
 use roundrobin_aws::wait::{self, Backoff};
 
-use super::{BuildState, Ctx, Outcome, Step};
+use super::{BuildState, Ctx, Outcome, Step, spot};
 use crate::config::user_data::user_data;
 use crate::ec2::{backoff, instances_of_build, terminate, wait_error, wait_instance};
 use crate::error::StepError;
@@ -93,14 +93,18 @@ impl Step for Launch {
                 .collect(),
             ))
             // The same token makes a retried call return the same instance.
-            .client_token(&ctx.spec.build_id);
+            .client_token(super::ask::client_token(&ctx.spec.build_id, state.retries));
         // Checked before the first AWS call; read again here.
         if let Some(data) = user_data(config, &ctx.spec.base_dir)
             .map_err(|message| StepError::unexpected(format!("builder.user_data: {message}")))?
         {
             request = request.user_data(base64::engine::general_purpose::STANDARD.encode(data));
         }
-        let subnet = &config.builder.subnet_id;
+        // The subnet builder.subnet_filter / vpc_filter chose, else the key.
+        let subnet = state
+            .subnet_id
+            .as_deref()
+            .unwrap_or(&config.builder.subnet_id);
         match config.builder.associate_public_ip_address {
             // An explicit choice (Packer's associate_public_ip_address) takes
             // a network interface, which then carries subnet and group.
@@ -152,30 +156,49 @@ impl Step for Launch {
                     .build(),
             );
         }
+        // Packer's launch_block_device_mappings, beside the root mapping.
+        let root = source
+            .root_device
+            .as_deref()
+            .unwrap_or(crate::ec2::block_devices::DEFAULT_ROOT_DEVICE);
+        for mapping in crate::ec2::block_devices::launch_mappings(config, root)? {
+            request = request.block_device_mappings(mapping);
+        }
 
-        line.note("RunInstances");
         let propagation = Backoff {
             timeout: PROFILE_PROPAGATION,
             ..backoff(&config.wait, 1)
         };
-        let out = wait::until(propagation, ctx.stop(), || {
-            let request = request.clone();
+        // On-demand, or spot for each allowed type then the on-demand
+        // fallback (builder.spot_price, see spot.rs).
+        let attempts = spot::attempts(&config.builder)?;
+        let profile = &profile;
+        let (out, attempt) = spot::launch(ctx, &attempts, |attempt| {
+            let request = spot::apply(request.clone(), attempt);
+            line.note(&format!("RunInstances ({attempt})"));
             async move {
-                match request.send().await {
-                    Ok(out) => Ok(Some(out)),
-                    Err(e) if profile_not_ready(e.code(), &e.describe()) => Ok(None),
-                    Err(e) => Err(StepError::aws("RunInstances")(e)),
-                }
+                wait::until(propagation, ctx.stop(), || {
+                    let request = request.clone();
+                    async move {
+                        match request.send().await {
+                            Ok(out) => Ok(Some(Ok(out))),
+                            Err(e) if profile_not_ready(e.code(), &e.describe()) => Ok(None),
+                            Err(e) if spot::unavailable(e.code()) => Ok(Some(Err(e.describe()))),
+                            Err(e) => Err(StepError::aws("RunInstances")(e)),
+                        }
+                    }
+                })
+                .await
+                .map_err(|e| {
+                    wait_error(
+                        e,
+                        format!("instance profile {profile} to become usable by EC2"),
+                        None,
+                    )
+                })
             }
         })
-        .await
-        .map_err(|e| {
-            wait_error(
-                e,
-                format!("instance profile {profile} to become usable by EC2"),
-                None,
-            )
-        })?;
+        .await?;
         let id = out
             .instances()
             .first()
@@ -184,6 +207,7 @@ impl Step for Launch {
             .to_string();
         // Recorded before waiting: from here on, the cleanup terminates it.
         state.instance = Some(id.clone());
+        state.spot_request = spot::request_of(&out);
 
         line.note(&format!("waiting for {id} to run"));
         wait_instance(
@@ -194,7 +218,7 @@ impl Step for Launch {
             ctx.stop(),
         )
         .await?;
-        Ok(format!("{id} ({}) running", config.builder.instance_type))
+        Ok(format!("{id} ({attempt}) running"))
     }
 
     async fn cleanup(
@@ -203,6 +227,8 @@ impl Step for Launch {
         state: &mut BuildState,
         _outcome: Outcome,
     ) -> Result<Option<String>, StepError> {
+        // A spot builder's request first (it never stops the terminate).
+        spot::cancel_request(ctx, state, self.name()).await;
         let build_id = &ctx.spec.build_id;
         let mut ids: Vec<String> = state.instance.iter().cloned().collect();
         // A RunInstances whose answer never came still tagged its instance.

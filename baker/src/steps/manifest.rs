@@ -47,6 +47,7 @@ impl Step for WriteManifest {
                 ("source_ami".into(), source.id),
                 ("snapshots".into(), image.snapshots.join(",")),
             ]),
+            amis: amis(ctx, state, &image.id),
         };
         let path = spec.config.output.manifest.clone();
         manifest::append(&path, entry).map_err(|source| StepError::Io {
@@ -57,4 +58,15 @@ impl Step for WriteManifest {
         state.manifest = Some(path.clone());
         Ok(path.display().to_string())
     }
+}
+
+/// Region → AMI id: the build region's image and each copy.
+pub fn amis(ctx: &Ctx, state: &BuildState, image_id: &str) -> BTreeMap<String, String> {
+    let mut amis = BTreeMap::from([(ctx.aws.region.clone(), image_id.to_string())]);
+    for copy in &state.copies {
+        if let Some(id) = &copy.id {
+            amis.insert(copy.region.clone(), id.clone());
+        }
+    }
+    amis
 }

@@ -3,7 +3,11 @@
 //! its cleanup removes exactly that; the [`runner`] runs the cleanups in
 //! reverse on success, failure and interruption alike.
 
+pub mod ask;
+pub mod check_regions;
+pub mod copy_regions;
 pub mod deliver;
+pub mod deprecate;
 pub mod deregister;
 pub mod image;
 pub mod instance_profile;
@@ -16,8 +20,10 @@ pub mod runner;
 pub mod security_group;
 pub mod share;
 pub mod source_ami;
+pub mod spot;
 pub mod ssm_online;
 pub mod stop;
+pub mod subnet;
 pub mod terminate;
 
 use std::path::PathBuf;
@@ -42,6 +48,9 @@ pub enum OnError {
     Cleanup,
     /// Leave everything as it is, to look at the builder.
     Abort,
+    /// Ask on the terminal: clean up, abort, or retry the failed step
+    /// (cleanup when stdin or stderr is not a terminal).
+    Ask,
 }
 
 /// What to build, settled before the first AWS call.
@@ -145,8 +154,12 @@ pub struct BuildState {
     pub temp_profile: Option<String>,
     pub temp_role_in_profile: bool,
     pub vpc_id: Option<String>,
+    /// The subnet `builder.subnet_filter` / `builder.vpc_filter` chose.
+    pub subnet_id: Option<String>,
     pub security_group: Option<String>,
     pub instance: Option<String>,
+    /// The spot request behind a spot builder, when AWS made one.
+    pub spot_request: Option<String>,
     /// A temporary bucket baker created, and the object it put (bucket, key).
     pub temp_bucket: Option<String>,
     pub s3_object: Option<(String, String)>,
@@ -156,9 +169,17 @@ pub struct BuildState {
     pub replaced: Option<NewImage>,
     /// The image is available and tagged: from here on nothing deletes it.
     pub image_ready: bool,
+    /// Copies of the image in `image.ami_regions`, each recorded before
+    /// CopyImage is called.
+    pub copies: Vec<copy_regions::ImageCopy>,
+    /// Every copy is available, tagged, shared and deprecated: from here on
+    /// nothing deletes them.
+    pub copies_ready: bool,
     /// Images removed by prune.
     pub pruned: Vec<String>,
     pub manifest: Option<PathBuf>,
+    /// Failed steps retried so far (`--on-error=ask`).
+    pub retries: u32,
 }
 
 impl BuildState {
@@ -174,6 +195,9 @@ impl BuildState {
         let mut out = Vec::new();
         if let Some(i) = &self.instance {
             out.push(format!("builder instance {i}"));
+        }
+        if let Some(r) = &self.spot_request {
+            out.push(format!("spot request {r}"));
         }
         if let Some(g) = &self.security_group {
             out.push(format!("security group {g}"));
@@ -192,6 +216,10 @@ impl BuildState {
         }
         if let Some(i) = &self.image {
             out.push(format!("image {}", i.id));
+        }
+        for copy in &self.copies {
+            let id = copy.id.as_deref().unwrap_or("(copy not started)");
+            out.push(format!("image {id} in {}", copy.region));
         }
         out
     }
@@ -234,6 +262,8 @@ pub fn all() -> Vec<Box<dyn Step>> {
     vec![
         Box::new(source_ami::ResolveSource),
         Box::new(preflight::CheckImageName),
+        Box::new(check_regions::CheckCopyRegions),
+        Box::new(subnet::ChooseSubnet),
         Box::new(instance_profile::InstanceProfile),
         Box::new(security_group::SecurityGroup),
         Box::new(launch::Launch),
@@ -244,7 +274,9 @@ pub fn all() -> Vec<Box<dyn Step>> {
         Box::new(deregister::DeregisterOld),
         Box::new(image::CreateImage),
         Box::new(share::ShareImage),
+        Box::new(deprecate::DeprecateImage),
         Box::new(terminate::Terminate),
+        Box::new(copy_regions::CopyToRegions),
         Box::new(manifest::WriteManifest),
         Box::new(prune::Prune),
     ]

@@ -1,6 +1,7 @@
 //! Runs the steps in order, then the cleanups of every step that started, in
 //! reverse, whatever happened: success, a failed step, or a signal.
 
+use super::ask::{self, Answer};
 use super::{BuildState, Ctx, OnError, Outcome, Step};
 use crate::error::{CleanupFailure, Error, StepError};
 
@@ -8,22 +9,38 @@ use crate::error::{CleanupFailure, Error, StepError};
 pub async fn run(ctx: &Ctx, steps: &[Box<dyn Step>], state: &mut BuildState) -> Result<(), Error> {
     let mut started = 0;
     let mut failure: Option<(&'static str, StepError)> = None;
-    for step in steps {
+    // Leave everything for debugging: --on-error=abort, or the answer to ask.
+    let mut keep = ctx.spec.on_error == OnError::Abort;
+    let mut index = 0;
+    while let Some(step) = steps.get(index) {
         if ctx.stop().is_cancelled() {
             failure = Some((step.name(), StepError::Interrupted));
             break;
         }
-        started += 1;
+        started = started.max(index + 1);
         tracing::debug!(step = step.name(), "starting");
         let line = ctx.progress.step(step.name());
         match step.run(ctx, state, &line).await {
-            Ok(summary) => line.done(&summary),
+            Ok(summary) => {
+                line.done(&summary);
+                index += 1;
+            }
             Err(error) => {
                 line.failed(if ctx.stop().is_cancelled() {
                     "interrupted"
                 } else {
                     "failed"
                 });
+                if ctx.spec.on_error == OnError::Ask && !ctx.stop().is_cancelled() {
+                    match decide(ctx, step.as_ref(), state, &error).await {
+                        Answer::Retry => {
+                            state.retries += 1;
+                            continue;
+                        }
+                        Answer::Abort => keep = true,
+                        Answer::Cleanup => {}
+                    }
+                }
                 failure = Some((step.name(), error));
                 break;
             }
@@ -36,7 +53,7 @@ pub async fn run(ctx: &Ctx, steps: &[Box<dyn Step>], state: &mut BuildState) -> 
         Some(_) => Outcome::Failed,
     };
 
-    if outcome == Outcome::Failed && ctx.spec.on_error == OnError::Abort {
+    if outcome == Outcome::Failed && keep {
         report_abort(ctx, state);
         let (step, error) = failure.unwrap_or(("(none)", StepError::unexpected("no failure")));
         return Err(Error::Step {
@@ -61,6 +78,33 @@ pub async fn run(ctx: &Ctx, steps: &[Box<dyn Step>], state: &mut BuildState) -> 
             error: Box::new(error),
             cleanup,
         }),
+    }
+}
+
+/// `--on-error=ask`: what to do about `step` failing with `error`. Before
+/// a retry, the step's own cleanup removes what it half-made (so nothing is
+/// made twice); when that fails, the question is asked again.
+async fn decide(ctx: &Ctx, step: &dyn Step, state: &mut BuildState, error: &StepError) -> Answer {
+    loop {
+        let answer = ask::ask(ctx, step.name(), error).await;
+        if answer != Answer::Retry {
+            return answer;
+        }
+        match step.cleanup(ctx, state, Outcome::Failed).await {
+            Ok(removed) => {
+                if let Some(removed) = removed {
+                    ctx.progress
+                        .info(&format!("before retrying ({}): {removed}", step.name()));
+                }
+                ctx.progress
+                    .info(&format!("retrying step `{}`", step.name()));
+                return Answer::Retry;
+            }
+            Err(e) => ctx.progress.info(&format!(
+                "cleanup ({}) before retrying failed: {e}",
+                step.name()
+            )),
+        }
     }
 }
 
@@ -100,7 +144,13 @@ fn signal_name(ctx: &Ctx) -> &'static str {
 /// `--on-error=abort`: say what is left and how to reach the builder.
 fn report_abort(ctx: &Ctx, state: &BuildState) {
     let progress = &ctx.progress;
-    progress.info("--on-error=abort: nothing was cleaned up; left for debugging:");
+    let why = match ctx.spec.on_error {
+        OnError::Ask => "abort (as answered)",
+        _ => "--on-error=abort",
+    };
+    progress.info(&format!(
+        "{why}: nothing was cleaned up; left for debugging:"
+    ));
     for thing in state.created() {
         progress.info(&format!("  - {thing}"));
     }

@@ -66,7 +66,11 @@ impl Step for SecurityGroup {
         state: &mut BuildState,
         _line: &StepLine,
     ) -> Result<String, StepError> {
-        let vpc = vpc_id(ctx).await?;
+        let vpc = match state.vpc_id.clone() {
+            // Chosen with the subnet (builder.subnet_filter / vpc_filter).
+            Some(vpc) => vpc,
+            None => vpc_id(ctx).await?,
+        };
         state.vpc_id = Some(vpc.clone());
         let out = ctx
             .aws

@@ -60,6 +60,13 @@ impl Step for ResolveSource {
             .find(|m| m.device_name().is_some() && m.device_name() == root_device.as_deref())
             .and_then(|m| m.ebs())
             .and_then(|e| e.volume_size());
+        // Now that the root device is known, and before anything is made.
+        crate::ec2::block_devices::launch_mappings(
+            &ctx.spec.config,
+            root_device
+                .as_deref()
+                .unwrap_or(crate::ec2::block_devices::DEFAULT_ROOT_DEVICE),
+        )?;
         state.source = Some(SourceImage {
             id,
             name,

@@ -5,7 +5,12 @@
 
 mod harness;
 
+mod ami_regions;
+mod ami_regions_cleanup;
+mod block_devices;
 mod build_succeeds;
+mod deprecate_at;
+mod docs;
 mod encrypt_boot;
 mod eventual_consistency;
 mod exec;
@@ -14,6 +19,7 @@ mod hostile_input;
 mod image_kept;
 mod interrupt;
 mod keep_images;
+mod on_error_ask;
 mod provisioning;
 mod prune_safety;
 mod public_ip;
@@ -21,6 +27,8 @@ mod rerun;
 mod run_tags;
 mod second_signal;
 mod share_image;
+mod spot;
 mod ssm_output;
+mod subnet_filter;
 mod user_data;
 mod validate;

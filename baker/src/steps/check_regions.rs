@@ -1,0 +1,85 @@
+//! Step 2a: with `image.ami_regions`, check before creating anything what
+//! would otherwise only fail once the image exists: every copy region is
+//! enabled for the account (DescribeRegions), no image there holds the new
+//! name, and shared snapshots (`image.snapshot_users` with
+//! `image.encrypt_boot`) have a customer managed key in each copy region.
+
+use async_trait::async_trait;
+
+use super::{BuildState, Ctx, Step};
+use crate::config::image_regions::{copy_regions, unshareable};
+use crate::ec2::filter;
+use crate::error::StepError;
+use crate::progress::StepLine;
+
+pub struct CheckCopyRegions;
+
+#[async_trait]
+impl Step for CheckCopyRegions {
+    fn name(&self) -> &'static str {
+        "check copy regions"
+    }
+
+    async fn run(
+        &self,
+        ctx: &Ctx,
+        _state: &mut BuildState,
+        line: &StepLine,
+    ) -> Result<String, StepError> {
+        let config = &ctx.spec.config;
+        let regions = copy_regions(config, &ctx.aws.region);
+        if regions.is_empty() {
+            return Ok("no other region".into());
+        }
+        if let Some(region) = unshareable(config, &ctx.aws.region).first() {
+            return Err(StepError::unexpected(format!(
+                "image.region_kms_key_ids.{region}: image.snapshot_users cannot use snapshots \
+                 encrypted with the default EBS key: name a customer managed key for each copy region"
+            )));
+        }
+        line.note("DescribeRegions");
+        let out = ctx
+            .aws
+            .ec2
+            .describe_regions()
+            .send()
+            .await
+            .map_err(StepError::aws("DescribeRegions"))?;
+        let enabled: Vec<&str> = out
+            .regions()
+            .iter()
+            .filter_map(|r| r.region_name())
+            .collect();
+        if let Some(region) = regions.iter().find(|r| !enabled.contains(&r.as_str())) {
+            return Err(StepError::unexpected(format!(
+                "image.ami_regions: {region} is not a region enabled for this account \
+                 (enabled: {})",
+                enabled.join(", ")
+            )));
+        }
+        let name = &ctx.spec.image_name;
+        for region in &regions {
+            let out = ctx
+                .aws
+                .ec2_in(region)
+                .describe_images()
+                .owners("self")
+                .filters(filter("name", &[name]))
+                .send()
+                .await
+                .map_err(StepError::aws("DescribeImages"))?;
+            if let Some(taken) = out
+                .images()
+                .iter()
+                .find(|i| i.name() == Some(name.as_str()))
+            {
+                return Err(StepError::unexpected(format!(
+                    "an image named {name} already exists in {region} ({}): a copy could not \
+                     take the name; deregister it first",
+                    taken.image_id().unwrap_or("unknown id")
+                )));
+            }
+        }
+        Ok(regions.join(", "))
+    }
+}
