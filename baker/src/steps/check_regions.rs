@@ -1,14 +1,15 @@
 //! Step 2a: with `image.ami_regions`, check before creating anything what
 //! would otherwise only fail once the image exists: every copy region is
 //! enabled for the account (DescribeRegions), no image there holds the new
-//! name, and shared snapshots (`image.snapshot_users` with
+//! name (with `image.force_deregister`, one that does is noted, to be
+//! replaced just before the copies start), and shared snapshots (`image.snapshot_users` with
 //! `image.encrypt_boot`) have a customer managed key in each copy region.
 
 use async_trait::async_trait;
 
-use super::{BuildState, Ctx, Step};
+use super::{BuildState, Ctx, NewImage, Step};
 use crate::config::image_regions::{copy_regions, unshareable};
-use crate::ec2::filter;
+use crate::ec2::{filter, snapshots_of};
 use crate::error::StepError;
 use crate::progress::StepLine;
 
@@ -23,7 +24,7 @@ impl Step for CheckCopyRegions {
     async fn run(
         &self,
         ctx: &Ctx,
-        _state: &mut BuildState,
+        state: &mut BuildState,
         line: &StepLine,
     ) -> Result<String, StepError> {
         let config = &ctx.spec.config;
@@ -68,17 +69,31 @@ impl Step for CheckCopyRegions {
                 .send()
                 .await
                 .map_err(StepError::aws("DescribeImages"))?;
-            if let Some(taken) = out
+            let Some(taken) = out
                 .images()
                 .iter()
                 .find(|i| i.name() == Some(name.as_str()))
-            {
+            else {
+                continue;
+            };
+            let id = taken.image_id().unwrap_or("unknown id");
+            if !config.image.force_deregister {
                 return Err(StepError::unexpected(format!(
-                    "an image named {name} already exists in {region} ({}): a copy could not \
-                     take the name; deregister it first",
-                    taken.image_id().unwrap_or("unknown id")
+                    "an image named {name} already exists in {region} ({id}): to replace it \
+                     (a re-run of the same build), set image.force_deregister = true \
+                     (--force-deregister, BAKER_FORCE_DEREGISTER=true)"
                 )));
             }
+            line.note(&format!(
+                "{id} in {region} is replaced (image.force_deregister)"
+            ));
+            state.replaced_copies.push((
+                region.clone(),
+                NewImage {
+                    id: id.to_string(),
+                    snapshots: snapshots_of(taken),
+                },
+            ));
         }
         Ok(regions.join(", "))
     }

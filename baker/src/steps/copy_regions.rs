@@ -20,6 +20,7 @@ use roundrobin_aws::wait;
 use tokio::time::Instant;
 
 use super::deprecate::{deprecate, deprecation_time};
+use super::deregister::deregister_replaced;
 use super::share::share;
 use super::{BuildState, Ctx, NewImage, Outcome, Step};
 use crate::config::image_regions::{copy_regions, kms_key};
@@ -62,6 +63,9 @@ impl Step for CopyToRegions {
             .image
             .clone()
             .ok_or_else(|| StepError::unexpected("no image was created"))?;
+        for (region, old) in state.replaced_copies.clone() {
+            deregister_replaced(&ctx.aws.ec2_in(&region), &old, ctx, line).await?;
+        }
         for region in &regions {
             if ctx.stop().is_cancelled() {
                 return Err(StepError::Interrupted);

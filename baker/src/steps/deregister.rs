@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use roundrobin_aws::AwsErrorDetail;
 
-use super::{BuildState, Ctx, Step};
+use super::{BuildState, Ctx, NewImage, Step};
 use crate::ec2::images::delete_snapshots;
 use crate::error::StepError;
 use crate::progress::StepLine;
@@ -28,25 +28,35 @@ impl Step for DeregisterOld {
         let Some(old) = state.replaced.clone() else {
             return Ok("nothing to replace".into());
         };
-        let ec2 = &ctx.aws.ec2;
-        line.note(&format!("deregistering {}", old.id));
-        match ec2.deregister_image().image_id(&old.id).send().await {
-            Ok(_) => {}
-            Err(e)
-                if matches!(
-                    e.code(),
-                    Some("InvalidAMIID.NotFound" | "InvalidAMIID.Unavailable")
-                ) => {}
-            Err(e) => return Err(StepError::aws("DeregisterImage")(e)),
-        }
-        if !ctx.spec.config.image.force_delete_snapshot || old.snapshots.is_empty() {
-            return Ok(format!("deregistered {}", old.id));
-        }
-        delete_snapshots(ec2, &old.snapshots).await?;
-        Ok(format!(
-            "deregistered {} and deleted {}",
-            old.id,
-            old.snapshots.join(", ")
-        ))
+        deregister_replaced(&ctx.aws.ec2, &old, ctx, line).await
     }
+}
+
+/// Deregisters `old` (already gone is fine) and, with
+/// `image.force_delete_snapshot`, deletes its snapshots; says what it did.
+pub async fn deregister_replaced(
+    ec2: &aws_sdk_ec2::Client,
+    old: &NewImage,
+    ctx: &Ctx,
+    line: &StepLine,
+) -> Result<String, StepError> {
+    line.note(&format!("deregistering {}", old.id));
+    match ec2.deregister_image().image_id(&old.id).send().await {
+        Ok(_) => {}
+        Err(e)
+            if matches!(
+                e.code(),
+                Some("InvalidAMIID.NotFound" | "InvalidAMIID.Unavailable")
+            ) => {}
+        Err(e) => return Err(StepError::aws("DeregisterImage")(e)),
+    }
+    if !ctx.spec.config.image.force_delete_snapshot || old.snapshots.is_empty() {
+        return Ok(format!("deregistered {}", old.id));
+    }
+    delete_snapshots(ec2, &old.snapshots).await?;
+    Ok(format!(
+        "deregistered {} and deleted {}",
+        old.id,
+        old.snapshots.join(", ")
+    ))
 }

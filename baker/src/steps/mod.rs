@@ -172,6 +172,9 @@ pub struct BuildState {
     /// Copies of the image in `image.ami_regions`, each recorded before
     /// CopyImage is called.
     pub copies: Vec<copy_regions::ImageCopy>,
+    /// With `image.force_deregister`: images holding the new name in copy
+    /// regions (a re-run), by region, replaced just before the copies start.
+    pub replaced_copies: Vec<(String, NewImage)>,
     /// Every copy is available, tagged, shared and deprecated: from here on
     /// nothing deletes them.
     pub copies_ready: bool,

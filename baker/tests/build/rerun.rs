@@ -88,3 +88,46 @@ fn force_delete_snapshot_alone_is_a_configuration_mistake() {
     assert_eq!(run.code, Some(2), "{run}");
     assert!(run.stderr.contains("image.force_delete_snapshot:"), "{run}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_re_run_with_copy_regions_replaces_the_copies_too() {
+    let emulator = Emulator::start();
+    let project = Project::new(&emulator, "[image]\nami_regions = [\"us-west-2\"]\n");
+    let first = project.build(53);
+    assert!(first.success(), "{first}");
+    let west = crate::ami_regions::ec2_in(&emulator, "us-west-2").await;
+    let (old_copies, old_snapshots) = crate::ami_regions::owned(&west).await;
+    assert_eq!(old_copies.len(), 1, "{old_copies:#?}");
+
+    // Without force_deregister the copy region's image is named before
+    // anything is launched.
+    let again = project.build(53);
+    assert_eq!(again.code, Some(1), "{again}");
+    assert!(again.stderr.contains("image.force_deregister"), "{again}");
+    assert_eq!(emulator.calls().get("ec2:RunInstances"), Some(&1));
+
+    let forced = project.run(&[
+        "build",
+        "--build-number",
+        "53",
+        "--force-deregister",
+        "--force-delete-snapshot",
+    ]);
+    assert!(forced.success(), "{forced}");
+    let (copies, snapshots) = crate::ami_regions::owned(&west).await;
+    assert_eq!(copies.len(), 1, "one copy in us-west-2: {copies:#?}");
+    assert_ne!(copies[0].image_id(), old_copies[0].image_id());
+    for snapshot in &old_snapshots {
+        assert!(!snapshots.contains(snapshot), "{snapshot} deleted");
+    }
+    let manifest = project.manifest();
+    let last = manifest["builds"]
+        .as_array()
+        .and_then(|b| b.last())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        last["amis"]["us-west-2"],
+        copies[0].image_id().unwrap_or_default()
+    );
+}
