@@ -1,9 +1,46 @@
 //! Images: describing one, and removing one with its snapshots.
 
-use aws_sdk_ec2::types::Image;
+use aws_sdk_ec2::types::{Image, ImageState};
 use roundrobin_aws::AwsErrorDetail;
 
+use super::filter;
 use crate::error::StepError;
+
+/// The image this account owns that is named `name`, if any.
+pub async fn owned_image_named(
+    ec2: &aws_sdk_ec2::Client,
+    name: &str,
+) -> Result<Option<Image>, StepError> {
+    let out = ec2
+        .describe_images()
+        .owners("self")
+        .filters(filter("name", &[name]))
+        .send()
+        .await
+        .map_err(StepError::aws("DescribeImages"))?;
+    Ok(out
+        .images()
+        .iter()
+        .find(|i| i.name() == Some(name))
+        .cloned())
+}
+
+/// Whether a new image is ready: `true` once available, `false` while
+/// pending; an image that failed is an error naming `what` and AWS's reason.
+pub fn is_available(image: &Image, what: &str) -> Result<bool, StepError> {
+    match image.state() {
+        Some(ImageState::Available) => Ok(true),
+        Some(ImageState::Pending) | None => Ok(false),
+        Some(other) => Err(StepError::unexpected(format!(
+            "{what} is {}: {}",
+            other.as_str(),
+            image
+                .state_reason()
+                .and_then(|r| r.message())
+                .unwrap_or("no reason given")
+        ))),
+    }
+}
 
 /// The EBS snapshots behind an image.
 pub fn snapshots_of(image: &Image) -> Vec<String> {

@@ -9,7 +9,8 @@ use async_trait::async_trait;
 
 use super::{BuildState, Ctx, NewImage, Step};
 use crate::config::image_regions::{copy_regions, unshareable};
-use crate::ec2::{filter, snapshots_of};
+use crate::ec2::images::owned_image_named;
+use crate::ec2::snapshots_of;
 use crate::error::StepError;
 use crate::progress::StepLine;
 
@@ -60,20 +61,7 @@ impl Step for CheckCopyRegions {
         }
         let name = &ctx.spec.image_name;
         for region in &regions {
-            let out = ctx
-                .aws
-                .ec2_in(region)
-                .describe_images()
-                .owners("self")
-                .filters(filter("name", &[name]))
-                .send()
-                .await
-                .map_err(StepError::aws("DescribeImages"))?;
-            let Some(taken) = out
-                .images()
-                .iter()
-                .find(|i| i.name() == Some(name.as_str()))
-            else {
+            let Some(taken) = owned_image_named(&ctx.aws.ec2_in(region), name).await? else {
                 continue;
             };
             let id = taken.image_id().unwrap_or("unknown id");
@@ -91,7 +79,7 @@ impl Step for CheckCopyRegions {
                 region.clone(),
                 NewImage {
                     id: id.to_string(),
-                    snapshots: snapshots_of(taken),
+                    snapshots: snapshots_of(&taken),
                 },
             ));
         }

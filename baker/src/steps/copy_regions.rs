@@ -14,7 +14,6 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::ImageState;
 use roundrobin_aws::tags::to_ec2;
 use roundrobin_aws::wait;
 use tokio::time::Instant;
@@ -24,7 +23,8 @@ use super::deregister::deregister_replaced;
 use super::share::share;
 use super::{BuildState, Ctx, NewImage, Outcome, Step};
 use crate::config::image_regions::{copy_regions, kms_key};
-use crate::ec2::{backoff, delete_image, describe_image, filter, snapshots_of, wait_error};
+use crate::ec2::images::{is_available, owned_image_named};
+use crate::ec2::{backoff, delete_image, describe_image, snapshots_of, wait_error};
 use crate::error::StepError;
 use crate::progress::StepLine;
 
@@ -205,18 +205,8 @@ async fn wait_available(
                 humantime::format_duration(grace)
             )));
         };
-        match image.state() {
-            Some(ImageState::Available) => Ok(Some(snapshots_of(&image))),
-            Some(ImageState::Pending) | None => Ok(None),
-            Some(other) => Err(StepError::unexpected(format!(
-                "image {id} in {region} is {}: {}",
-                other.as_str(),
-                image
-                    .state_reason()
-                    .and_then(|r| r.message())
-                    .unwrap_or("no reason given")
-            ))),
-        }
+        let ready = is_available(&image, &format!("image {id} in {region}"))?;
+        Ok(ready.then(|| snapshots_of(&image)))
     })
     .await;
     result.map_err(|e| wait_error(e, format!("image {id} in {region} to be available"), None))
@@ -228,19 +218,10 @@ async fn remove_copy(ctx: &Ctx, copy: &ImageCopy) -> Result<Option<String>, Step
     let ec2 = ctx.aws.ec2_in(&copy.region);
     let id = match &copy.id {
         Some(id) => id.clone(),
-        None => {
-            let out = ec2
-                .describe_images()
-                .owners("self")
-                .filters(filter("name", &[&ctx.spec.image_name]))
-                .send()
-                .await
-                .map_err(StepError::aws("DescribeImages"))?;
-            match out.images().iter().find_map(|i| i.image_id()) {
-                Some(id) => id.to_string(),
-                None => return Ok(None),
-            }
-        }
+        None => match owned_image_named(&ec2, &ctx.spec.image_name).await? {
+            Some(image) => image.image_id().unwrap_or_default().to_string(),
+            None => return Ok(None),
+        },
     };
     let mut snapshots = copy.snapshots.clone();
     if let Some(described) = describe_image(&ec2, &id).await? {

@@ -4,10 +4,9 @@
 //! snapshots go too. Nothing to do otherwise.
 
 use async_trait::async_trait;
-use roundrobin_aws::AwsErrorDetail;
 
 use super::{BuildState, Ctx, NewImage, Step};
-use crate::ec2::images::delete_snapshots;
+use crate::ec2::images::delete_image;
 use crate::error::StepError;
 use crate::progress::StepLine;
 
@@ -41,22 +40,19 @@ pub async fn deregister_replaced(
     line: &StepLine,
 ) -> Result<String, StepError> {
     line.note(&format!("deregistering {}", old.id));
-    match ec2.deregister_image().image_id(&old.id).send().await {
-        Ok(_) => {}
-        Err(e)
-            if matches!(
-                e.code(),
-                Some("InvalidAMIID.NotFound" | "InvalidAMIID.Unavailable")
-            ) => {}
-        Err(e) => return Err(StepError::aws("DeregisterImage")(e)),
-    }
-    if !ctx.spec.config.image.force_delete_snapshot || old.snapshots.is_empty() {
+    let delete_snapshots = ctx.spec.config.image.force_delete_snapshot;
+    let snapshots: &[String] = if delete_snapshots {
+        &old.snapshots
+    } else {
+        &[]
+    };
+    delete_image(ec2, &old.id, snapshots).await?;
+    if snapshots.is_empty() {
         return Ok(format!("deregistered {}", old.id));
     }
-    delete_snapshots(ec2, &old.snapshots).await?;
     Ok(format!(
         "deregistered {} and deleted {}",
         old.id,
-        old.snapshots.join(", ")
+        snapshots.join(", ")
     ))
 }

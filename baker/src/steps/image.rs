@@ -5,11 +5,12 @@
 //! deregisters it and deletes its snapshots.
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{ImageState, ResourceType};
+use aws_sdk_ec2::types::ResourceType;
 use roundrobin_aws::tags::{tag_specification, to_ec2};
 use roundrobin_aws::wait;
 
 use super::{BuildState, Ctx, NewImage, Outcome, Step};
+use crate::ec2::images::is_available;
 use crate::ec2::{backoff, delete_image, describe_image, filter, snapshots_of, wait_error};
 use crate::error::StepError;
 use crate::progress::StepLine;
@@ -66,18 +67,7 @@ impl Step for CreateImage {
                 let Some(image) = describe_image(ec2, &id).await? else {
                     return Ok(None);
                 };
-                match image.state() {
-                    Some(ImageState::Available) => Ok(Some(image)),
-                    Some(ImageState::Pending) | None => Ok(None),
-                    Some(other) => Err(StepError::unexpected(format!(
-                        "image {id} is {}: {}",
-                        other.as_str(),
-                        image
-                            .state_reason()
-                            .and_then(|r| r.message())
-                            .unwrap_or("no reason given")
-                    ))),
-                }
+                Ok(is_available(&image, &format!("image {id}"))?.then_some(image))
             },
         )
         .await;

@@ -5,7 +5,8 @@
 use async_trait::async_trait;
 
 use super::{BuildState, Ctx, NewImage, Step};
-use crate::ec2::{filter, snapshots_of};
+use crate::ec2::images::owned_image_named;
+use crate::ec2::snapshots_of;
 use crate::error::StepError;
 use crate::progress::StepLine;
 
@@ -24,20 +25,7 @@ impl Step for CheckImageName {
         _line: &StepLine,
     ) -> Result<String, StepError> {
         let name = &ctx.spec.image_name;
-        let out = ctx
-            .aws
-            .ec2
-            .describe_images()
-            .owners("self")
-            .filters(filter("name", &[name]))
-            .send()
-            .await
-            .map_err(StepError::aws("DescribeImages"))?;
-        let Some(existing) = out
-            .images()
-            .iter()
-            .find(|i| i.name() == Some(name.as_str()))
-        else {
+        let Some(existing) = owned_image_named(&ctx.aws.ec2, name).await? else {
             return Ok(format!("{name} is free"));
         };
         let id = existing.image_id().unwrap_or_default().to_string();
@@ -53,7 +41,7 @@ impl Step for CheckImageName {
         }
         state.replaced = Some(NewImage {
             id: id.clone(),
-            snapshots: snapshots_of(existing),
+            snapshots: snapshots_of(&existing),
         });
         Ok(format!(
             "{name} is taken by {id}: it is replaced just before the new image is created (image.force_deregister)"
