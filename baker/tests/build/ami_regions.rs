@@ -11,27 +11,15 @@
 //! EnableImageDeprecation / DeprecationTime (`image_deprecation.py`),
 //! launch and create-volume permissions, the call counter.
 
-use std::collections::BTreeMap;
-
 use aws_sdk_ec2::types::{ImageAttributeName, SnapshotAttributeName};
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
 
+use crate::harness::ec2_view::tags;
 use crate::harness::project::finish;
 use crate::harness::{Emulator, Project};
 
 const ACCOUNT: &str = "123456789012";
-
-pub fn tags(list: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
-    list.iter()
-        .map(|t| {
-            (
-                t.key().unwrap_or_default().to_string(),
-                t.value().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
 
 /// An EC2 client of the emulator in `region`.
 pub async fn ec2_in(emulator: &Emulator, region: &str) -> aws_sdk_ec2::Client {

@@ -6,24 +6,12 @@
 //! a profile are Online), SendCommand/ListCommands recording the exact
 //! parameters (nothing is executed), CreateImage available at once.
 
-use std::collections::BTreeMap;
-
 use baker::provision::{self, Plan};
 use base64::Engine as _;
 
+use crate::harness::ec2_view::tags as tag_map;
 use crate::harness::project::{COMMIT, repo_root};
 use crate::harness::{Emulator, Leftovers, Project};
-
-fn tags_of(tags: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
-    tags.iter()
-        .map(|t| {
-            (
-                t.key().unwrap_or_default().to_string(),
-                t.value().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
 
 /// The `commands` parameter of every SendCommand, in order.
 async fn sent_scripts(emulator: &Emulator) -> Vec<String> {
@@ -63,7 +51,7 @@ async fn a_build_bakes_a_tagged_image_and_leaves_nothing_else() {
         .expect("DescribeImages");
     let image = images.images().first().expect("the image exists");
     assert_eq!(image.name(), Some("nodeapp-7-0123456"));
-    let tags = tags_of(image.tags());
+    let tags = tag_map(image.tags());
     assert_eq!(tags.get("app").map(String::as_str), Some("nodeapp"));
     assert_eq!(tags.get("commit").map(String::as_str), Some(COMMIT));
     assert_eq!(tags.get("build").map(String::as_str), Some("7"));
@@ -87,7 +75,7 @@ async fn a_build_bakes_a_tagged_image_and_leaves_nothing_else() {
         .await
         .expect("snapshots");
     for snapshot in snapshots.snapshots() {
-        let snapshot_tags = tags_of(snapshot.tags());
+        let snapshot_tags = tag_map(snapshot.tags());
         for key in ["app", "commit", "build", "baked-by", "source-ami"] {
             assert_eq!(snapshot_tags.get(key), tags.get(key), "snapshot tag {key}");
         }

@@ -6,20 +6,8 @@
 //! instances and volumes, fault injection (`--on-error=abort` keeps the
 //! builder to look at).
 
-use std::collections::BTreeMap;
-
+use crate::harness::ec2_view::tags;
 use crate::harness::{Emulator, Project};
-
-fn tags(list: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
-    list.iter()
-        .map(|t| {
-            (
-                t.key().unwrap_or_default().to_string(),
-                t.value().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_tags_reach_the_builder_and_run_volume_tags_its_volume() {

@@ -2,6 +2,7 @@
 //! `baker.toml`, the `baker` binary as a subprocess, and SDK clients to look
 //! at what is left.
 
+pub mod ec2_view;
 pub mod emulator;
 pub mod http;
 pub mod leftovers;
