@@ -34,6 +34,12 @@ fn object(ty: &Type, set: &[(&str, Value)]) -> Value {
     Value::Object(fields)
 }
 
+fn resource_type(service: &ProviderService, name: &str) -> Type {
+    service
+        .resource(name)
+        .map_or(Type::Dynamic, |r| r.value_type().clone())
+}
+
 fn encoded(value: &Value, ty: &Type) -> Option<proto::DynamicValue> {
     convert::encode(value, ty).ok()
 }
@@ -72,8 +78,7 @@ async fn with_deferral_reads_and_plans_are_deferred() {
 
     // A refresh keeps the state as it is, deferred.
     let group = "roundrobin_security_group";
-    let ty = service.resource(group).map(|r| r.value_type().clone());
-    let ty = ty.unwrap_or(Type::Dynamic);
+    let ty = resource_type(&service, group);
     let state = object(
         &ty,
         &[
@@ -116,8 +121,9 @@ async fn with_deferral_reads_and_plans_are_deferred() {
 
     // A data source is answered with its computed attributes unknown.
     let network = "roundrobin_default_network";
-    let ty = service.data_source(network).map(|d| d.value_type().clone());
-    let ty = ty.unwrap_or(Type::Dynamic);
+    let ty = service
+        .data_source(network)
+        .map_or(Type::Dynamic, |d| d.value_type().clone());
     let read = service
         .read_data_source(Request::new(proto::read_data_source::Request {
             type_name: network.into(),
@@ -139,8 +145,7 @@ async fn after_a_deferred_configure_an_apply_is_refused_not_sent_to_a_guessed_re
     let service = service();
     configure_with_unknown_region(&service, true).await;
     let group = "roundrobin_security_group";
-    let ty = service.resource(group).map(|r| r.value_type().clone());
-    let ty = ty.unwrap_or(Type::Dynamic);
+    let ty = resource_type(&service, group);
     let planned = object(&ty, &[("name", Value::string("web"))]);
     let apply = service
         .apply_resource_change(Request::new(proto::apply_resource_change::Request {
