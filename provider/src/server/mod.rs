@@ -4,6 +4,7 @@
 
 mod convert;
 mod created_at;
+mod data_source_rpcs;
 mod deferral;
 mod provider_config;
 mod resource_rpcs;
@@ -283,30 +284,7 @@ impl Provider for ProviderService {
         &self,
         request: Request<proto::read_data_source::Request>,
     ) -> Reply<proto::read_data_source::Response> {
-        let req = request.get_ref();
-        let defers = self.defers(req.client_capabilities.as_ref());
-        let result = async {
-            let d = self.data_source(&req.type_name)?;
-            let config = convert::decode(req.config.as_ref(), d.value_type())?;
-            if defers {
-                let unread = crate::framework::plan::unread_data(&d.schema().block, &config);
-                return convert::encode(&unread, d.value_type());
-            }
-            let aws = self.aws()?;
-            let state = d.read(&aws, &config).await?;
-            convert::encode(&state, d.value_type())
-        }
-        .await;
-        let (state, diags) = split(result);
-        ok(proto::read_data_source::Response {
-            deferred: if defers && state.is_some() {
-                deferral::provider_config_unknown()
-            } else {
-                None
-            },
-            state,
-            diagnostics: convert::diagnostics(diags),
-        })
+        data_source_rpcs::read_data_source(self, request).await
     }
 
     async fn get_functions(
