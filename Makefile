@@ -65,7 +65,7 @@ app-test:
 
 e2e: build
 	$(CARGO) test --workspace --test stories -- --test-threads=4
-	E2E_EMULATOR_REALISM=1 $(CARGO) test --workspace --test stories -- --test-threads=4
+	E2E_EMULATOR_REALISM=1 $(CARGO) test --workspace --test stories -- --test-threads=6
 	$(CARGO) test --workspace --test realhost -- --nocapture
 	$(CARGO) test --workspace --test live -- --nocapture
 
