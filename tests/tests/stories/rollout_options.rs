@@ -33,6 +33,30 @@ fn rollout_override(strategy: &str, wait: bool, auto_rollback: bool) -> String {
     )
 }
 
+/// Applies the stack with this rollout block.
+fn use_rollout(stack: &mut Stack, strategy: &str, wait: bool, auto_rollback: bool) -> Result<()> {
+    stack.workspace.write_file(
+        "rollout_override.tf",
+        &rollout_override(strategy, wait, auto_rollback),
+    )?;
+    stack.workspace.apply()?;
+    Ok(())
+}
+
+/// Rolls out the third image, whose instances the emulator reports
+/// unhealthy, with this rollout timeout: the apply must fail.
+fn roll_out_a_broken_image(stack: &mut Stack, timeout: &str) -> Result<e2e::Output> {
+    let broken = stack.images[2].clone();
+    stack
+        .moto
+        .control("POST", "unhealthy-images", json!({ "image_id": broken }))?;
+    stack.workspace.set_var("image_id", &broken);
+    stack.workspace.set_var("rollout_timeout", timeout);
+    let failed = stack.workspace.apply_expecting_failure()?;
+    assert_no_crash(&failed);
+    Ok(failed)
+}
+
 async fn version_of(stack: &Stack) -> Result<String> {
     Ok(stack
         .group()
@@ -66,20 +90,9 @@ async fn a_rollout_that_outlives_its_timeout_is_rolled_back() -> Result<()> {
 #[tokio::test]
 async fn without_auto_rollback_a_failed_rollout_is_reported_and_left_alone() -> Result<()> {
     let mut stack = Stack::applied().await?;
-    stack.workspace.write_file(
-        "rollout_override.tf",
-        &rollout_override("instance_refresh", true, false),
-    )?;
-    stack.workspace.apply()?;
-    let broken = stack.images[2].clone();
-    stack
-        .moto
-        .control("POST", "unhealthy-images", json!({ "image_id": broken }))?;
-    stack.workspace.set_var("image_id", &broken);
+    use_rollout(&mut stack, "instance_refresh", true, false)?;
     // Failing by the emulator's checks or by this timeout is the same story.
-    stack.workspace.set_var("rollout_timeout", "90s");
-    let failed = stack.workspace.apply_expecting_failure()?;
-    assert_no_crash(&failed);
+    let failed = roll_out_a_broken_image(&mut stack, "90s")?;
     assert!(
         failed
             .combined()
@@ -95,11 +108,7 @@ async fn without_auto_rollback_a_failed_rollout_is_reported_and_left_alone() -> 
 #[tokio::test]
 async fn without_wait_apply_returns_and_the_refresh_finishes_later() -> Result<()> {
     let mut stack = Stack::applied().await?;
-    stack.workspace.write_file(
-        "rollout_override.tf",
-        &rollout_override("instance_refresh", false, true),
-    )?;
-    stack.workspace.apply()?;
+    use_rollout(&mut stack, "instance_refresh", false, true)?;
     let next = stack.images[1].clone();
     stack.workspace.set_var("image_id", &next);
     stack.workspace.apply()?;
@@ -117,19 +126,8 @@ async fn without_wait_apply_returns_and_the_refresh_finishes_later() -> Result<(
 #[tokio::test]
 async fn a_failed_surge_rollout_is_rolled_back() -> Result<()> {
     let mut stack = Stack::applied().await?;
-    stack.workspace.write_file(
-        "rollout_override.tf",
-        &rollout_override("surge", true, true),
-    )?;
-    stack.workspace.apply()?;
-    let broken = stack.images[2].clone();
-    stack
-        .moto
-        .control("POST", "unhealthy-images", json!({ "image_id": broken }))?;
-    stack.workspace.set_var("image_id", &broken);
-    stack.workspace.set_var("rollout_timeout", "1m");
-    let failed = stack.workspace.apply_expecting_failure()?;
-    assert_no_crash(&failed);
+    use_rollout(&mut stack, "surge", true, true)?;
+    let failed = roll_out_a_broken_image(&mut stack, "1m")?;
     assert!(failed.combined().contains("failed"), "{failed}");
     assert_eq!(version_of(&stack).await?, "1");
     let instances = stack.instances().await?;
