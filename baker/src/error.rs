@@ -217,8 +217,11 @@ pub enum Error {
     ImageKept { image: String, error: Box<Error> },
     #[error("{0}")]
     Exec(Box<StepError>),
-    #[error("prune: {0}")]
-    Prune(Box<StepError>),
+    #[error("prune in {region}: {error}")]
+    Prune {
+        region: String,
+        error: Box<StepError>,
+    },
     #[error("listening for SIGINT and SIGTERM: {0}")]
     Signals(std::io::Error),
     #[error("writing {}: {source}", path.display())]

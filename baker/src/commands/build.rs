@@ -76,6 +76,7 @@ fn print_result(output: OutputFormat, ctx: &Ctx, state: &BuildState, error: Opti
                     steps::manifest::amis(ctx, state, &image.id)
                 },
                 "pruned": state.pruned,
+                "pruned_copies": state.pruned_copies,
                 "manifest": state.manifest.as_ref().map(|p| p.display().to_string()),
                 "build_id": ctx.spec.build_id,
                 "error": error,

@@ -1,10 +1,21 @@
 //! `baker prune --keep N [--dry-run]`: remove all but the newest N images of
-//! the app (only images tagged `baked-by = baker` and `app = <app>`).
+//! the app (only images tagged `baked-by = baker` and `app = <app>`), in the
+//! build region and in each region of `image.ami_regions`, where the copies
+//! live; each region keeps its own newest N.
+
+use std::collections::BTreeMap;
 
 use crate::aws::Clients;
 use crate::cli::{OutputFormat, PruneArgs};
+use crate::config::image_regions::copy_regions;
 use crate::error::Error;
-use crate::prune::{self, Candidate};
+use crate::prune::{self, Candidate, Selection};
+
+/// What prune decided in one region.
+struct RegionOutcome {
+    region: String,
+    selection: Selection,
+}
 
 pub async fn run(args: PruneArgs) -> Result<u8, Error> {
     let config = super::load_config(&args.config, &[], false)?;
@@ -17,65 +28,92 @@ pub async fn run(args: PruneArgs) -> Result<u8, Error> {
         });
     }
     let aws = Clients::connect(&config.aws, None).await?;
-    let images = prune::list(&aws.ec2, &app)
-        .await
-        .map_err(|e| Error::Prune(Box::new(e)))?;
-    let in_use = prune::in_use::images_in_use(&aws.ec2)
-        .await
-        .map_err(|e| Error::Prune(Box::new(e)))?;
-    let prune::Selection {
-        kept,
-        removed,
-        skipped,
-    } = prune::select(images, keep as usize, None, &in_use);
-    if !args.dry_run {
-        prune::remove(&aws.ec2, &removed)
+    let mut regions = vec![(aws.region.clone(), aws.ec2.clone())];
+    for region in copy_regions(&config, &aws.region) {
+        let ec2 = aws.ec2_in(&region);
+        regions.push((region, ec2));
+    }
+    let mut outcomes = Vec::new();
+    for (region, ec2) in regions {
+        let failed = |e| Error::Prune {
+            region: region.clone(),
+            error: Box::new(e),
+        };
+        let selection = prune::plan(&ec2, &app, keep as usize, None)
             .await
-            .map_err(|e| Error::Prune(Box::new(e)))?;
+            .map_err(failed)?;
+        if !args.dry_run {
+            prune::remove(&ec2, &selection.removed)
+                .await
+                .map_err(failed)?;
+        }
+        outcomes.push(RegionOutcome { region, selection });
     }
     match args.output {
-        OutputFormat::Json => {
-            let ids = |c: &[Candidate]| c.iter().map(|i| i.id.clone()).collect::<Vec<_>>();
-            let json = serde_json::json!({
-                "app": app,
-                "keep": keep,
-                "dry_run": args.dry_run,
-                "kept": ids(&kept),
-                "removed": ids(&removed),
-                "skipped": skipped
-                    .iter()
-                    .map(|(c, reason)| serde_json::json!({"id": c.id, "reason": reason}))
-                    .collect::<Vec<_>>(),
-            });
-            println!("{json}");
-        }
-        OutputFormat::Text => {
-            for image in &kept {
-                println!("keep    {} {} ({})", image.id, image.name, image.created);
-            }
-            let verb = if args.dry_run {
-                "would remove"
-            } else {
-                "removed"
-            };
-            for (image, reason) in &skipped {
-                println!("skip    {} {}: {reason}", image.id, image.name);
-            }
-            for image in &removed {
-                println!(
-                    "{verb} {} {} and snapshots {}",
-                    image.id,
-                    image.name,
-                    image.snapshots.join(", ")
-                );
-            }
-            if removed.is_empty() {
-                println!(
-                    "nothing to remove: {} image(s) of {app}, keeping {keep}",
-                    kept.len()
-                );
-            }
-        }
+        OutputFormat::Json => println!("{}", json(&app, keep, args.dry_run, &outcomes)),
+        OutputFormat::Text => print_text(&app, keep, args.dry_run, &outcomes),
     }
     Ok(0)
+}
+
+/// The build region's decision at the top level (as before `ami_regions`
+/// was pruned too), and every region's under `regions`.
+fn json(app: &str, keep: u32, dry_run: bool, outcomes: &[RegionOutcome]) -> serde_json::Value {
+    let ids = |c: &[Candidate]| c.iter().map(|i| i.id.clone()).collect::<Vec<_>>();
+    let region_json = |s: &Selection| {
+        serde_json::json!({
+            "kept": ids(&s.kept),
+            "removed": ids(&s.removed),
+            "skipped": s
+                .skipped
+                .iter()
+                .map(|(c, reason)| serde_json::json!({"id": c.id, "reason": reason}))
+                .collect::<Vec<_>>(),
+        })
+    };
+    let mut top = outcomes
+        .first()
+        .map(|o| region_json(&o.selection))
+        .unwrap_or_else(|| serde_json::json!({}));
+    let regions: BTreeMap<&str, serde_json::Value> = outcomes
+        .iter()
+        .map(|o| (o.region.as_str(), region_json(&o.selection)))
+        .collect();
+    if let Some(object) = top.as_object_mut() {
+        object.insert("app".into(), app.into());
+        object.insert("keep".into(), keep.into());
+        object.insert("dry_run".into(), dry_run.into());
+        object.insert("regions".into(), serde_json::json!(regions));
+    }
+    top
+}
+
+fn print_text(app: &str, keep: u32, dry_run: bool, outcomes: &[RegionOutcome]) {
+    let verb = if dry_run { "would remove" } else { "removed" };
+    let several = outcomes.len() > 1;
+    for RegionOutcome { region, selection } in outcomes {
+        if several {
+            println!("{region}:");
+        }
+        for image in &selection.kept {
+            println!("keep    {} {} ({})", image.id, image.name, image.created);
+        }
+        for (image, reason) in &selection.skipped {
+            println!("skip    {} {}: {reason}", image.id, image.name);
+        }
+        for image in &selection.removed {
+            println!(
+                "{verb} {} {} and snapshots {}",
+                image.id,
+                image.name,
+                image.snapshots.join(", ")
+            );
+        }
+        if selection.removed.is_empty() {
+            println!(
+                "nothing to remove: {} image(s) of {app}, keeping {keep}",
+                selection.kept.len()
+            );
+        }
+    }
 }

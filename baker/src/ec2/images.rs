@@ -1,9 +1,13 @@
-//! Images: describing one, and removing one with its snapshots.
+//! Images: describing one, and removing one with its snapshots. Baker
+//! deletes only snapshots it made: those CreateImage (or CopyImage) made
+//! for its images, never one an `image.ami_block_device_mappings` entry
+//! names, which the image only refers to and which stays the user's.
 
 use aws_sdk_ec2::types::{Image, ImageState};
 use roundrobin_aws::AwsErrorDetail;
 
 use super::filter;
+use crate::config::Config;
 use crate::error::StepError;
 
 /// The image this account owns that is named `name`, if any.
@@ -49,6 +53,57 @@ pub fn snapshots_of(image: &Image) -> Vec<String> {
         .iter()
         .filter_map(|m| m.ebs().and_then(|e| e.snapshot_id()).map(str::to_string))
         .collect()
+}
+
+/// The snapshots behind this build's image that its CreateImage made: all
+/// but those `image.ami_block_device_mappings` names (the user's).
+pub fn snapshots_made(image: &Image, config: &Config) -> Vec<String> {
+    let named: Vec<&str> = config
+        .image
+        .ami_block_device_mappings
+        .iter()
+        .map(|d| d.snapshot_id.trim())
+        .filter(|id| !id.is_empty())
+        .collect();
+    snapshots_of(image)
+        .into_iter()
+        .filter(|s| !named.contains(&s.as_str()))
+        .collect()
+}
+
+/// Of `snapshots` (of an earlier build's image), those baker made: the ones
+/// tagged `baked-by = baker`, as each build tags its image's snapshots. A
+/// snapshot already gone, or somebody else's, is left out. One
+/// DescribeSnapshots call per 100 ids, none for an empty list.
+pub async fn baked_snapshots(
+    ec2: &aws_sdk_ec2::Client,
+    snapshots: &[String],
+) -> Result<Vec<String>, StepError> {
+    let mut baked = Vec::new();
+    for chunk in snapshots.chunks(100) {
+        let ids: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        let mut pages = ec2
+            .describe_snapshots()
+            .owner_ids("self")
+            .filters(filter("snapshot-id", &ids))
+            .filters(filter("tag:baked-by", &[crate::BAKED_BY]))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(StepError::aws("DescribeSnapshots"))?;
+            baked.extend(
+                page.snapshots()
+                    .iter()
+                    .filter_map(|s| s.snapshot_id().map(str::to_string)),
+            );
+        }
+    }
+    // In the order given, each once.
+    Ok(snapshots
+        .iter()
+        .filter(|s| baked.contains(s))
+        .cloned()
+        .collect())
 }
 
 /// Describes one image; `None` when it does not exist (any more, or not

@@ -4,7 +4,8 @@
 //! considered; a pending image, one a launch template's default or latest
 //! version uses ([`in_use`]), and — after a build — one not older than the
 //! image just made (another build's, running at the same time) are left
-//! alone and reported.
+//! alone and reported. Each region is pruned on its own: the build region,
+//! and each region of `image.ami_regions`, where the copies live.
 
 pub mod in_use;
 
@@ -12,7 +13,7 @@ use std::cmp::Ordering;
 
 use roundrobin_aws::tags::from_ec2;
 
-use crate::ec2::{delete_image, filter, snapshots_of};
+use crate::ec2::{baked_snapshots, delete_image, filter, snapshots_of};
 use crate::error::StepError;
 
 /// One of the app's images.
@@ -125,6 +126,30 @@ pub fn select(
     }
     selection.kept.sort_by(newest_first);
     selection
+}
+
+/// What prune would do in the region `ec2` speaks to: the app's images
+/// there and the images its launch templates use, split by [`select`].
+pub async fn plan(
+    ec2: &aws_sdk_ec2::Client,
+    app: &str,
+    keep: usize,
+    protect: Option<&str>,
+) -> Result<Selection, StepError> {
+    let images = list(ec2, app).await?;
+    let in_use = in_use::images_in_use(ec2).await?;
+    let mut selection = select(images, keep, protect, &in_use);
+    // Of the images to remove, only the snapshots baker made go with them.
+    let all: Vec<String> = selection
+        .removed
+        .iter()
+        .flat_map(|c| c.snapshots.iter().cloned())
+        .collect();
+    let baked = baked_snapshots(ec2, &all).await?;
+    for image in &mut selection.removed {
+        image.snapshots.retain(|s| baked.contains(s));
+    }
+    Ok(selection)
 }
 
 /// Deregisters each image and deletes its snapshots.

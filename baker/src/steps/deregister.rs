@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 
 use super::{BuildState, Ctx, NewImage, Step};
-use crate::ec2::images::delete_image;
+use crate::ec2::images::{baked_snapshots, delete_image};
 use crate::error::StepError;
 use crate::progress::StepLine;
 
@@ -40,13 +40,13 @@ pub async fn deregister_replaced(
     line: &StepLine,
 ) -> Result<String, StepError> {
     line.note(&format!("deregistering {}", old.id));
-    let delete_snapshots = ctx.spec.config.image.force_delete_snapshot;
-    let snapshots: &[String] = if delete_snapshots {
-        &old.snapshots
+    // Only the snapshots an earlier build made: never one it referred to.
+    let snapshots = if ctx.spec.config.image.force_delete_snapshot {
+        baked_snapshots(ec2, &old.snapshots).await?
     } else {
-        &[]
+        Vec::new()
     };
-    delete_image(ec2, &old.id, snapshots).await?;
+    delete_image(ec2, &old.id, &snapshots).await?;
     if snapshots.is_empty() {
         return Ok(format!("deregistered {}", old.id));
     }

@@ -11,7 +11,7 @@ use roundrobin_aws::wait;
 
 use super::{BuildState, Ctx, NewImage, Outcome, Step};
 use crate::ec2::images::is_available;
-use crate::ec2::{backoff, delete_image, describe_image, filter, snapshots_of, wait_error};
+use crate::ec2::{backoff, delete_image, describe_image, filter, snapshots_made, wait_error};
 use crate::error::StepError;
 use crate::progress::StepLine;
 
@@ -73,7 +73,7 @@ impl Step for CreateImage {
         .await;
         let image =
             result.map_err(|e| wait_error(e, format!("image {id} to be available"), None))?;
-        let snapshots = snapshots_of(&image);
+        let snapshots = snapshots_made(&image, &spec.config);
         if let Some(recorded) = state.image.as_mut() {
             recorded.snapshots.clone_from(&snapshots);
         }
@@ -128,7 +128,7 @@ impl Step for CreateImage {
             }
         };
         if let Some(described) = describe_image(ec2, &image.id).await? {
-            for snapshot in snapshots_of(&described) {
+            for snapshot in snapshots_made(&described, &ctx.spec.config) {
                 if !image.snapshots.contains(&snapshot) {
                     image.snapshots.push(snapshot);
                 }

@@ -178,8 +178,10 @@ pub struct BuildState {
     /// Every copy is available, tagged, shared and deprecated: from here on
     /// nothing deletes them.
     pub copies_ready: bool,
-    /// Images removed by prune.
+    /// Images removed by prune in the build region.
     pub pruned: Vec<String>,
+    /// Copies removed by prune, by region (`image.ami_regions`).
+    pub pruned_copies: std::collections::BTreeMap<String, Vec<String>>,
     pub manifest: Option<PathBuf>,
     /// Failed steps retried so far (`--on-error=ask`).
     pub retries: u32,

@@ -1,7 +1,10 @@
 //! Step 13: keep the newest `image.keep` images of this app (the new one
-//! included) and remove the older others; pending images, images launch
-//! templates use and images newer than this build's are left alone. A failure here is reported but does not
-//! fail the build: the image is good, and the next build prunes again.
+//! included) and remove the older others, in the build region and in each
+//! region the image was copied to (`image.ami_regions`), where the copy just
+//! made is the protected one. Pending images, images launch templates use
+//! and images newer than this build's are left alone. A failure here is
+//! reported but does not fail the build: the image is good, and the next
+//! build prunes again.
 
 use async_trait::async_trait;
 
@@ -24,41 +27,74 @@ impl Step for Prune {
         state: &mut BuildState,
         line: &StepLine,
     ) -> Result<String, StepError> {
-        let keep = ctx.spec.config.image.keep as usize;
-        let new = state.image.as_ref().map(|i| i.id.clone());
-        let result = async {
-            let images = prune::list(&ctx.aws.ec2, &ctx.spec.config.app.name).await?;
-            let in_use = prune::in_use::images_in_use(&ctx.aws.ec2).await?;
-            let selection = prune::select(images, keep, new.as_deref(), &in_use);
-            for (image, reason) in &selection.skipped {
-                ctx.progress.info(&format!(
-                    "  left alone {} ({}): {reason}",
-                    image.id, image.name
-                ));
-            }
-            if !selection.removed.is_empty() {
-                line.note(&format!("removing {} image(s)", selection.removed.len()));
-            }
-            let done = prune::remove(&ctx.aws.ec2, &selection.removed).await?;
-            Ok::<_, StepError>((selection.kept.len() + selection.skipped.len(), done))
+        let mut regions = vec![(
+            ctx.aws.region.clone(),
+            ctx.aws.ec2.clone(),
+            state.image.as_ref().map(|i| i.id.clone()),
+        )];
+        for copy in &state.copies {
+            regions.push((
+                copy.region.clone(),
+                ctx.aws.ec2_in(&copy.region),
+                copy.id.clone(),
+            ));
         }
-        .await;
-        match result {
-            Ok((kept, done)) => {
-                let summary = if done.is_empty() {
-                    format!("{kept} image(s) kept, nothing to remove")
-                } else {
-                    format!("{kept} image(s) kept, removed {}", done.join(", "))
-                };
-                state.pruned = done;
-                Ok(summary)
-            }
-            Err(e) => {
-                ctx.progress.info(&format!(
-                    "warning: pruning old images failed: {e} (the next build prunes again)"
-                ));
-                Ok("skipped after an error".into())
+        let several = regions.len() > 1;
+        let mut summaries = Vec::new();
+        for (region, ec2, protect) in regions {
+            let at = if several {
+                format!("{region}: ")
+            } else {
+                String::new()
+            };
+            match prune_region(ctx, &ec2, protect.as_deref(), line, &at).await {
+                Ok((kept, done)) => {
+                    summaries.push(if done.is_empty() {
+                        format!("{at}{kept} image(s) kept, nothing to remove")
+                    } else {
+                        format!("{at}{kept} image(s) kept, removed {}", done.join(", "))
+                    });
+                    if region == ctx.aws.region {
+                        state.pruned = done;
+                    } else if !done.is_empty() {
+                        state.pruned_copies.insert(region, done);
+                    }
+                }
+                Err(e) => {
+                    ctx.progress.info(&format!(
+                        "warning: pruning old images in {region} failed: {e} (the next build prunes again)"
+                    ));
+                    summaries.push(format!("{at}skipped after an error"));
+                }
             }
         }
+        Ok(summaries.join("; "))
     }
+}
+
+/// One region's prune; the number of images kept (or left alone) and the
+/// ids removed.
+async fn prune_region(
+    ctx: &Ctx,
+    ec2: &aws_sdk_ec2::Client,
+    protect: Option<&str>,
+    line: &StepLine,
+    at: &str,
+) -> Result<(usize, Vec<String>), StepError> {
+    let keep = ctx.spec.config.image.keep as usize;
+    let selection = prune::plan(ec2, &ctx.spec.config.app.name, keep, protect).await?;
+    for (image, reason) in &selection.skipped {
+        ctx.progress.info(&format!(
+            "  {at}left alone {} ({}): {reason}",
+            image.id, image.name
+        ));
+    }
+    if !selection.removed.is_empty() {
+        line.note(&format!(
+            "{at}removing {} image(s)",
+            selection.removed.len()
+        ));
+    }
+    let done = prune::remove(ec2, &selection.removed).await?;
+    Ok((selection.kept.len() + selection.skipped.len(), done))
 }

@@ -9,4 +9,8 @@ pub use decode::decode;
 pub use encode::encode;
 
 #[cfg(test)]
+mod bad_input_tests;
+#[cfg(test)]
+mod number_tests;
+#[cfg(test)]
 mod tests;

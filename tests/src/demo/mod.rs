@@ -5,11 +5,13 @@
 //! - [`mirror`]: the provider installed as `make install` would, into a
 //!   temporary filesystem mirror, and the CLI configuration naming it.
 //! - [`cloud`]: what the emulated cloud holds, seen through the AWS SDK.
+//! - [`leftovers`]: what a destroy and baker's cleanup should have removed.
 //! - [`report`]: how the demo prints stages, command lines and their output.
 //! - [`story`]: the six stages, run in order.
 
 pub mod baker;
 pub mod cloud;
+pub mod leftovers;
 pub mod mirror;
 pub mod report;
 pub mod story;

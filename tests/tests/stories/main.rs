@@ -31,6 +31,7 @@ mod first_apply;
 mod instance_profile;
 mod launch_template;
 mod load_balancer;
+mod load_balancer_drift;
 mod rollout;
 mod rollout_options;
 mod security_group;

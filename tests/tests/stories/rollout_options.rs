@@ -8,13 +8,13 @@
 //! warmup honoured when asked (`instance_warmup_honored`), RollbackInstanceRefresh,
 //! the `unhealthy-images` control for target health.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Result, bail};
 use serde_json::json;
 
 use crate::rollout::Stack;
-use crate::support::{assert_no_changes, assert_no_crash};
+use crate::support::{assert_no_changes, assert_no_crash, eventually_within};
 
 /// The example stack's rollout block, replaced through an override file.
 fn rollout_override(strategy: &str, wait: bool, auto_rollback: bool) -> String {
@@ -112,13 +112,18 @@ async fn without_wait_apply_returns_and_the_refresh_finishes_later() -> Result<(
     let next = stack.images[1].clone();
     stack.workspace.set_var("image_id", &next);
     stack.workspace.apply()?;
-    let started = Instant::now();
-    while version_of(&stack).await? != "2" {
-        if started.elapsed() > Duration::from_secs(120) {
-            bail!("the refresh never moved the group to version 2");
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    // The emulated refresh replaces one instance at a time, warm-up included.
+    eventually_within(
+        "the refresh moving the group to version 2",
+        Duration::from_secs(120),
+        || async {
+            match version_of(&stack).await?.as_str() {
+                "2" => Ok(()),
+                other => bail!("the group is on version {other}"),
+            }
+        },
+    )
+    .await?;
     assert_no_changes(&stack.workspace)?;
     Ok(())
 }

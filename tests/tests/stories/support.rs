@@ -206,7 +206,21 @@ pub async fn template_data(
 /// consistent (and so is the emulator in its realism mode), so a resource a
 /// story made by hand may be invisible to Describe/Get for a few seconds, as
 /// it would be to a user in the console.
-pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> Result<T>
+pub async fn eventually<T, F, Fut>(what: &str, check: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    eventually_within(what, std::time::Duration::from_secs(30), check).await
+}
+
+/// Runs `check` every 250 ms until it succeeds, for at most `bound`; the
+/// last error, named by `what`, if it never does.
+pub async fn eventually_within<T, F, Fut>(
+    what: &str,
+    bound: std::time::Duration,
+    mut check: F,
+) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T>>,
@@ -215,8 +229,8 @@ where
     loop {
         match check().await {
             Ok(value) => return Ok(value),
-            Err(error) if started.elapsed() > std::time::Duration::from_secs(30) => {
-                return Err(error.context(format!("{what} after 30 s")));
+            Err(error) if started.elapsed() > bound => {
+                return Err(error.context(format!("{what} after {} s", bound.as_secs())));
             }
             Err(_) => tokio::time::sleep(std::time::Duration::from_millis(250)).await,
         }
