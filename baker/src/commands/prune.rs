@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use crate::aws::Clients;
 use crate::cli::{OutputFormat, PruneArgs};
 use crate::config::image_regions::copy_regions;
-use crate::error::Error;
+use crate::error::{Error, StepError};
 use crate::prune::{self, Candidate, Selection};
 
 /// What prune decided in one region.
@@ -33,32 +33,55 @@ pub async fn run(args: PruneArgs) -> Result<u8, Error> {
         let ec2 = aws.ec2_in(&region);
         regions.push((region, ec2));
     }
+    // A region that fails does not stop the others: what was done is
+    // printed, then the first failure is the command's error.
     let mut outcomes = Vec::new();
+    let mut failures = Vec::new();
     for (region, ec2) in regions {
-        let failed = |e| Error::Prune {
-            region: region.clone(),
-            error: Box::new(e),
-        };
-        let selection = prune::plan(&ec2, &app, keep as usize, None)
-            .await
-            .map_err(failed)?;
-        if !args.dry_run {
-            prune::remove(&ec2, &selection.removed)
-                .await
-                .map_err(failed)?;
+        let result = async {
+            let selection = prune::plan(&ec2, &app, keep as usize, None).await?;
+            if !args.dry_run {
+                prune::remove(&ec2, &selection.removed).await?;
+            }
+            Ok::<_, StepError>(selection)
         }
-        outcomes.push(RegionOutcome { region, selection });
+        .await;
+        match result {
+            Ok(selection) => outcomes.push(RegionOutcome { region, selection }),
+            Err(error) => failures.push(Error::Prune {
+                region,
+                error: Box::new(error),
+            }),
+        }
     }
     match args.output {
-        OutputFormat::Json => println!("{}", json(&app, keep, args.dry_run, &outcomes)),
+        OutputFormat::Json => {
+            println!("{}", json(&aws.region, &app, keep, args.dry_run, &outcomes))
+        }
         OutputFormat::Text => print_text(&app, keep, args.dry_run, &outcomes),
     }
-    Ok(0)
+    let mut failures = failures.into_iter();
+    match failures.next() {
+        None => Ok(0),
+        Some(first) => {
+            for other in failures {
+                eprintln!("error: {other}");
+            }
+            Err(first)
+        }
+    }
 }
 
 /// The build region's decision at the top level (as before `ami_regions`
-/// was pruned too), and every region's under `regions`.
-fn json(app: &str, keep: u32, dry_run: bool, outcomes: &[RegionOutcome]) -> serde_json::Value {
+/// was pruned too), and every region's under `regions` (a region that
+/// failed is missing there, and the command fails).
+fn json(
+    build_region: &str,
+    app: &str,
+    keep: u32,
+    dry_run: bool,
+    outcomes: &[RegionOutcome],
+) -> serde_json::Value {
     let ids = |c: &[Candidate]| c.iter().map(|i| i.id.clone()).collect::<Vec<_>>();
     let region_json = |s: &Selection| {
         serde_json::json!({
@@ -72,9 +95,9 @@ fn json(app: &str, keep: u32, dry_run: bool, outcomes: &[RegionOutcome]) -> serd
         })
     };
     let mut top = outcomes
-        .first()
-        .map(|o| region_json(&o.selection))
-        .unwrap_or_else(|| serde_json::json!({}));
+        .iter()
+        .find(|o| o.region == build_region)
+        .map_or_else(|| serde_json::json!({}), |o| region_json(&o.selection));
     let regions: BTreeMap<&str, serde_json::Value> = outcomes
         .iter()
         .map(|o| (o.region.as_str(), region_json(&o.selection)))

@@ -69,14 +69,36 @@ async fn copies_are_pruned_in_their_region_too() {
         "a dry run removes nothing"
     );
 
+    // The build region fails (launch templates unreadable): the copy region
+    // is pruned all the same, the output says so, and the command fails
+    // naming the region.
+    emulator.fault(
+        "ec2",
+        "DescribeLaunchTemplateVersions",
+        "UnauthorizedOperation",
+        403,
+        1,
+    );
     let prune = project.run(&["prune", "--keep", "1", "--output", "json"]);
-    assert!(prune.success(), "{prune}");
+    assert_eq!(prune.code, Some(1), "{prune}");
+    assert!(prune.stderr.contains("prune in us-east-1"), "{prune}");
     let json: serde_json::Value = serde_json::from_str(prune.last_line()).expect("JSON");
     assert_eq!(
         json["regions"]["eu-west-1"]["removed"],
         serde_json::json!([copies[1]]),
         "{json}"
     );
+    assert!(
+        json.get("removed").is_none(),
+        "no build region result: {json}"
+    );
     assert_eq!(image_ids(&west).await, [copies[2].clone()]);
     assert_eq!(owned(&west).await.1.len(), 1);
+
+    // Run again, the build region is pruned too; nothing is left to do in
+    // the copy region.
+    let prune = project.run(&["prune", "--keep", "1"]);
+    assert!(prune.success(), "{prune}");
+    assert!(prune.stdout.contains("eu-west-1:\nkeep    "), "{prune}");
+    assert!(prune.stdout.contains("removed "), "{prune}");
 }
