@@ -66,51 +66,100 @@ impl fmt::Debug for Output {
 /// Runs `command` (stdin closed, stdout and stderr captured) and waits at most
 /// `timeout` for it; past that the process group is killed and
 /// [`HarnessError::TimedOut`] carries whatever was printed so far.
-pub fn run_bounded(mut command: Command, label: String, timeout: Duration) -> Result<Output> {
-    let program = command.get_program().to_string_lossy().into_owned();
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    let mut child = command
-        .spawn()
-        .map_err(|source| HarnessError::Spawn { program, source })?;
+pub fn run_bounded(command: Command, label: String, timeout: Duration) -> Result<Output> {
+    Running::start(command, label)?.finish(timeout)
+}
 
-    let stdout = drain(child.stdout.take());
-    let stderr = drain(child.stderr.take());
+/// A command started in its own process group, as a shell starts a
+/// foreground job: [`Running::interrupt`] is what pressing Ctrl-C does.
+pub struct Running {
+    child: Child,
+    /// Waited for: nothing is left to kill when it is dropped.
+    finished: bool,
+    label: String,
+    started: Instant,
+    stdout: mpsc::Receiver<String>,
+    stderr: mpsc::Receiver<String>,
+}
 
-    let started = Instant::now();
-    let status = wait_until(&mut child, started + timeout)?;
-    if status.is_none() {
-        kill_group(&mut child);
-    }
-    let pipes_deadline = Instant::now() + DRAIN;
-    let mut collect = |rx: mpsc::Receiver<String>| {
-        let left = pipes_deadline.saturating_duration_since(Instant::now());
-        rx.recv_timeout(left).unwrap_or_else(|_| {
-            // Something the command started still holds the pipe: end it.
-            kill_group(&mut child);
-            rx.recv_timeout(POLL * 20)
-                .unwrap_or_else(|_| "(output not collected: the pipe stayed open)".to_owned())
+impl Running {
+    /// Starts `command` with stdin closed and its output captured.
+    pub fn start(mut command: Command, label: String) -> Result<Running> {
+        let program = command.get_program().to_string_lossy().into_owned();
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        let mut child = command
+            .spawn()
+            .map_err(|source| HarnessError::Spawn { program, source })?;
+        let stdout = drain(child.stdout.take());
+        let stderr = drain(child.stderr.take());
+        Ok(Running {
+            child,
+            finished: false,
+            label,
+            started: Instant::now(),
+            stdout,
+            stderr,
         })
-    };
-    let stdout = collect(stdout);
-    let stderr = collect(stderr);
+    }
 
-    let output = Output {
-        command: label.clone(),
-        code: status.and_then(|s| s.code()),
-        stdout,
-        stderr,
-    };
-    match status {
-        Some(_) => Ok(output),
-        None => Err(HarnessError::TimedOut {
-            command: label,
-            after: timeout,
-            output: Box::new(output),
-        }),
+    /// SIGINT to the whole process group (the command and everything it
+    /// started), as a terminal sends it on Ctrl-C.
+    pub fn interrupt(&self) -> Result<()> {
+        kill_process_group(Pid::from_child(&self.child), Signal::INT)
+            .map_err(|e| HarnessError::io("sending SIGINT", e.into()))
+    }
+
+    /// Waits for the command until `timeout` after its start; past that the
+    /// process group is killed and [`HarnessError::TimedOut`] carries
+    /// whatever was printed so far.
+    pub fn finish(mut self, timeout: Duration) -> Result<Output> {
+        let status = wait_until(&mut self.child, self.started + timeout)?;
+        if status.is_none() {
+            kill_group(&mut self.child);
+        }
+        self.finished = true;
+        let pipes_deadline = Instant::now() + DRAIN;
+        let child = &mut self.child;
+        let mut collect = |rx: &mpsc::Receiver<String>| {
+            let left = pipes_deadline.saturating_duration_since(Instant::now());
+            rx.recv_timeout(left).unwrap_or_else(|_| {
+                // Something the command started still holds the pipe: end it.
+                kill_group(child);
+                rx.recv_timeout(POLL * 20)
+                    .unwrap_or_else(|_| "(output not collected: the pipe stayed open)".to_owned())
+            })
+        };
+        let stdout = collect(&self.stdout);
+        let stderr = collect(&self.stderr);
+
+        let output = Output {
+            command: self.label.clone(),
+            code: status.and_then(|s| s.code()),
+            stdout,
+            stderr,
+        };
+        match status {
+            Some(_) => Ok(output),
+            None => Err(HarnessError::TimedOut {
+                command: self.label.clone(),
+                after: timeout,
+                output: Box::new(output),
+            }),
+        }
+    }
+}
+
+impl Drop for Running {
+    /// A command abandoned (a story failed before finishing it) is killed
+    /// with everything it started.
+    fn drop(&mut self) {
+        if !self.finished {
+            kill_group(&mut self.child);
+        }
     }
 }
 
@@ -173,5 +222,24 @@ mod tests {
             HarnessError::TimedOut { output, .. } => assert!(output.stdout.contains("started")),
             other => panic!("expected a timeout, got {other}"),
         }
+    }
+
+    #[test]
+    fn an_interrupt_reaches_the_command_and_what_it_started() {
+        let mut command = Command::new("sh");
+        // The inner shell (a child, like a provider plugin) reports the
+        // SIGINT it gets, then the outer one does.
+        command.args([
+            "-c",
+            "trap 'echo parent interrupted; exit 5' INT; \
+             sh -c 'trap \"echo child interrupted; exit 0\" INT; while :; do sleep 0.05; done'",
+        ]);
+        let running = Running::start(command, "traps".into()).expect("sh runs");
+        thread::sleep(Duration::from_millis(300));
+        running.interrupt().expect("SIGINT sent");
+        let output = running.finish(Duration::from_secs(10)).expect("it exits");
+        assert_eq!(output.code, Some(5), "{output}");
+        assert!(output.stdout.contains("child interrupted"), "{output}");
+        assert!(output.stdout.contains("parent interrupted"), "{output}");
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::error::{HarnessError, Result};
 use crate::moto::{ACCESS_KEY_ID, MotoServer, REGION, SECRET_ACCESS_KEY};
-use crate::process::{Output, run_bounded};
+use crate::process::{Output, Running, run_bounded};
 use crate::provider_binary::{cli_config, provider_dir};
 
 /// The longest any single terraform command may run before it is killed.
@@ -157,6 +157,27 @@ impl Workspace {
 
     /// Runs `terraform ARGS` in the workspace; a non-zero exit is not an error here.
     pub fn run(&self, args: &[&str]) -> Result<Output> {
+        let label = format!("terraform {}", args.join(" "));
+        run_bounded(self.command(args), label, self.timeout)
+    }
+
+    /// Starts `terraform apply -auto-approve` and returns while it runs, for
+    /// a story that interrupts it ([`Running::interrupt`] is Ctrl-C); finish
+    /// it with [`Running::finish`] and [`Workspace::timeout`].
+    pub fn start_apply(&self) -> Result<Running> {
+        let args = self.with_vars(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let label = format!("terraform {}", args.join(" "));
+        Running::start(self.command(&args), label)
+    }
+
+    /// How long one command may run.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// `terraform ARGS` in the workspace, with the workspace's environment.
+    fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new("terraform");
         command.args(args).current_dir(self.dir.path());
         // Nothing Terraform- or AWS-related leaks in from the developer's shell.
@@ -170,8 +191,7 @@ impl Workspace {
         for key in &self.removed_env {
             command.env_remove(key);
         }
-        let label = format!("terraform {}", args.join(" "));
-        run_bounded(command, label, self.timeout)
+        command
     }
 
     /// `terraform apply -auto-approve`; fails unless it succeeds.

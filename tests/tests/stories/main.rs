@@ -29,6 +29,7 @@ mod default_tags;
 mod example_stack;
 mod first_apply;
 mod instance_profile;
+mod interrupted_rollout;
 mod launch_template;
 mod load_balancer;
 mod load_balancer_drift;

@@ -64,6 +64,17 @@ impl Stack {
             .context("no autoscaling group nodeapp")
     }
 
+    /// The launch template version the group is configured with, in AWS.
+    pub(crate) async fn configured_version(&self) -> Result<String> {
+        Ok(self
+            .group()
+            .await?
+            .launch_template()
+            .and_then(|t| t.version())
+            .unwrap_or_default()
+            .to_string())
+    }
+
     /// The group's launch template version as saved in Terraform's state.
     pub(crate) fn saved_template_version(&self) -> Result<String> {
         let state = self.workspace.show_json()?;

@@ -57,16 +57,6 @@ fn roll_out_a_broken_image(stack: &mut Stack, timeout: &str) -> Result<e2e::Outp
     Ok(failed)
 }
 
-async fn version_of(stack: &Stack) -> Result<String> {
-    Ok(stack
-        .group()
-        .await?
-        .launch_template()
-        .and_then(|t| t.version())
-        .unwrap_or_default()
-        .to_string())
-}
-
 #[tokio::test]
 async fn a_rollout_that_outlives_its_timeout_is_rolled_back() -> Result<()> {
     let mut stack = Stack::applied().await?;
@@ -82,7 +72,7 @@ async fn a_rollout_that_outlives_its_timeout_is_rolled_back() -> Result<()> {
     let text = failed.combined();
     assert!(text.contains("did not finish within"), "{failed}");
     assert!(text.contains("rolled back"), "{failed}");
-    assert_eq!(version_of(&stack).await?, "1");
+    assert_eq!(stack.configured_version().await?, "1");
     assert_eq!(stack.saved_template_version()?, "1");
     Ok(())
 }
@@ -100,7 +90,7 @@ async fn without_auto_rollback_a_failed_rollout_is_reported_and_left_alone() -> 
         "{failed}"
     );
     // AWS applies a desired configuration only when the refresh succeeds.
-    assert_eq!(version_of(&stack).await?, "1");
+    assert_eq!(stack.configured_version().await?, "1");
     assert_eq!(stack.saved_template_version()?, "1");
     Ok(())
 }
@@ -117,7 +107,7 @@ async fn without_wait_apply_returns_and_the_refresh_finishes_later() -> Result<(
         "the refresh moving the group to version 2",
         Duration::from_secs(120),
         || async {
-            match version_of(&stack).await?.as_str() {
+            match stack.configured_version().await?.as_str() {
                 "2" => Ok(()),
                 other => bail!("the group is on version {other}"),
             }
@@ -134,7 +124,7 @@ async fn a_failed_surge_rollout_is_rolled_back() -> Result<()> {
     use_rollout(&mut stack, "surge", true, true)?;
     let failed = roll_out_a_broken_image(&mut stack, "1m")?;
     assert!(failed.combined().contains("failed"), "{failed}");
-    assert_eq!(version_of(&stack).await?, "1");
+    assert_eq!(stack.configured_version().await?, "1");
     let instances = stack.instances().await?;
     assert_eq!(instances.len(), 2, "back to two instances: {instances:?}");
     for (id, _, image) in &instances {
