@@ -29,6 +29,7 @@ mod proposed;
 mod resource_properties;
 mod strategy;
 mod tests;
+mod variations;
 
 use std::fmt;
 

@@ -10,6 +10,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
 use super::strategy::{self, Dice};
+use super::variations;
 use super::*;
 use crate::framework::default_tags::{self, DefaultTags};
 use crate::framework::diagnostics::Diagnostics;
@@ -89,11 +90,11 @@ fn exercise(
     } else if dice.one_in(3) {
         // What an earlier apply of this very configuration left.
         let created = plan_with(block, subject.final_planner, &Value::Null, known);
-        strategy::fill(&created.planned, subject.ty, &mut dice)
+        variations::fill(&created.planned, subject.ty, &mut dice)
     } else {
-        strategy::prior_from(block, known, other, &mut dice)
+        variations::prior_from(block, known, other, &mut dice)
     };
-    let blurred = strategy::blur(block, known, &mut dice);
+    let blurred = variations::blur(block, known, &mut dice);
     let case = Case {
         prior: prior.clone(),
         saved_config: blurred.clone(),
@@ -139,8 +140,8 @@ fn exercise(
             .map(|v| ("final plan against saved plan".to_string(), v)),
     );
     if !last.planned.is_null() {
-        let cloud = strategy::fill(&last.planned, subject.ty, &mut dice);
-        let cloud = strategy::disturb(block, &cloud, &mut dice);
+        let cloud = variations::fill(&last.planned, subject.ty, &mut dice);
+        let cloud = variations::disturb(block, &cloud, &mut dice);
         let settled = settle(block, &last.planned, cloud.clone());
         all.extend(
             check_apply(block, &last.planned, &settled)

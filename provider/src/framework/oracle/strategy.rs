@@ -3,28 +3,22 @@
 //! - [`config`]: wholly known configurations that pass the attribute
 //!   validators (nulls, nested blocks, collections), from small pools of
 //!   values so that configs and prior states often agree;
-//! - [`blur`]: the same configuration as core sees it before apply, with
-//!   some values unknown (whole attributes, collection elements, dynamic
-//!   blocks over an unknown collection);
-//! - [`state`] and [`prior_from`]: wholly known prior states, mostly close
-//!   to the configuration;
-//! - [`fill`] and [`disturb`]: what the cloud could report after an apply.
-//!
-//! Choices made after proptest draws its inputs come from a [`Dice`] over
-//! drawn bytes, so every case is reproducible from its inputs.
-
-use std::collections::BTreeMap;
+//! - [`state`]: wholly known prior states;
+//! - [`Dice`]: the choices made after proptest draws its inputs, over drawn
+//!   bytes, so that every case is reproducible from its inputs. The values
+//!   the dice derive from a case (a prior state close to the config, the
+//!   config with unknowns, what the cloud reports) are in
+//!   [`super::variations`].
 
 use cty::{Type, Value};
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use proptest::sample::select;
 
-use super::part;
 use crate::framework::schema::{Attribute, Block, Mode, NestedBlock, Nesting};
 use crate::framework::validators::Validator;
 
-const STRINGS: &[&str] = &[
+pub(super) const STRINGS: &[&str] = &[
     "a",
     "web",
     "1",
@@ -36,7 +30,7 @@ const STRINGS: &[&str] = &[
     "subnet-1",
     "subnet-2",
 ];
-const NUMBERS: &[i64] = &[0, 1, 2, 5];
+pub(super) const NUMBERS: &[i64] = &[0, 1, 2, 5];
 const KEYS: &[&str] = &["Name", "env", "team"];
 
 /// Choices drawn from a fixed run of bytes.
@@ -64,7 +58,7 @@ impl<'a> Dice<'a> {
     }
 }
 
-fn set_of(items: Vec<Value>) -> Value {
+pub(super) fn set_of(items: Vec<Value>) -> Value {
     let mut out: Vec<Value> = Vec::new();
     for item in items {
         if !out.iter().any(|o| o.semantic_eq(&item)) {
@@ -206,219 +200,4 @@ pub fn state(block: &Block) -> BoxedStrategy<Value> {
         .iter()
         .map(|nested| named(nested.name, nested_values(nested, state(&nested.block))));
     object(attrs.chain(blocks).collect())
-}
-
-/// A prior state mostly agreeing with the wholly known `config`: each
-/// configured value is kept or taken from the unrelated state `other`;
-/// computed values come from `other`, defaults mostly stay.
-pub fn prior_from(block: &Block, config: &Value, other: &Value, dice: &mut Dice<'_>) -> Value {
-    let mut fields = BTreeMap::new();
-    for attr in &block.attributes {
-        let (c, o) = (part(config, attr.name), part(other, attr.name));
-        let value = match (&attr.default, attr.mode) {
-            (_, Mode::Computed) => o,
-            (Some(d), _) if c.is_null() && !dice.one_in(3) => d.clone(),
-            (_, Mode::OptionalComputed) if c.is_null() => o,
-            _ if dice.one_in(3) => o,
-            _ => c,
-        };
-        fields.insert(attr.name.to_string(), value);
-    }
-    for nested in &block.blocks {
-        let (c, o) = (part(config, nested.name), part(other, nested.name));
-        let value = if dice.one_in(5) {
-            o
-        } else {
-            match nested.nesting {
-                Nesting::Single if c.is_null() => c,
-                Nesting::Single => prior_from(&nested.block, &c, &o, dice),
-                Nesting::List | Nesting::Set => {
-                    let others = o.as_elements().unwrap_or(&[]);
-                    let mut items: Vec<Value> = c
-                        .as_elements()
-                        .unwrap_or(&[])
-                        .iter()
-                        .enumerate()
-                        .map(|(i, ci)| {
-                            let oi = others.get(i).cloned().unwrap_or(Value::Null);
-                            prior_from(&nested.block, ci, &oi, dice)
-                        })
-                        .collect();
-                    if !items.is_empty() && dice.one_in(4) {
-                        items.pop();
-                    }
-                    if nested.nesting == Nesting::Set {
-                        set_of(items)
-                    } else {
-                        Value::List(items)
-                    }
-                }
-            }
-        };
-        fields.insert(nested.name.to_string(), value);
-    }
-    Value::Object(fields)
-}
-
-/// The configuration with some values not known yet.
-pub fn blur(block: &Block, config: &Value, dice: &mut Dice<'_>) -> Value {
-    let Value::Object(fields) = config else {
-        return config.clone();
-    };
-    let mut out = fields.clone();
-    for attr in block.attributes.iter().filter(|a| a.mode != Mode::Computed) {
-        let v = part(config, attr.name);
-        let blurred = if dice.one_in(6) {
-            Value::Unknown
-        } else if dice.one_in(3) {
-            blur_element(&v, dice)
-        } else {
-            v
-        };
-        out.insert(attr.name.to_string(), blurred);
-    }
-    for nested in &block.blocks {
-        let v = part(config, nested.name);
-        let blurred = match (nested.nesting, &v) {
-            (Nesting::Single, _) => blur(&nested.block, &v, dice),
-            (Nesting::List | Nesting::Set, _) if dice.one_in(10) => Value::Unknown,
-            (Nesting::List, Value::List(items)) => {
-                Value::List(items.iter().map(|i| blur(&nested.block, i, dice)).collect())
-            }
-            (Nesting::Set, Value::Set(items)) => {
-                Value::Set(items.iter().map(|i| blur(&nested.block, i, dice)).collect())
-            }
-            _ => v,
-        };
-        out.insert(nested.name.to_string(), blurred);
-    }
-    Value::Object(out)
-}
-
-/// A collection with one of its elements unknown.
-fn blur_element(v: &Value, dice: &mut Dice<'_>) -> Value {
-    match v {
-        Value::List(items) | Value::Set(items) if !items.is_empty() => {
-            let mut items = items.clone();
-            let i = dice.pick(items.len());
-            items[i] = Value::Unknown;
-            if matches!(v, Value::List(_)) {
-                Value::List(items)
-            } else {
-                Value::Set(items)
-            }
-        }
-        Value::Map(entries) if !entries.is_empty() => {
-            let mut entries = entries.clone();
-            let keys: Vec<String> = entries.keys().cloned().collect();
-            let key = keys[dice.pick(keys.len())].clone();
-            entries.insert(key, Value::Unknown);
-            Value::Map(entries)
-        }
-        _ => v.clone(),
-    }
-}
-
-/// Some known value of `ty`.
-pub fn arbitrary(ty: &Type, dice: &mut Dice<'_>) -> Value {
-    match ty {
-        Type::Bool => Value::Bool(dice.one_in(2)),
-        Type::Number => Value::from(NUMBERS[dice.pick(NUMBERS.len())]),
-        Type::String => Value::from(STRINGS[dice.pick(STRINGS.len())]),
-        Type::List(t) | Type::Set(t) => {
-            let items = if dice.one_in(2) {
-                Vec::new()
-            } else {
-                vec![arbitrary(t, dice)]
-            };
-            if matches!(ty, Type::List(_)) {
-                Value::List(items)
-            } else {
-                Value::Set(items)
-            }
-        }
-        Type::Map(t) => {
-            if dice.one_in(2) {
-                Value::Map(BTreeMap::new())
-            } else {
-                Value::map([("Name", arbitrary(t, dice))])
-            }
-        }
-        Type::Object(attrs) => Value::Object(
-            attrs
-                .iter()
-                .map(|(k, t)| {
-                    let v = if dice.one_in(4) {
-                        Value::Null
-                    } else {
-                        arbitrary(t, dice)
-                    };
-                    (k.clone(), v)
-                })
-                .collect(),
-        ),
-        Type::Tuple(types) => Value::Tuple(types.iter().map(|t| arbitrary(t, dice)).collect()),
-        Type::Dynamic => Value::Null,
-    }
-}
-
-/// `v` with each unknown part replaced by a known value of its type.
-pub fn fill(v: &Value, ty: &Type, dice: &mut Dice<'_>) -> Value {
-    match (v, ty) {
-        (Value::Unknown, _) => arbitrary(ty, dice),
-        (Value::List(items), Type::List(t)) => {
-            Value::List(items.iter().map(|i| fill(i, t, dice)).collect())
-        }
-        (Value::Set(items), Type::Set(t)) => {
-            set_of(items.iter().map(|i| fill(i, t, dice)).collect())
-        }
-        (Value::Map(entries), Type::Map(t)) => Value::Map(
-            entries
-                .iter()
-                .map(|(k, i)| (k.clone(), fill(i, t, dice)))
-                .collect(),
-        ),
-        (Value::Object(fields), Type::Object(attrs)) => Value::Object(
-            attrs
-                .iter()
-                .map(|(k, t)| {
-                    let i = fields.get(k).cloned().unwrap_or(Value::Null);
-                    (k.clone(), fill(&i, t, dice))
-                })
-                .collect(),
-        ),
-        _ => v.clone(),
-    }
-}
-
-/// What the cloud may report for values the user owns: some other value,
-/// or nothing (a setting AWS does not store, a normalised spelling).
-pub fn disturb(block: &Block, cloud: &Value, dice: &mut Dice<'_>) -> Value {
-    let Value::Object(fields) = cloud else {
-        return cloud.clone();
-    };
-    let mut out = fields.clone();
-    for attr in &block.attributes {
-        let user_owned =
-            matches!(attr.mode, Mode::Required | Mode::Optional) || attr.default.is_some();
-        if user_owned && dice.one_in(2) {
-            let other = if dice.one_in(3) {
-                Value::Null
-            } else {
-                arbitrary(&attr.ty, dice)
-            };
-            out.insert(attr.name.to_string(), other);
-        }
-    }
-    for nested in &block.blocks {
-        if dice.one_in(3) {
-            let other = match nested.nesting {
-                Nesting::Single => Value::Null,
-                Nesting::List => Value::List(Vec::new()),
-                Nesting::Set => Value::Set(Vec::new()),
-            };
-            out.insert(nested.name.to_string(), other);
-        }
-    }
-    Value::Object(out)
 }
