@@ -5,21 +5,8 @@
 //! Emulated behaviours relied on: CreateImage with one snapshot per image,
 //! DescribeImages tag filters, DeregisterImage / DeleteSnapshot.
 
+use crate::harness::ec2_view::image_snapshots;
 use crate::harness::{Emulator, Leftovers, Project};
-
-async fn snapshots_of(ec2: &aws_sdk_ec2::Client, ami: &str) -> Vec<String> {
-    let out = ec2
-        .describe_images()
-        .image_ids(ami)
-        .send()
-        .await
-        .expect("DescribeImages");
-    out.images()
-        .iter()
-        .flat_map(|i| i.block_device_mappings())
-        .filter_map(|m| m.ebs().and_then(|e| e.snapshot_id()).map(String::from))
-        .collect()
-}
 
 /// An image of the account that baker did not make.
 async fn foreign_image(ec2: &aws_sdk_ec2::Client) -> String {
@@ -65,7 +52,7 @@ async fn four_builds_with_keep_two_leave_the_newest_two() {
     let emulator = Emulator::start();
     let ec2 = aws_sdk_ec2::Client::new(&emulator.sdk().await);
     let foreign = foreign_image(&ec2).await;
-    let foreign_snapshots = snapshots_of(&ec2, &foreign).await;
+    let foreign_snapshots = image_snapshots(&ec2, &foreign).await;
 
     let project = Project::new(&emulator, "[image]\nkeep = 2\n");
     let mut amis = Vec::new();
@@ -95,7 +82,7 @@ async fn four_builds_with_keep_two_leave_the_newest_two() {
     snapshots.sort();
     let mut expected_snapshots = foreign_snapshots.clone();
     for ami in &amis[2..] {
-        expected_snapshots.extend(snapshots_of(&ec2, ami).await);
+        expected_snapshots.extend(image_snapshots(&ec2, ami).await);
     }
     expected_snapshots.sort();
     assert_eq!(

@@ -8,7 +8,7 @@
 //! mapping with its SnapshotId (tests/emulator/block_devices.py),
 //! DescribeSnapshots `snapshot-id` and tag filters, DeleteSnapshot.
 
-use crate::harness::ec2_view::tags;
+use crate::harness::ec2_view::{image_snapshots, tags};
 use crate::harness::{Emulator, Leftovers, Project};
 
 /// A snapshot of a fresh volume, made by hand.
@@ -32,19 +32,9 @@ async fn users_snapshot(ec2: &aws_sdk_ec2::Client) -> String {
 
 /// The image's snapshots other than `except`.
 async fn other_snapshots(ec2: &aws_sdk_ec2::Client, image: &str, except: &str) -> Vec<String> {
-    let out = ec2
-        .describe_images()
-        .image_ids(image)
-        .send()
-        .await
-        .expect("DescribeImages");
-    out.images()
-        .iter()
-        .flat_map(|i| i.block_device_mappings())
-        .filter_map(|m| m.ebs().and_then(|e| e.snapshot_id()))
-        .filter(|s| *s != except)
-        .map(String::from)
-        .collect()
+    let mut snapshots = image_snapshots(ec2, image).await;
+    snapshots.retain(|s| s != except);
+    snapshots
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -64,7 +54,7 @@ async fn a_snapshot_named_in_an_ami_mapping_is_never_tagged_or_deleted() {
     let first = project.build(7);
     assert!(first.success(), "{first}");
     let first_image = first.last_line().to_string();
-    let first_made = other_snapshots(&ec2, &first_image, "").await;
+    let first_made = image_snapshots(&ec2, &first_image).await;
     assert!(
         first_made.contains(&mine),
         "the image refers to {mine}: {first_made:?}"

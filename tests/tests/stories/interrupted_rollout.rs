@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 use aws_sdk_autoscaling::types::InstanceRefreshStatus;
-use serde_json::json;
 
 use crate::rollout::Stack;
 use crate::support::{assert_no_changes, assert_no_crash, eventually, eventually_within};
@@ -21,9 +20,7 @@ use crate::support::{assert_no_changes, assert_no_crash, eventually, eventually_
 async fn ctrl_c_during_a_rollout_rolls_back_and_the_next_apply_rolls_out_again() -> Result<()> {
     let mut stack = Stack::applied().await?;
     // Each batch waits its 30 s warm-up: time enough to press Ctrl-C.
-    stack
-        .moto
-        .control("POST", "timing", json!({ "instance_warmup_honored": true }))?;
+    stack.honor_warmups(true)?;
     let next = stack.images[1].clone();
     stack.workspace.set_var("image_id", &next);
 
@@ -74,11 +71,7 @@ async fn ctrl_c_during_a_rollout_rolls_back_and_the_next_apply_rolls_out_again()
     assert_eq!(stack.saved_template_version()?, "1");
 
     // The next apply rolls the image out again, to the end this time.
-    stack.moto.control(
-        "POST",
-        "timing",
-        json!({ "instance_warmup_honored": false }),
-    )?;
+    stack.honor_warmups(false)?;
     stack.workspace.apply()?;
     assert_eq!(stack.configured_version().await?, "2");
     every_instance_runs(&stack, "2", &next).await?;

@@ -7,6 +7,7 @@
 //! DeleteListener and AddTags taking effect at once for the next Describe.
 
 use anyhow::Result;
+use aws_sdk_elasticloadbalancingv2::Client as Elb;
 
 use crate::load_balancer::{
     Applied, apply_stack, listener_weights, load_balancer_arn, pair, target_group_arn,
@@ -36,16 +37,7 @@ async fn changes_behind_terraforms_back_are_planned_back() -> Result<()> {
     let listener = web_listener_arn(&elb, &lb).await?;
     elb.delete_listener().listener_arn(&listener).send().await?;
     // The load balancer's tags (read with the target groups' in one call).
-    elb.add_tags()
-        .resource_arns(&lb)
-        .tags(
-            aws_sdk_elasticloadbalancingv2::types::Tag::builder()
-                .key("app")
-                .value("by-hand")
-                .build(),
-        )
-        .send()
-        .await?;
+    set_app_tag(&elb, &lb, "by-hand").await?;
 
     let plan = workspace.plan_detailed()?;
     assert!(
@@ -80,16 +72,7 @@ async fn changes_behind_terraforms_back_are_planned_back() -> Result<()> {
 
     // With the listener back, the target groups' refresh reads the load
     // balancer's tags for it: a tag changed by hand is still drift.
-    elb.add_tags()
-        .resource_arns(&lb)
-        .tags(
-            aws_sdk_elasticloadbalancingv2::types::Tag::builder()
-                .key("app")
-                .value("again-by-hand")
-                .build(),
-        )
-        .send()
-        .await?;
+    set_app_tag(&elb, &lb, "again-by-hand").await?;
     let plan = workspace.plan_detailed()?;
     assert!(
         plan.stdout.contains("\"again-by-hand\" -> \"nodeapp\""),
@@ -97,4 +80,19 @@ async fn changes_behind_terraforms_back_are_planned_back() -> Result<()> {
     );
     workspace.apply()?;
     assert_no_changes(&workspace)
+}
+
+/// Sets the load balancer's `app` tag by hand, as in the console.
+async fn set_app_tag(elb: &Elb, lb: &str, value: &str) -> Result<()> {
+    elb.add_tags()
+        .resource_arns(lb)
+        .tags(
+            aws_sdk_elasticloadbalancingv2::types::Tag::builder()
+                .key("app")
+                .value(value)
+                .build(),
+        )
+        .send()
+        .await?;
+    Ok(())
 }

@@ -64,6 +64,17 @@ impl Stack {
             .context("no autoscaling group nodeapp")
     }
 
+    /// Whether the emulated instance refresh waits each batch's warm-up
+    /// (30 s in the example stack), as AWS does, or moves on at once.
+    pub(crate) fn honor_warmups(&self, honored: bool) -> Result<()> {
+        self.moto.control(
+            "POST",
+            "timing",
+            json!({ "instance_warmup_honored": honored }),
+        )?;
+        Ok(())
+    }
+
     /// The launch template version the group is configured with, in AWS.
     pub(crate) async fn configured_version(&self) -> Result<String> {
         Ok(self

@@ -61,9 +61,7 @@ fn roll_out_a_broken_image(stack: &mut Stack, timeout: &str) -> Result<e2e::Outp
 async fn a_rollout_that_outlives_its_timeout_is_rolled_back() -> Result<()> {
     let mut stack = Stack::applied().await?;
     // Each batch now waits its 30 s warmup: longer than the timeout below.
-    stack
-        .moto
-        .control("POST", "timing", json!({ "instance_warmup_honored": true }))?;
+    stack.honor_warmups(true)?;
     let next = stack.images[1].clone();
     stack.workspace.set_var("image_id", &next);
     stack.workspace.set_var("rollout_timeout", "5s");

@@ -1,4 +1,4 @@
-//! Reading EC2 as the tests look at it: tags as a map.
+//! Reading EC2 as the tests look at it: tags as a map, an image's snapshots.
 
 use std::collections::BTreeMap;
 
@@ -11,5 +11,20 @@ pub fn tags(list: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
                 t.value().unwrap_or_default().to_string(),
             )
         })
+        .collect()
+}
+
+/// The EBS snapshots behind image `ami`, in mapping order.
+pub async fn image_snapshots(ec2: &aws_sdk_ec2::Client, ami: &str) -> Vec<String> {
+    let out = ec2
+        .describe_images()
+        .image_ids(ami)
+        .send()
+        .await
+        .expect("DescribeImages");
+    out.images()
+        .iter()
+        .flat_map(|i| i.block_device_mappings())
+        .filter_map(|m| m.ebs().and_then(|e| e.snapshot_id()).map(String::from))
         .collect()
 }
