@@ -10,8 +10,8 @@ use roundrobin_aws::tags::{tag_specification, to_ec2};
 use roundrobin_aws::wait;
 
 use super::{BuildState, Ctx, NewImage, Outcome, Step};
-use crate::ec2::images::is_available;
-use crate::ec2::{backoff, delete_image, describe_image, filter, snapshots_made, wait_error};
+use crate::ec2::images::{is_available, owned_image_named};
+use crate::ec2::{backoff, delete_image, describe_image, snapshots_made, wait_error};
 use crate::error::StepError;
 use crate::progress::StepLine;
 
@@ -110,22 +110,13 @@ impl Step for CreateImage {
         let mut image = match state.image.clone() {
             Some(image) => image,
             // A CreateImage whose answer never came: find the image by name.
-            None => {
-                let out = ec2
-                    .describe_images()
-                    .owners("self")
-                    .filters(filter("name", &[&ctx.spec.image_name]))
-                    .send()
-                    .await
-                    .map_err(StepError::aws("DescribeImages"))?;
-                match out.images().iter().find_map(|i| i.image_id()) {
-                    Some(id) => NewImage {
-                        id: id.to_string(),
-                        snapshots: Vec::new(),
-                    },
-                    None => return Ok(None),
-                }
-            }
+            None => match owned_image_named(ec2, &ctx.spec.image_name).await? {
+                Some(found) => NewImage {
+                    id: found.image_id().unwrap_or_default().to_string(),
+                    snapshots: Vec::new(),
+                },
+                None => return Ok(None),
+            },
         };
         if let Some(described) = describe_image(ec2, &image.id).await? {
             for snapshot in snapshots_made(&described, &ctx.spec.config) {
