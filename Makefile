@@ -22,10 +22,12 @@ all: build
 build:
 	$(CARGO) build --workspace --all-targets
 
-# The AWS emulator (moto server and its extension) and its tests' libraries.
+# The AWS emulator (the `emulator` package: moto server and its extension) and
+# its tests' libraries, at the versions emulator/pyproject.toml pins.
 python-deps:
-	@$(PYTHON) -c "import moto, boto3, pytest, xdist, yaml, flask" 2>/dev/null \
-		|| $(PYTHON) -m pip install --quiet --disable-pip-version-check -r tests/emulator/requirements.txt
+	@$(PYTHON) emulator/requirements.py --test | $(PYTHON) -c "import sys, importlib.metadata as m; \
+		sys.exit(any(m.version(r.split('[')[0].split('==')[0]) != r.split('==')[1] for r in sys.stdin.read().split()))" 2>/dev/null \
+		|| $(PYTHON) emulator/requirements.py --test | $(PYTHON) -m pip install --quiet --disable-pip-version-check -r /dev/stdin
 
 # Every cargo command selects the whole workspace (then filters targets):
 # features of shared dependencies are unified over the packages selected, so
@@ -61,9 +63,7 @@ unit: build
 	$(CARGO) test --workspace --lib --bins --test build --test roundtrip --test docs
 
 emulator-test:
-	@if [ -d tests/emulator ] && ls tests/emulator/test_*.py >/dev/null 2>&1; then \
-		$(PYTHON) -m pytest tests/emulator -q -n 2 --dist loadgroup; \
-	else echo "no emulator tests"; fi
+	$(PYTHON) -m pytest emulator -q -n 2 --dist loadgroup
 
 app-test:
 	@if [ -f app/package.json ]; then cd app && node --test; else echo "no app tests"; fi
@@ -80,7 +80,7 @@ bench: python-deps
 	target/release/bench --provider target/release/terraform-provider-roundrobin
 	target/release/realhost_bench
 	target/release/live_bench
-	$(PYTHON) tests/emulator/bench_live_lb.py --rate 200
+	$(PYTHON) -m emulator.tests.bench_live_lb --rate 200
 
 install:
 	$(CARGO) build --release --workspace --bin terraform-provider-roundrobin --bin baker

@@ -1,4 +1,4 @@
-//! A private AWS emulator (moto server plus the extension in tests/emulator)
+//! A private AWS emulator (moto server plus the extension in emulator)
 //! on a free loopback port: the emulated AWS every story talks to. One per test, so tests run in parallel without seeing each other.
 
 use std::fs::File;
@@ -26,7 +26,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(20);
 /// Fresh ports to try when another process grabs ours between choosing and binding.
 const START_ATTEMPTS: usize = 3;
 
-/// Runs the emulator (moto's server with the extension in tests/emulator)
+/// Runs the emulator (moto's server with the extension in `emulator/`)
 /// with the given arguments, after starting a thread that ends it when the
 /// process that started it goes away (a test binary stopped with Ctrl-C
 /// never runs its destructors).
@@ -42,16 +42,16 @@ def follow_parent():
     os._exit(0)
 threading.Thread(target=follow_parent, daemon=True).start()
 sys.path.insert(0, sys.argv[1])
-import server
+from emulator import server
 sys.exit(server.main(sys.argv[2:]))
 "#;
 
-/// The emulator's directory: `tests/emulator` of this repository.
+/// Where the `emulator` package is found: the repository's root.
 fn emulator_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("emulator")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// How an emulator is started: extra arguments of `server.py` and how long
+/// How an emulator is started: extra arguments of `python3 -m emulator` and how long
 /// it may take to answer.
 #[derive(Debug, Clone)]
 pub struct EmulatorOptions {

@@ -6,7 +6,7 @@
 //! device that `builder.volume_size` also sets is refused before anything
 //! is created.
 //!
-//! Emulated behaviours relied on (tests/emulator/block_devices.py):
+//! Emulated behaviours relied on (emulator/ec2/block_devices.py):
 //! RunInstances volumes with Iops / Throughput, instance store mappings,
 //! the image's root volume beside the requested ones; CreateImage recording
 //! its BlockDeviceMappings (new EBS volumes, VirtualName, NoDevice); fault

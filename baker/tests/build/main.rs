@@ -1,5 +1,5 @@
 //! User stories of `baker`, run as a user runs it (the built binary, as a
-//! subprocess) against the AWS emulator (`tests/emulator/server.py`: moto
+//! subprocess) against the AWS emulator (`emulator (python3 -m emulator)`: moto
 //! plus SSM agent registration, fault injection and delays) on loopback.
 //! Each test starts its own emulator, so tests run in parallel.
 

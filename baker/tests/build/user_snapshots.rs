@@ -5,7 +5,7 @@
 //! baker made for those images go.
 //!
 //! Emulated behaviours relied on: CreateImage recording a requested EBS
-//! mapping with its SnapshotId (tests/emulator/block_devices.py),
+//! mapping with its SnapshotId (emulator/ec2/block_devices.py),
 //! DescribeSnapshots `snapshot-id` and tag filters, DeleteSnapshot.
 
 use crate::harness::ec2_view::{image_snapshots, tags};

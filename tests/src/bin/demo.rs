@@ -1,7 +1,7 @@
 //! `make demo`: the whole story on an emulated cloud on this machine, with
 //! real commands and their real output. No AWS account; only loopback traffic.
 //!
-//! 1. start the emulator (moto server extended by tests/emulator);
+//! 1. start the emulator (moto server extended by emulator);
 //! 2. `baker build` bakes AMI v1 (commit = HEAD, build 1);
 //! 3. the provider is installed into a filesystem mirror as `make install`
 //!    would, `terraform init` (offline) and `terraform apply` of `terraform/`;

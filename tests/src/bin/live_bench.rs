@@ -2,7 +2,7 @@
 //! instance launch → healthy in its target group, the wall time of a
 //! two-instance rollout and of a failed rollout rolled back, and the failed
 //! requests the load generator saw in each, beside their goals. The load
-//! balancer's added latency is measured by tests/emulator/bench_live_lb.py.
+//! balancer's added latency is measured by emulator/tests/bench_live_lb.py.
 
 use std::process::ExitCode;
 

@@ -69,7 +69,7 @@ async fn start_emulator() -> Result<((MotoServer, Cloud), String)> {
     let cloud = Cloud::connect(&moto).await;
     let vpc = cloud.default_vpc().await?;
     let summary = format!(
-        "emulator (moto server + tests/emulator) on {}: region us-east-1, default VPC {vpc}; no AWS account",
+        "emulator (moto server + emulator) on {}: region us-east-1, default VPC {vpc}; no AWS account",
         moto.endpoint()
     );
     Ok(((moto, cloud), summary))

@@ -117,7 +117,7 @@ async fn measure_launch_to_healthy(live: &mut Live) -> Result<()> {
 
 async fn start() -> Result<(LiveCloud, String)> {
     report::command(
-        "python3 tests/emulator/server.py --machines nspawn --health-check-time-scale 0.1",
+        "python3 -m emulator --machines nspawn --health-check-time-scale 0.1",
     );
     let cloud = LiveCloud::start()?;
     let summary = format!(

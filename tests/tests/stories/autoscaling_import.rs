@@ -2,7 +2,7 @@
 //! name, plans no changes; one deleted behind Terraform's back is recreated.
 //!
 //! Emulated behaviour relied on: moto's autoscaling groups with launch
-//! templates, instances spread over the subnets (tests/emulator), and target
+//! templates, instances spread over the subnets (emulator), and target
 //! group-free groups reporting InService at once.
 
 use anyhow::Result;

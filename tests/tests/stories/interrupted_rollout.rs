@@ -3,7 +3,7 @@
 //! version it ran before, the state saved says so, and the next apply rolls
 //! the new image out again.
 //!
-//! Emulated behaviour relied on (tests/emulator): instance refresh that
+//! Emulated behaviour relied on (emulator): instance refresh that
 //! honours its warm-up when the `timing` control says so (so the rollout is
 //! still under way when Ctrl-C comes), RollbackInstanceRefresh, each
 //! instance's launch template version.

@@ -2,7 +2,7 @@
 //! apply waits for the rollout, a rollout that cannot become healthy is rolled
 //! back, and the group scales out and back in.
 //!
-//! Emulated behaviour relied on (tests/emulator): instance refresh with AWS's
+//! Emulated behaviour relied on (emulator): instance refresh with AWS's
 //! semantics (desired configuration applied only on success, auto rollback),
 //! instances spread over the group's subnets, each instance's real launch
 //! template version, target health from the `unhealthy-images` control, and

@@ -4,7 +4,7 @@
 //! returns at once while the refresh goes on, and a failed `surge` rollout
 //! is rolled back too.
 //!
-//! Emulated behaviour relied on (tests/emulator): instance refresh with its
+//! Emulated behaviour relied on (emulator): instance refresh with its
 //! warmup honoured when asked (`instance_warmup_honored`), RollbackInstanceRefresh,
 //! the `unhealthy-images` control for target health.
 

@@ -20,7 +20,7 @@ use super::http;
 pub const REGION: &str = "us-east-1";
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Runs the emulator's server.py, ending it when its parent goes away.
+/// Runs the emulator (`python3 -m emulator`), ending it when its parent goes away.
 const LAUNCHER: &str = r#"
 import os, runpy, sys, threading, time
 parent = os.getppid()
@@ -29,9 +29,9 @@ def follow_parent():
         time.sleep(0.5)
     os._exit(0)
 threading.Thread(target=follow_parent, daemon=True).start()
-script = sys.argv[1]
-sys.argv = [script] + sys.argv[2:]
-runpy.run_path(script, run_name="__main__")
+sys.path.insert(0, sys.argv[1])
+sys.argv = ["emulator"] + sys.argv[2:]
+runpy.run_module("emulator", run_name="__main__", alter_sys=True)
 "#;
 
 pub struct Emulator {
@@ -41,17 +41,18 @@ pub struct Emulator {
     _dir: tempfile::TempDir,
 }
 
-fn server_script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/emulator/server.py")
+/// The repository's root, where Python finds the `emulator` package.
+fn emulator_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 impl Emulator {
     pub fn start() -> Emulator {
-        let script = server_script();
+        let root = emulator_root();
         assert!(
-            script.exists(),
-            "the emulator is missing: {}",
-            script.display()
+            root.join("emulator/__main__.py").exists(),
+            "the emulator is missing under {}",
+            root.display()
         );
         let dir = tempfile::Builder::new()
             .prefix("baker-emulator-")
@@ -63,7 +64,7 @@ impl Emulator {
         let mut child = Command::new(python)
             .arg("-c")
             .arg(LAUNCHER)
-            .arg(&script)
+            .arg(&root)
             .args(["--port", "0", "--host", "127.0.0.1"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

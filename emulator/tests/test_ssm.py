@@ -1,0 +1,119 @@
+"""SSM: managed nodes (DescribeInstanceInformation) and Run Command outcomes."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from botocore.exceptions import ClientError
+
+from emulator.tests.aws_stack import al2023_images, build_stack, group, instance_profile
+from emulator.tests.conftest import wait_for
+
+
+def _launch(ec2, profile=None):
+    args = {"ImageId": al2023_images(ec2)[0], "MinCount": 1, "MaxCount": 1, "InstanceType": "t3.micro"}
+    if profile:
+        args["IamInstanceProfile"] = {"Name": profile}
+    return ec2.run_instances(**args)["Instances"][0]["InstanceId"]
+
+
+def _nodes(ssm, **kwargs):
+    return ssm.describe_instance_information(**kwargs)["InstanceInformationList"]
+
+
+def test_only_instances_with_a_profile_are_online(emu):
+    ec2, ssm = emu.client("ec2"), emu.client("ssm")
+    profile = instance_profile(emu.client("iam"))
+    managed, unmanaged = _launch(ec2, profile), _launch(ec2)
+
+    nodes = {n["InstanceId"]: n for n in _nodes(ssm)}
+    assert set(nodes) == {managed}
+    node = nodes[managed]
+    assert node["PingStatus"] == "Online" and node["PlatformType"] == "Linux"
+    assert node["ResourceType"] == "EC2Instance" and node["AgentVersion"]
+    by_filter = _nodes(ssm, Filters=[{"Key": "InstanceIds", "Values": [managed, unmanaged]}])
+    assert [n["InstanceId"] for n in by_filter] == [managed]
+    legacy = _nodes(ssm, InstanceInformationFilterList=[{"key": "InstanceIds", "valueSet": [unmanaged]}])
+    assert legacy == []
+    with pytest.raises(ClientError) as err:
+        _nodes(ssm, Filters=[{"Key": "Colour", "Values": ["blue"]}])
+    assert err.value.response["Error"]["Code"] == "InvalidFilterKey"
+
+    ec2.stop_instances(InstanceIds=[managed])
+    assert _nodes(ssm)[0]["PingStatus"] == "ConnectionLost"
+    ec2.terminate_instances(InstanceIds=[managed])
+    assert _nodes(ssm) == []
+
+
+def test_online_delay_and_group_instances_from_a_template_profile(emu):
+    ec2, ssm = emu.client("ec2"), emu.client("ssm")
+    profile = instance_profile(emu.client("iam"))
+    emu.ok("POST", "/_emulator/timing", {"ssm_online_delay_seconds": 1.0})
+    build_stack(ec2, emu.client("elbv2"), emu.client("autoscaling"), capacity=2, profile=profile)
+    ids = sorted(i["InstanceId"] for i in group(emu.client("autoscaling"))["Instances"])
+    by_ids = [{"Key": "InstanceIds", "Values": ids}]
+
+    assert _nodes(ssm, Filters=by_ids) == []
+    nodes = wait_for(lambda: (found := _nodes(ssm, Filters=by_ids)) and len(found) == 2 and found, timeout=5)
+    assert {n["PingStatus"] for n in nodes} == {"Online"}
+
+
+def test_send_command_needs_an_online_instance(emu):
+    ec2, ssm = emu.client("ec2"), emu.client("ssm")
+    unmanaged = _launch(ec2)
+    for target in (unmanaged, "i-0123456789abcdef0"):
+        with pytest.raises(ClientError) as err:
+            ssm.send_command(
+                InstanceIds=[target], DocumentName="AWS-RunShellScript", Parameters={"commands": ["true"]}
+            )
+        assert err.value.response["Error"]["Code"] == "InvalidInstanceId"
+
+
+def test_command_outcome_control(emu):
+    ec2, ssm = emu.client("ec2"), emu.client("ssm")
+    instance = _launch(ec2, instance_profile(emu.client("iam")))
+    emu.ok(
+        "POST",
+        "/_emulator/ssm/command-outcomes",
+        {"match": "install.sh", "status": "Failed", "stdout": "step 1", "stderr": "boom", "exit_code": 3},
+    )
+
+    def run(command):
+        sent = ssm.send_command(
+            InstanceIds=[instance], DocumentName="AWS-RunShellScript", Parameters={"commands": [command]}
+        )["Command"]["CommandId"]
+        return sent, ssm.get_command_invocation(CommandId=sent, InstanceId=instance)
+
+    failed_id, failed = run("sudo bash /tmp/install.sh")
+    assert failed["Status"] == "Failed" and failed["StatusDetails"] == "Failed"
+    assert failed["ResponseCode"] == 3
+    assert failed["StandardOutputContent"] == "step 1" and failed["StandardErrorContent"] == "boom"
+    listed = ssm.list_commands(CommandId=failed_id)["Commands"][0]
+    assert listed["Status"] == "Failed" and listed["Parameters"]["commands"] == ["sudo bash /tmp/install.sh"]
+
+    _, ok = run("systemctl is-active nodeapp")
+    assert ok["Status"] == "Success" and ok["ResponseCode"] == 0 and ok["StandardOutputContent"] == ""
+
+    emu.ok("DELETE", "/_emulator/ssm/command-outcomes")
+    _, again = run("sudo bash /tmp/install.sh")
+    assert again["Status"] == "Success"
+
+
+def test_command_in_progress_then_done_and_unknown_invocations(emu):
+    ec2, ssm = emu.client("ec2"), emu.client("ssm")
+    instance = _launch(ec2, instance_profile(emu.client("iam")))
+    other = _launch(ec2, instance_profile(emu.client("iam"), "other-profile"))
+    emu.ok("POST", "/_emulator/timing", {"ssm_command_delay_seconds": 0.3})
+    command_id = ssm.send_command(
+        InstanceIds=[instance], DocumentName="AWS-RunShellScript", Parameters={"commands": ["uptime"]}
+    )["Command"]["CommandId"]
+
+    first = ssm.get_command_invocation(CommandId=command_id, InstanceId=instance)
+    assert first["Status"] == "InProgress" and first["ResponseCode"] == -1
+    wait_for(lambda: ssm.get_command_invocation(CommandId=command_id, InstanceId=instance)["Status"] == "Success")
+
+    for command, target in ((command_id, other), (str(uuid.uuid4()), instance)):
+        with pytest.raises(ClientError) as err:
+            ssm.get_command_invocation(CommandId=command, InstanceId=target)
+        assert err.value.response["Error"]["Code"] == "InvocationDoesNotExist"
