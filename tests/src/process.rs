@@ -1,8 +1,11 @@
 //! Running a command to completion with a deadline, capturing what it printed.
 //!
 //! The command gets its own process group, so that on expiry the whole tree
-//! (terraform and the provider plugins it started) is killed at once.
+//! (terraform and the provider plugins it started) is killed at once, and the
+//! default handling of the signals a terminal or CI runner sends (see
+//! [`command`]), so that it behaves the same however the tests were started.
 
+use std::ffi::OsStr;
 use std::fmt;
 use std::io::Read;
 use std::os::unix::process::CommandExt;
@@ -20,6 +23,30 @@ const POLL: Duration = Duration::from_millis(50);
 /// How long the output pipes may stay open after the command itself exited
 /// (a grandchild may still hold them).
 const DRAIN: Duration = Duration::from_secs(10);
+
+/// The signals whose handling every command the harness starts gets back to
+/// the default. A test run started with them ignored (a background job,
+/// `nohup`, some CI runners) would pass that on through exec, and POSIX shells
+/// cannot trap a signal that was ignored when they started ("Signals that
+/// were ignored on entry to a non-interactive shell cannot be trapped or
+/// reset", XCU 2.11): an interrupt test would then fail for a reason that is
+/// the runner's, not the code's.
+const DEFAULT_SIGNALS: &str = "--default-signal=HUP,INT,QUIT,TERM,PIPE,USR1,USR2";
+
+/// `program` as the harness starts everything: through GNU env, which puts the
+/// signals above back to their default handling before it execs `program`
+/// (same process, so signals and exit codes are the program's own), in a
+/// process group of its own as a shell starts a foreground job. Rust already
+/// clears the signal mask of a child; this resets what exec keeps.
+pub fn command(program: impl AsRef<OsStr>) -> Command {
+    let mut command = Command::new("/usr/bin/env");
+    command
+        .arg(DEFAULT_SIGNALS)
+        .arg("--")
+        .arg(program)
+        .process_group(0);
+    command
+}
 
 /// What a finished command left behind.
 #[derive(Clone, PartialEq, Eq)]
@@ -202,9 +229,9 @@ mod tests {
 
     #[test]
     fn captures_output_and_exit_code() {
-        let mut command = Command::new("sh");
-        command.args(["-c", "echo out; echo err >&2; exit 3"]);
-        let output = run_bounded(command, "sh".into(), Duration::from_secs(10)).expect("sh runs");
+        let mut sh = command("sh");
+        sh.args(["-c", "echo out; echo err >&2; exit 3"]);
+        let output = run_bounded(sh, "sh".into(), Duration::from_secs(10)).expect("sh runs");
         assert_eq!(output.code, Some(3));
         assert_eq!(output.stdout.trim(), "out");
         assert_eq!(output.stderr.trim(), "err");
@@ -212,10 +239,10 @@ mod tests {
 
     #[test]
     fn kills_a_command_that_overruns_its_deadline() {
-        let mut command = Command::new("sh");
-        command.args(["-c", "echo started; sleep 30"]);
+        let mut sh = command("sh");
+        sh.args(["-c", "echo started; sleep 30"]);
         let started = Instant::now();
-        let error = run_bounded(command, "sleepy".into(), Duration::from_millis(300))
+        let error = run_bounded(sh, "sleepy".into(), Duration::from_millis(300))
             .expect_err("the command overruns");
         assert!(started.elapsed() < Duration::from_secs(10));
         match error {
@@ -226,20 +253,43 @@ mod tests {
 
     #[test]
     fn an_interrupt_reaches_the_command_and_what_it_started() {
-        let mut command = Command::new("sh");
+        let mut sh = command("sh");
         // The inner shell (a child, like a provider plugin) reports the
         // SIGINT it gets, then the outer one does.
-        command.args([
+        sh.args([
             "-c",
             "trap 'echo parent interrupted; exit 5' INT; \
              sh -c 'trap \"echo child interrupted; exit 0\" INT; while :; do sleep 0.05; done'",
         ]);
-        let running = Running::start(command, "traps".into()).expect("sh runs");
+        let running = Running::start(sh, "traps".into()).expect("sh runs");
         thread::sleep(Duration::from_millis(300));
         running.interrupt().expect("SIGINT sent");
         let output = running.finish(Duration::from_secs(10)).expect("it exits");
         assert_eq!(output.code, Some(5), "{output}");
         assert!(output.stdout.contains("child interrupted"), "{output}");
         assert!(output.stdout.contains("parent interrupted"), "{output}");
+    }
+
+    /// The test above again, in a test binary started with SIGINT, SIGHUP and
+    /// SIGTERM ignored, as `nohup make test &` or a CI runner may start it.
+    #[test]
+    fn an_interrupt_reaches_the_command_however_the_tests_were_started() {
+        let test_binary = std::env::current_exe().expect("the test binary's path");
+        let mut ignoring = Command::new("sh");
+        ignoring
+            .args([
+                "-c",
+                "trap '' INT HUP TERM; exec \"$0\" --exact --quiet \
+                 process::tests::an_interrupt_reaches_the_command_and_what_it_started",
+            ])
+            .arg(test_binary);
+        let output = run_bounded(
+            ignoring,
+            "tests with SIGINT ignored".into(),
+            Duration::from_secs(60),
+        )
+        .expect("the test binary runs");
+        assert!(output.success(), "{output}");
+        assert!(output.stdout.contains("1 passed"), "{output}");
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::error::{HarnessError, Result};
 use crate::moto::{ACCESS_KEY_ID, MotoServer, REGION, SECRET_ACCESS_KEY};
-use crate::process::{Output, Running, run_bounded};
+use crate::process::{self, Output, Running, run_bounded};
 use crate::provider_binary::{cli_config, provider_dir};
 
 /// The longest any single terraform command may run before it is killed.
@@ -178,7 +178,7 @@ impl Workspace {
 
     /// `terraform ARGS` in the workspace, with the workspace's environment.
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new("terraform");
+        let mut command = process::command("terraform");
         command.args(args).current_dir(self.dir.path());
         // Nothing Terraform- or AWS-related leaks in from the developer's shell.
         for (key, _) in std::env::vars_os() {

@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail, ensure};
 use super::report::strip_timestamp;
 use super::{profile_dir, repo_root};
 use crate::moto::{ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY};
-use crate::process::run_bounded;
+use crate::process::{self, run_bounded};
 
 /// The longest one bake may take (against the emulator it takes about a second).
 pub const BUILD_TIMEOUT: Duration = Duration::from_secs(120);
@@ -165,7 +165,7 @@ impl Baker {
         if let Some(last) = self.last_image_at {
             wait_for_next_second(last);
         }
-        let mut command = Command::new(&self.binary);
+        let mut command = process::command(&self.binary);
         let home = self.dir.path();
         command
             .args(self.args(build))

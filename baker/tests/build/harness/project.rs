@@ -97,10 +97,16 @@ impl Project {
         self.dir.path()
     }
 
-    /// `baker ARGS` in the project, talking only to the emulator.
+    /// `baker ARGS` in the project, talking only to the emulator. GNU env
+    /// execs baker with the signals a terminal or CI runner sends back at
+    /// their default handling, whatever this test run inherited (a run
+    /// started by `nohup` or as a background job ignores SIGINT and SIGHUP,
+    /// and exec keeps that); baker's pid stays the child's.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_baker"));
+        let mut command = Command::new("/usr/bin/env");
         command
+            .args(["--default-signal=HUP,INT,QUIT,TERM,PIPE", "--"])
+            .arg(env!("CARGO_BIN_EXE_baker"))
             .args(args)
             .current_dir(self.dir.path())
             .env_clear()
