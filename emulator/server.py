@@ -37,10 +37,12 @@ def install() -> None:
     from emulator.ssm import agents as ssm
     from emulator.ssm import commands as ssm_commands
     from emulator.elbv2 import target_health
+    from emulator.elbv2 import idempotent_creates as elbv2_idempotent_creates
 
     for module in (
         iam_policy_cache,
         target_health,
+        elbv2_idempotent_creates,
         asg_launch,
         asg_health,
         ec2_profiles,
