@@ -8,6 +8,13 @@ carries `InstanceLifecycle = spot` and its `SpotInstanceRequestId`; the request
 CancelSpotInstanceRequests cancels it (the instance keeps running) and answers
 `InvalidSpotInstanceRequestID.NotFound` for an id it does not know.
 
+StopInstances refuses an instance of a one-time Spot request (EC2 user guide,
+"Stop a Spot Instance" / "Interrupt a Spot Instance": only an instance of a
+`persistent` request can be stopped; for a one-time request AWS answers
+`UnsupportedOperation`). The whole call fails before any instance stops. moto
+stopped them. A spot instance whose request the emulator cannot find counts as
+one-time (the stricter reading).
+
 Simplified: the request's price is the MaxPrice asked for (empty when none was given,
 where AWS shows the on-demand price); a cancelled request leaves the listing at once.
 """
@@ -118,6 +125,46 @@ def _wrap_backend() -> None:
     InstanceBackend.run_instances = run_instances  # type: ignore[method-assign]
 
 
+class SpotStopUnsupported(EC2ClientError):
+    def __init__(self, instance_id: str):
+        super().__init__(
+            "UnsupportedOperation",
+            f"You can't stop the Spot Instance '{instance_id}' because it is associated with a one-time "
+            "Spot Instance request. You can only stop Spot Instances associated with persistent Spot "
+            "Instance requests.",
+        )
+
+
+def _request_of(backend: Any, instance: Any) -> Any:
+    request_id = getattr(instance, "spot_instance_request_id", None)
+    if request_id and request_id in backend.spot_instance_requests:
+        return backend.spot_instance_requests[request_id]
+    return next(
+        (r for r in backend.spot_instance_requests.values() if getattr(r, "instance", None) is instance),
+        None,
+    )
+
+
+def may_stop(backend: Any, instance: Any) -> bool:
+    """Whether StopInstances may stop this instance: on-demand, or spot with a persistent request."""
+    if getattr(instance, "lifecycle", None) != "spot":
+        return True
+    request = _request_of(backend, instance)
+    return request is not None and request.type == "persistent"
+
+
+def _wrap_stop() -> None:
+    original = InstanceBackend.stop_instances
+
+    def stop_instances(self: Any, instance_ids: list[str]) -> Any:
+        for instance in self.get_multi_instances_by_id(instance_ids):
+            if not may_stop(self, instance):
+                raise SpotStopUnsupported(instance.id)
+        return original(self, instance_ids)
+
+    InstanceBackend.stop_instances = stop_instances  # type: ignore[method-assign]
+
+
 def _wrap_cancel() -> None:
     original = SpotRequestBackend.cancel_spot_instance_requests
 
@@ -141,3 +188,4 @@ def install() -> None:
     _wrap_response()
     _wrap_backend()
     _wrap_cancel()
+    _wrap_stop()

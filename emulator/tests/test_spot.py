@@ -64,3 +64,47 @@ def test_cancel_keeps_the_instance_and_an_unknown_id_is_not_found(emu):
     with pytest.raises(ClientError) as err:
         ec2.cancel_spot_instance_requests(SpotInstanceRequestIds=["sir-0000000000000000"])
     assert err.value.response["Error"]["Code"] == "InvalidSpotInstanceRequestID.NotFound"
+
+
+def _spot_instance(ec2, spot_options):
+    return ec2.run_instances(
+        ImageId=al2023_images(ec2)[0],
+        MinCount=1,
+        MaxCount=1,
+        InstanceMarketOptions={"MarketType": "spot", "SpotOptions": spot_options},
+    )["Instances"][0]["InstanceId"]
+
+
+def _state(ec2, instance_id):
+    return ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]["State"]["Name"]
+
+
+def test_an_instance_of_a_one_time_request_cannot_be_stopped(emu):
+    ec2 = emu.client("ec2")
+    spot = _spot_instance(ec2, {"SpotInstanceType": "one-time"})
+    on_demand = ec2.run_instances(ImageId=al2023_images(ec2)[0], MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    with pytest.raises(ClientError) as err:
+        ec2.stop_instances(InstanceIds=[on_demand, spot])
+    assert err.value.response["Error"]["Code"] == "UnsupportedOperation"
+    assert f"'{spot}'" in err.value.response["Error"]["Message"]
+    assert "one-time Spot Instance request" in err.value.response["Error"]["Message"]
+    # The whole call failed: nothing stopped.
+    assert _state(ec2, spot) == "running" and _state(ec2, on_demand) == "running"
+    # The default SpotInstanceType is one-time too, and so is a cancelled request's instance.
+    default = _spot_instance(ec2, {})
+    ec2.cancel_spot_instance_requests(
+        SpotInstanceRequestIds=[ec2.describe_instances(InstanceIds=[default])["Reservations"][0]["Instances"][0]["SpotInstanceRequestId"]]
+    )
+    with pytest.raises(ClientError) as err:
+        ec2.stop_instances(InstanceIds=[default])
+    assert err.value.response["Error"]["Code"] == "UnsupportedOperation"
+    # Terminating a one-time spot instance works as for any instance.
+    ec2.terminate_instances(InstanceIds=[spot, default])
+
+
+def test_an_instance_of_a_persistent_request_can_be_stopped(emu):
+    ec2 = emu.client("ec2")
+    spot = _spot_instance(ec2, {"SpotInstanceType": "persistent", "InstanceInterruptionBehavior": "stop"})
+    stopping = ec2.stop_instances(InstanceIds=[spot])["StoppingInstances"][0]
+    assert stopping["InstanceId"] == spot
+    assert _state(ec2, spot) in ("stopping", "stopped")
