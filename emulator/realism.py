@@ -25,6 +25,8 @@ PROFILE: dict[str, float | bool] = {
     "consistency_delay_seconds": 2.0,
     # A new instance profile is refused by EC2 / Auto Scaling for 5 s.
     "iam_propagation_seconds": 5.0,
+    # DeleteSnapshot answers InvalidSnapshot.InUse for 3 s after DeregisterImage.
+    "snapshot_release_seconds": 3.0,
     # Instance refresh replaces unhealthy instances a few times before failing.
     "refresh_replace_unhealthy": True,
     # Instance refresh waits InstanceWarmup / BakeTime / the health check grace

@@ -30,6 +30,7 @@ def install() -> None:
     from emulator.ec2 import block_devices
     from emulator.ec2 import profiles as ec2_profiles
     from emulator.ec2 import spot as ec2_spot
+    from emulator.ec2 import snapshot_release
     from emulator.iam import policy_cache as iam_policy_cache
     from emulator.ec2 import image_copy
     from emulator.ec2 import image_deprecation
@@ -47,6 +48,7 @@ def install() -> None:
         asg_health,
         ec2_profiles,
         ec2_spot,
+        snapshot_release,
         image_copy,
         image_deprecation,
         # After image_copy: it wraps the image mappings that module reports.

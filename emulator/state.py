@@ -34,6 +34,9 @@ DEFAULT_TIMING = {
     # Seconds a copied image (CopyImage) stays `pending` before it is `available`
     # (see image_copy.py).
     "image_copy_seconds": 0.0,
+    # Seconds after DeregisterImage during which the image's snapshots still answer
+    # InvalidSnapshot.InUse to DeleteSnapshot (see ec2/snapshot_release.py).
+    "snapshot_release_seconds": 0.0,
     # When true, an instance refresh replaces a batch's unhealthy instances a few
     # times before it fails (see instance_refresh.py).
     "refresh_replace_unhealthy": False,

@@ -17,12 +17,14 @@ PROFILE = {
     "iam_propagation_seconds": 5.0,
     "refresh_replace_unhealthy": True,
     "instance_warmup_honored": True,
+    "snapshot_release_seconds": 3.0,
 }
 DEFAULTS = {
     "consistency_delay_seconds": 0.0,
     "iam_propagation_seconds": 0.0,
     "refresh_replace_unhealthy": False,
     "instance_warmup_honored": False,
+    "snapshot_release_seconds": 0.0,
 }
 
 
