@@ -24,6 +24,8 @@ TOOLS = (
     ("systemd-nspawn", "systemd-container"),
     ("ip", "iproute2"),
     ("nsenter", "util-linux"),
+    ("setpriv", "util-linux"),
+    ("nft", "nftables"),
     ("mount", "mount"),
     ("umount", "mount"),
     ("cp", "coreutils"),

@@ -20,7 +20,7 @@ import subprocess
 import time
 from collections.abc import Callable
 
-from emulator.live import host, overlay
+from emulator.live import enter, host, overlay
 
 POLL = 0.2
 # `systemctl is-system-running` answers these once the boot is over.
@@ -134,11 +134,15 @@ class Machine:
         return done.stdout.strip()
 
     def enter_argv(self, command: list[str]) -> list[str] | None:
-        """`nsenter` into every namespace of the machine's PID 1, then `command`."""
+        """`command` in the cgroups, namespaces and capability bounding set of
+        the machine's PID 1 (enter.py)."""
         pid = self.init_pid()
         if pid is None:
             return None
-        return ["nsenter", "-t", str(pid), "-m", "-u", "-i", "-n", "-p", "-C", "-r", "-w", "--", *command]
+        try:
+            return enter.argv(pid, command)
+        except enter.EnterError:
+            return None  # PID 1 went away meanwhile
 
     def poweroff(self, timeout: float) -> None:
         """Orderly shutdown (SIGTERM to nspawn makes the machine power off); when

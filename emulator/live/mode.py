@@ -1,10 +1,13 @@
 """Turning the live backend on (`server.py --machines nspawn`) and off.
 
-enable(): checks the host (root, systemd-nspawn, iproute2, nsenter, cgroups)
-and the base rootfs, takes the host lock, sweeps what a killed emulator left,
-registers the base image and installs the hooks. shutdown() (SIGINT/SIGTERM)
-and a reset (`POST /moto-api/reset`) kill every machine and remove its overlay,
-namespace and veth, and every image disk the emulator made.
+enable(): checks the host (root, systemd-nspawn, iproute2, nsenter, setpriv,
+nft, cgroups) and the base rootfs, takes the host lock, sweeps what a killed
+emulator left, checks that the default VPC's range is free on the host
+(routes.py; a clash refuses the start), installs the filter table
+(firewall.py), registers the base image and installs the hooks. shutdown()
+(SIGINT/SIGTERM) and a reset (`POST /moto-api/reset`) kill every machine and
+remove its overlay, namespace and veth, and every image disk the emulator made;
+shutdown() also deletes the filter table, once no machine is left.
 
 `GET /_emulator/live` lists the machines (instance id, state, booted, network
 namespace, overlay root, console log) and the base image id of each region.
@@ -19,7 +22,10 @@ from typing import IO, Any
 
 from emulator import controls
 from emulator import state
-from emulator.live import ec2_hooks, host, images, instances, rootfs, ssm_live, sweep
+from emulator.live import ec2_hooks, firewall, host, images, instances, rootfs, ssm_live, sweep, vpc_hooks, vpcnet
+
+# moto gives every region's default VPC this range (models/vpcs.py, create_default_vpc).
+DEFAULT_VPC_RANGE = "172.31.0.0/16"
 
 
 class LiveError(RuntimeError):
@@ -72,13 +78,21 @@ def enable(live_dir: str, base_rootfs: str | None) -> list[str]:
     except sweep.Busy as err:
         raise LiveError(str(err)) from None
     _active.update(lock=lock, live_dir=live_dir, base_rootfs=os.path.realpath(base_rootfs))
-    notes.extend(f"swept leftover {line}" for line in sweep.stale(live_dir))
+    try:
+        notes.extend(f"swept leftover {line}" for line in sweep.stale(live_dir))
+        vpcnet.check_range("the default VPC", DEFAULT_VPC_RANGE)
+        firewall.install()
+    except (vpcnet.NetError, firewall.FirewallError) as err:
+        _active.clear()
+        lock.close()
+        raise LiveError(str(err)) from None
     with open(os.path.join(live_dir, "emulator.pid"), "w") as pid_file:
         pid_file.write(f"{os.getpid()}\n")
     images.configure(live_dir, base_rootfs, os.path.realpath(base_rootfs))
     instances.configure(live_dir)
     images.install()
     ec2_hooks.install()
+    vpc_hooks.install()  # after ec2_hooks: a clashing range is refused first
     ssm_live.install()
     _register_in_existing_backends()
     state.on_reset(_reset)
@@ -104,7 +118,11 @@ def shutdown() -> None:
     with state.LOCK:
         gone = instances.discard_all()
         images.forget_all()
-    left = sweep.stale(_active["live_dir"])
+    left = sweep.stale(_active["live_dir"], filter_table=False)
+    try:
+        firewall.remove()  # the machines are gone: nothing is left to confine
+    except firewall.FirewallError as err:
+        print(f"live: {err}", file=sys.stderr, flush=True)
     try:
         os.remove(os.path.join(_active["live_dir"], "emulator.pid"))
     except OSError:

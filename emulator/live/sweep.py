@@ -7,8 +7,9 @@ machine cgroups under `roundrobin-emulator/`; the machine directories under
 the live dir (`<live dir>/machines/<instance id>/`, holding `nspawn.pid` and
 `vpc`), whose nspawn is killed (only if that PID still is a systemd-nspawn) and
 whose namespace `rri-<id>` and veth go; a VPC bridge `rrb…` only once no
-interface is attached to it; mounts below the live dir. Namespaces that other
-code made with vpcnet (and no record here) are left alone. A host lock
+interface is attached to it; mounts below the live dir; the emulator's filter
+table (`inet roundrobin_emulator`, firewall.py). Namespaces that other code
+made with vpcnet (and no record here) are left alone. A host lock
 (`/run/roundrobin-emulator-live.lock`) makes sure no other live emulator is
 running while this happens.
 """
@@ -20,7 +21,7 @@ import os
 import signal
 from typing import IO
 
-from emulator.live import host, overlay, vpcnet
+from emulator.live import firewall, host, overlay, vpcnet
 
 LOCK_PATH = "/run/roundrobin-emulator-live.lock"
 
@@ -100,8 +101,10 @@ def _recorded_networks(machines: str, done: list[str]) -> None:
             done.append(f"bridge {bridge}")
 
 
-def stale(live_dir: str) -> list[str]:
-    """Removes what earlier runs left; returns a line per thing removed."""
+def stale(live_dir: str, filter_table: bool = True) -> list[str]:
+    """Removes what earlier runs left; returns a line per thing removed. With
+    `filter_table`, the emulator's filter table too (after a crash; a running
+    emulator deletes its own once its machines are gone)."""
     done: list[str] = []
     machines = os.path.join(live_dir, "machines")
     _kill_recorded_nspawns(machines, done)
@@ -113,6 +116,8 @@ def stale(live_dir: str) -> list[str]:
         overlay.unmount(target)
         done.append(f"mount {target}")
     _recorded_networks(machines, done)
+    if filter_table and firewall.remove():
+        done.append(f"filter table {firewall.FAMILY} {firewall.TABLE}")
     for sub in ("machines", "images"):
         path = os.path.join(live_dir, sub)
         if os.path.isdir(path) and os.listdir(path):

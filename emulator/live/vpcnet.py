@@ -8,6 +8,13 @@ instance's private IP and a default route via the gateway. The host, and so the
 load balancers running on it, reach every instance directly; instances reach
 each other over the bridge. Nothing is forwarded beyond the VPC.
 
+Safety on the host (see the README's "Live machines"):
+* a VPC's range must not overlap any address or route of the host (routes.py):
+  the bridge is not made when it does (ClashError names the clash);
+* the bridge does not forward (net.ipv4.conf.<bridge>.forwarding = 0) and has
+  no IPv6 (disable_ipv6 = 1, also on each veth's host end), and the filter
+  table (firewall.py) refuses whatever would leave the VPC anyway.
+
 Names (all at most 15 characters, the kernel's limit for interfaces):
   bridge     rrb<last 8 chars of the vpc id>
   namespace  rri-<instance id without "i-">
@@ -30,6 +37,10 @@ _TIMEOUT = 30
 
 class NetError(RuntimeError):
     pass
+
+
+class ClashError(NetError):
+    """A VPC range overlaps a range the host uses; the message names both."""
 
 
 def _ip(*args: str, netns: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -69,15 +80,54 @@ def _link_exists(name: str) -> bool:
 _BRIDGES = threading.Lock()
 
 
+def _sysctl(path: str, value: str) -> None:
+    """Writes a per-interface setting of this network namespace (ip-sysctl docs);
+    IPv6 settings are skipped on a host without IPv6."""
+    if path.startswith("/proc/sys/net/ipv6/") and not os.path.isdir("/proc/sys/net/ipv6"):
+        return
+    try:
+        with open(path, "w") as setting:
+            setting.write(value)
+    except OSError as err:
+        raise NetError(f"setting {path} to {value}: {err}") from None
+
+
+def check_range(vpc_id: str, cidr: str) -> None:
+    """ClashError when the VPC's range overlaps an address or route of the host
+    (the VPC's own bridge, if it exists, does not count)."""
+    from emulator.live import routes
+
+    try:
+        clash = routes.first_clash(cidr, ignore_interfaces=(bridge_name(vpc_id),))
+    except routes.RoutesError as err:
+        raise NetError(f"cannot read the host's addresses and routes: {err}") from None
+    if clash is not None:
+        raise ClashError(
+            f"the range {clash.cidr} of {vpc_id} overlaps the host's {clash.host.what} on "
+            f"interface {clash.host.interface}: its bridge would take over that traffic"
+        )
+
+
 def ensure_vpc(vpc_id: str, cidr: str) -> str:
-    """Creates the VPC's bridge with its gateway address (idempotent, thread-safe)."""
+    """Creates the VPC's bridge with its gateway address (idempotent, thread-safe),
+    after checking its range against the host's (ClashError)."""
+    from emulator.live import firewall
+
     bridge = bridge_name(vpc_id)
     with _BRIDGES:
         if not _link_exists(bridge):
+            check_range(vpc_id, cidr)
             network = ipaddress.ip_network(cidr, strict=False)
             _ip("link", "add", bridge, "type", "bridge")
-            _ip("addr", "add", f"{gateway(cidr)}/{network.prefixlen}", "dev", bridge)
-            _ip("link", "set", bridge, "up")
+            try:
+                _sysctl(f"/proc/sys/net/ipv4/conf/{bridge}/forwarding", "0")
+                _sysctl(f"/proc/sys/net/ipv6/conf/{bridge}/disable_ipv6", "1")
+                firewall.allow_bridge(bridge)
+                _ip("addr", "add", f"{gateway(cidr)}/{network.prefixlen}", "dev", bridge)
+                _ip("link", "set", bridge, "up")
+            except Exception:
+                _ip("link", "del", bridge, check=False)
+                raise
     return bridge
 
 
@@ -92,12 +142,13 @@ def attach(instance_id: str, vpc_id: str, cidr: str, private_ip: str) -> str:
         _ip("netns", "add", netns)
         _ip("link", "set", "lo", "up", netns=netns)
         _ip("link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", netns)
+        _sysctl(f"/proc/sys/net/ipv6/conf/{veth}/disable_ipv6", "1")
         _ip("link", "set", veth, "master", bridge)
         _ip("link", "set", veth, "up")
         _ip("addr", "add", f"{private_ip}/{prefix}", "dev", "eth0", netns=netns)
         _ip("link", "set", "eth0", "up", netns=netns)
         _ip("route", "add", "default", "via", str(gateway(cidr)), netns=netns)
-    except (NetError, subprocess.TimeoutExpired):
+    except (NetError, OSError, subprocess.TimeoutExpired):
         detach(instance_id)
         raise
     return netns
