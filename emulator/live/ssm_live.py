@@ -9,6 +9,12 @@
   end, then Success / Failed / TimedOut with the real exit code and output. The
   command's Status, CompletedCount and ErrorCount follow its invocations. The
   command-outcome control is not used for live instances.
+* An invocation for a machine that is not Online yet (still booting, rebooting,
+  stopped) is Pending, then Delayed, and runs once the machine is Online; it ends
+  TimedOut/DeliveryTimedOut at its delivery deadline, Failed/Undeliverable when the
+  instance is terminated first (ssm/delivery.py; Systems Manager user guide,
+  "Understanding command statuses"). A thread per waiting invocation checks every
+  DELIVERY_POLL_SECONDS, bounded by the deadline, and stops at a reset.
 """
 
 from __future__ import annotations
@@ -19,10 +25,12 @@ from typing import Any
 from moto.ssm.models import Command, SimpleSystemManagerBackend
 
 from emulator.ssm import agents as ssm
+from emulator.ssm import delivery
 from emulator.live import instances, runshell
 from emulator.state import LOCK
 
 RUN_SHELL = "AWS-RunShellScript"
+DELIVERY_POLL_SECONDS = 0.5
 _originals: dict[str, Any] = {}
 
 
@@ -63,19 +71,7 @@ def _elapsed(result: runshell.Result) -> str:
 
 
 def _summarize(command: Command) -> None:
-    statuses = [inv["Status"] for inv in command.invocations]
-    finished = [s for s in statuses if s not in ("Pending", "InProgress")]
-    command.completed_count = len(finished)
-    command.error_count = len([s for s in finished if s != "Success"])
-    if len(finished) < len(statuses):
-        overall = "InProgress"
-    elif all(s == "Success" for s in statuses):
-        overall = "Success"
-    elif "TimedOut" in statuses:
-        overall = "TimedOut"
-    else:
-        overall = "Failed"
-    command.status = command.status_details = overall
+    delivery.summarize(command)
 
 
 def _run(live: instances.LiveInstance, command: Command, invocation: dict[str, Any]) -> None:
@@ -100,22 +96,60 @@ def _run(live: instances.LiveInstance, command: Command, invocation: dict[str, A
         _summarize(command)
 
 
+def _deliver(
+    backend: SimpleSystemManagerBackend, live: instances.LiveInstance, command: Command,
+    invocation: dict[str, Any], waiting: delivery.Delivery,
+) -> None:
+    """Waits (bounded by the delivery deadline) until the machine is Online, then runs."""
+    stop = threading.Event()
+    while not stop.wait(DELIVERY_POLL_SECONDS):
+        with LOCK:
+            online = ssm.is_online(backend.account_id, backend.region_name, live.id)
+            instance = _ec2_instance(backend, live.id)  # None after a reset: Undeliverable, the thread ends
+            if online:
+                _in_progress(invocation)
+                _summarize(command)
+            elif delivery.step(waiting, invocation, instance, False, delivery.now()):
+                _summarize(command)
+                return
+            else:
+                _summarize(command)
+                continue
+        _run(live, command, invocation)
+        return
+
+
+def _ec2_instance(backend: SimpleSystemManagerBackend, instance_id: str) -> Any:
+    from moto.ec2 import ec2_backends
+
+    return ec2_backends[backend.account_id][backend.region_name].get_instance_by_id(instance_id)
+
+
 def _send_command(self: SimpleSystemManagerBackend, **kwargs: Any) -> Command:
     command = _originals["send_command"](self, **kwargs)
     if command.document_name != RUN_SHELL:
         return command
+    waiting_all: dict[str, delivery.Delivery] = getattr(command, "emu_waiting", {})
     runs = []
+    deliveries = []
     for invocation in command.invocations:
         live = instances.get(invocation["InstanceId"])
-        if live is not None:
+        if live is None:
+            continue
+        waiting = waiting_all.pop(live.id, None)
+        if waiting is not None:
+            deliveries.append((live, invocation, waiting))  # stays Pending until Online
+        else:
             _in_progress(invocation)
             runs.append((live, invocation))
-    if not runs:
+    if not runs and not deliveries:
         return command
     command.emu_live = True
     _summarize(command)
     for live, invocation in runs:
         threading.Thread(target=_run, args=(live, command, invocation), daemon=True).start()
+    for live, invocation, waiting in deliveries:
+        threading.Thread(target=_deliver, args=(self, live, command, invocation, waiting), daemon=True).start()
     return command
 
 

@@ -1,8 +1,13 @@
 """SSM Run Command: SendCommand targets and GetCommandInvocation outcomes.
 
-* SendCommand to an instance id that is not an Online managed node (unknown,
-  terminated, without an instance profile, not yet registered) fails with
-  InvalidInstanceId, as on AWS. moto still records the command (ListCommands).
+* SendCommand to an instance id that cannot be a managed node (unknown, terminated
+  or shutting down, without an instance profile) fails with InvalidInstanceId, as on
+  AWS (SendCommand reference, InvalidInstanceId: the node is not registered, or not
+  in one of the valid states running, pending, stopped, stopping). moto still
+  records the command (ListCommands).
+* SendCommand to an instance with a profile whose agent is not Online (booting, or
+  stopped) is accepted: its invocation is Pending, then Delayed, until the agent is
+  online or the delivery times out (delivery.py).
 * Nothing runs (with `--machines nspawn`, live/ssm_live.py wraps these two and
   AWS-RunShellScript really runs in the machines). An invocation's outcome is
   Success with empty output and ResponseCode 0 (moto's answer), unless a command-outcome control matches: the
@@ -27,7 +32,10 @@ from typing import Any
 from moto.core.exceptions import ServiceException
 from moto.ssm.models import Command, SimpleSystemManagerBackend
 
+from moto.ec2 import ec2_backends
+
 from emulator.ssm import agents as ssm
+from emulator.ssm import delivery
 from emulator.state import LOCK, on_reset, timing
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -116,8 +124,61 @@ def _find_outcome(parameters: dict[str, Any]) -> Outcome | None:
     return None
 
 
+ACCEPTED_STATES = ("pending", "running", "stopping", "stopped")
+
+
+def may_receive(account_id: str, region: str, instance_id: str) -> bool:
+    """Whether SendCommand accepts the instance: one that is or will be a managed node."""
+    backend = ec2_backends[account_id][region]
+    instance = backend.get_instance_by_id(instance_id)
+    return (
+        instance is not None
+        and instance.state in ACCEPTED_STATES
+        and instance.id in backend.iam_instance_profile_associations
+    )
+
+
+def _instance(account_id: str, region: str, instance_id: str) -> Any:
+    return ec2_backends[account_id][region].get_instance_by_id(instance_id)
+
+
+def refresh(backend: SimpleSystemManagerBackend, command: Command) -> None:
+    """Delivers the command's waiting invocations whose node is online, ends those that cannot be."""
+    waiting: dict[str, delivery.Delivery] = getattr(command, "emu_waiting", {})
+    if not waiting:
+        return
+    now = delivery.now()
+    for instance_id, pending in list(waiting.items()):
+        invocation = next((i for i in command.invocations if i["InstanceId"] == instance_id), None)
+        if invocation is None:
+            del waiting[instance_id]
+            continue
+        online = ssm.is_online(backend.account_id, backend.region_name, instance_id)
+        instance = _instance(backend.account_id, backend.region_name, instance_id)
+        if delivery.step(pending, invocation, instance, online, now):
+            del waiting[instance_id]
+            if online:
+                command.emu_delivered_at[instance_id] = now
+    delivery.summarize(command)
+
+
+def _hold_undelivered(self: SimpleSystemManagerBackend, command: Command, kwargs: dict[str, Any]) -> None:
+    """Invocations for nodes that are not online wait for delivery (Pending)."""
+    command.emu_waiting = {}
+    command.emu_delivered_at = {}
+    deadline = delivery.delivery_deadline(command.emu_sent_at, kwargs.get("timeout_seconds"), kwargs.get("parameters"))
+    for invocation in command.invocations:
+        instance_id = invocation["InstanceId"]
+        if ssm.is_online(self.account_id, self.region_name, instance_id):
+            continue
+        command.emu_waiting[instance_id] = delivery.Delivery(command.emu_sent_at, deadline, dict(invocation))
+        delivery.mark_waiting(invocation, "Pending")
+    if command.emu_waiting:
+        delivery.summarize(command)
+
+
 def _send_command(self: SimpleSystemManagerBackend, **kwargs: Any) -> Command:
-    bad = [i for i in kwargs.get("instance_ids") or [] if not ssm.is_online(self.account_id, self.region_name, i)]
+    bad = [i for i in kwargs.get("instance_ids") or [] if not may_receive(self.account_id, self.region_name, i)]
     if bad:
         raise InvalidInstanceId(
             "Instances " + str(bad) + " not in a valid state for account " + self.account_id
@@ -155,6 +216,7 @@ def _send_command(self: SimpleSystemManagerBackend, **kwargs: Any) -> Command:
             command.completed_count = len(command.invocations)
     if command.status == "Success":
         command.status_details = "Success"
+    _hold_undelivered(self, command, kwargs)
     return command
 
 
@@ -166,13 +228,16 @@ def _get_command_invocation(
     command = next((c for c in self._commands if c.command_id == command_id), None)
     invocation = None
     if command is not None:
+        refresh(self, command)
         invocation = next((i for i in command.invocations if i["InstanceId"] == instance_id), None)
     if invocation is None or (plugin_name is not None and invocation["PluginName"] != plugin_name):
         raise InvocationDoesNotExist(
             "An error occurred (InvocationDoesNotExist) when calling the GetCommandInvocation operation"
         )
     delay = float(timing["ssm_command_delay_seconds"])
-    sent_at = getattr(command, "emu_sent_at", 0.0)
+    sent_at = getattr(command, "emu_delivered_at", {}).get(instance_id, getattr(command, "emu_sent_at", 0.0))
+    if instance_id in getattr(command, "emu_waiting", {}):
+        return invocation  # Pending or Delayed
     if delay > 0 and time.monotonic() < sent_at + delay:
         pending = dict(invocation)
         pending.update(
@@ -190,6 +255,16 @@ def _get_command_invocation(
     return invocation
 
 
+_original_list_commands = SimpleSystemManagerBackend.list_commands
+
+
+def _list_commands(self: SimpleSystemManagerBackend, command_id: str | None, instance_id: str | None) -> list[Command]:
+    for command in self._commands:
+        refresh(self, command)
+    return _original_list_commands(self, command_id, instance_id)
+
+
 def install() -> None:
+    SimpleSystemManagerBackend.list_commands = _list_commands  # type: ignore[method-assign]
     SimpleSystemManagerBackend.send_command = _send_command  # type: ignore[method-assign]
     SimpleSystemManagerBackend.get_command_invocation = _get_command_invocation  # type: ignore[method-assign]

@@ -59,7 +59,7 @@ def test_online_delay_and_group_instances_from_a_template_profile(emu):
     assert {n["PingStatus"] for n in nodes} == {"Online"}
 
 
-def test_send_command_needs_an_online_instance(emu):
+def test_send_command_needs_an_instance_that_can_be_a_managed_node(emu):
     ec2, ssm = emu.client("ec2"), emu.client("ssm")
     unmanaged = _launch(ec2)
     for target in (unmanaged, "i-0123456789abcdef0"):
@@ -117,3 +117,91 @@ def test_command_in_progress_then_done_and_unknown_invocations(emu):
         with pytest.raises(ClientError) as err:
             ssm.get_command_invocation(CommandId=command, InstanceId=target)
         assert err.value.response["Error"]["Code"] == "InvocationDoesNotExist"
+
+
+def _send(ssm, instance, command="true", **extra):
+    return ssm.send_command(
+        InstanceIds=[instance], DocumentName="AWS-RunShellScript", Parameters={"commands": [command]}, **extra
+    )["Command"]["CommandId"]
+
+
+def _invocation(ssm, command_id, instance):
+    return ssm.get_command_invocation(CommandId=command_id, InstanceId=instance)
+
+
+def test_a_command_to_a_terminated_instance_is_refused(emu):
+    ec2, ssm = emu.client("ec2"), emu.client("ssm")
+    instance = _launch(ec2, instance_profile(emu.client("iam")))
+    ec2.terminate_instances(InstanceIds=[instance])
+    with pytest.raises(ClientError) as err:
+        _send(ssm, instance)
+    assert err.value.response["Error"]["Code"] == "InvalidInstanceId"
+
+
+def test_a_command_to_a_booting_instance_is_pending_then_delayed_then_runs(emu):
+    ec2, ssm = emu.client("ec2"), emu.client("ssm")
+    profile = instance_profile(emu.client("iam"))
+    emu.ok("POST", "/_emulator/timing", {"ssm_online_delay_seconds": 2.5})
+    emu.ok("POST", "/_emulator/ssm/command-outcomes", {"match": "install", "status": "Success", "stdout": "done"})
+    instance = _launch(ec2, profile)
+    assert _nodes(ssm) == []  # not registered yet, but SendCommand accepts it
+
+    command_id = _send(ssm, instance, "install")
+    first = _invocation(ssm, command_id, instance)
+    assert first["Status"] == "Pending" and first["ResponseCode"] == -1 and first["StandardOutputContent"] == ""
+    assert ssm.list_commands(CommandId=command_id)["Commands"][0]["Status"] == "Pending"
+
+    delayed = wait_for(lambda: (got := _invocation(ssm, command_id, instance))["Status"] == "Delayed" and got, timeout=5)
+    assert delayed["StatusDetails"] == "Delayed"
+
+    done = wait_for(lambda: (got := _invocation(ssm, command_id, instance))["Status"] == "Success" and got, timeout=10)
+    assert done["StandardOutputContent"] == "done" and done["ResponseCode"] == 0
+    assert ssm.list_commands(CommandId=command_id)["Commands"][0]["Status"] == "Success"
+
+
+def test_a_command_to_a_stopped_instance_waits_and_ends_when_its_instance_is_terminated(emu):
+    ec2, ssm = emu.client("ec2"), emu.client("ssm")
+    instance = _launch(ec2, instance_profile(emu.client("iam")))
+    ec2.stop_instances(InstanceIds=[instance])
+    command_id = _send(ssm, instance)
+    assert _invocation(ssm, command_id, instance)["Status"] == "Pending"
+    ec2.terminate_instances(InstanceIds=[instance])
+    gone = _invocation(ssm, command_id, instance)
+    assert gone["Status"] == "Failed" and gone["StatusDetails"] == "Undeliverable"
+
+
+def test_an_undelivered_command_with_a_delivery_timeout_is_pending(emu):
+    ec2, ssm = emu.client("ec2"), emu.client("ssm")
+    emu.ok("POST", "/_emulator/timing", {"ssm_online_delay_seconds": 3600})
+    instance = _launch(ec2, instance_profile(emu.client("iam")))
+    command_id = ssm.send_command(
+        InstanceIds=[instance],
+        DocumentName="AWS-RunShellScript",
+        Parameters={"commands": ["true"], "executionTimeout": ["0"]},
+        TimeoutSeconds=30,
+    )["Command"]["CommandId"]
+    assert _invocation(ssm, command_id, instance)["Status"] == "Pending"
+    # The deadline (TimeoutSeconds + executionTimeout) is 30 s away: a test does not
+    # wait for it; the unit below checks the rule itself.
+
+
+def test_delivery_rules():
+    from emulator.ssm import delivery
+
+    waiting = delivery.Delivery(sent_at=100.0, deadline=delivery.delivery_deadline(100.0, 30, {"executionTimeout": ["5"]}), final={"Status": "Success"})
+    assert waiting.deadline == 135.0
+    assert delivery.delivery_deadline(0.0, None, None) == 7200.0  # AWS's defaults: 3600 + 3600
+
+    class Instance:
+        state = "running"
+
+    invocation: dict = {}
+    assert not delivery.step(waiting, invocation, Instance(), False, 100.5)
+    assert invocation["Status"] == "Pending"
+    assert not delivery.step(waiting, invocation, Instance(), False, 102.0)
+    assert invocation["Status"] == "Delayed"
+    assert delivery.step(waiting, invocation, Instance(), False, 135.0)
+    assert (invocation["Status"], invocation["StatusDetails"]) == ("TimedOut", "DeliveryTimedOut")
+    delivered: dict = {}
+    assert delivery.step(waiting, delivered, Instance(), True, 120.0)
+    assert delivered["Status"] == "Success"
