@@ -69,7 +69,7 @@ async fn start_emulator() -> Result<((MotoServer, Cloud), String)> {
     let cloud = Cloud::connect(&moto).await;
     let vpc = cloud.default_vpc().await?;
     let summary = format!(
-        "emulator (moto server + emulator) on {}: region us-east-1, default VPC {vpc}; no AWS account",
+        "emulator (python3 -m emulator: moto extended) on {}: region us-east-1, default VPC {vpc}; no AWS account",
         moto.endpoint()
     );
     Ok(((moto, cloud), summary))
@@ -90,6 +90,7 @@ async fn first_bake(moto: &MotoServer, cloud: &Cloud) -> Result<((Baker, String)
     report::output([format!(
         "source AMI: {source} ({name}), an Amazon image in the emulator"
     )]);
+    report::output([API_ONLY.to_owned()]);
     let mut baker = Baker::new(&moto.endpoint(), &source)?;
     let baked = bake(&mut baker, 1, true)?;
     ensure!(
@@ -101,12 +102,18 @@ async fn first_bake(moto: &MotoServer, cloud: &Cloud) -> Result<((Baker, String)
     Ok(((baker, baked.ami_id), summary))
 }
 
+/// What this mode does not do, said where it matters: the emulator's
+/// instances here are records, so an SSM command is recorded and answered
+/// Success, but nothing runs it.
+const API_ONLY: &str = "API-only mode: instances are records, SSM commands are recorded and answered, \
+                        not run (`make demo-live` runs them on real machines)";
+
 /// Runs `baker build` and prints its command line and progress (every step
 /// when `steps`, else the first and the image lines).
 fn bake(baker: &mut Baker, build: u32, steps: bool) -> Result<Baked> {
     report::command(&baker.command_line(build));
     let baked = baker.build(build)?;
-    let shown: Vec<&String> = baked
+    let shown: Vec<String> = baked
         .progress
         .iter()
         .filter(|line| {
@@ -114,10 +121,24 @@ fn bake(baker: &mut Baker, build: u32, steps: bool) -> Result<Baked> {
                 || line.starts_with("✓  create image")
                 || (steps && (line.starts_with("✓") || line.starts_with("cleanup")))
         })
+        .map(|line| recorded_not_run(line))
         .collect();
-    report::output(shown);
+    report::output(&shown);
     report::output([format!("stdout: {{\"ami_id\": \"{}\", …}}", baked.ami_id)]);
     Ok(baked)
+}
+
+/// baker's line for the provision step, whose SendCommand the API-only
+/// emulator only recorded, without its claims of what the plan did on the
+/// machine (`✓  provision: nodeapp installed in /opt/nodeapp, … (0.4s)`).
+fn recorded_not_run(line: &str) -> String {
+    match line.split_once(": ") {
+        Some((step, said)) if said.contains("installed in /opt/") => format!(
+            "{step}: the provisioning plan was sent (SSM SendCommand) and recorded; \
+             no machine ran it in API-only mode"
+        ),
+        _ => line.to_owned(),
+    }
 }
 
 fn describe(baked: &Baked) -> String {
@@ -359,4 +380,20 @@ async fn tear_down(
         images.len()
     );
     Ok(((), summary))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::recorded_not_run;
+
+    #[test]
+    fn api_only_mode_does_not_claim_what_no_machine_did() {
+        let line = "✓  provision: nodeapp installed in /opt/nodeapp, nodeapp.service enabled, /health answers (0.4s)";
+        let shown = recorded_not_run(line);
+        assert!(shown.starts_with("✓  provision: "), "{shown}");
+        assert!(!shown.contains("/health answers"), "{shown}");
+        assert!(shown.contains("no machine ran it"), "{shown}");
+        let other = "✓  create image: ami-0123 (3.1s)";
+        assert_eq!(recorded_not_run(other), other);
+    }
 }
