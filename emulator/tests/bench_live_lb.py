@@ -15,6 +15,8 @@ behind an application load balancer and measures:
 
 Each client keeps its connection alive; HAProxy pools and reuses its
 connections to the targets (the figures include how many it opened and reused).
+The added p99 latency is printed beside its goal (--goal-p99-ms, 2 ms); the
+run exits 1 when it is missed, 2 when it cannot run.
 """
 
 from __future__ import annotations
@@ -121,6 +123,10 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument(
+        "--goal-p99-ms", type=float, default=2.0,
+        help="the most the load balancer may add to the p99 latency (default 2 ms); missed: exit 1",
+    )
     args = parser.parse_args()
     reason = skip_reason()
     if reason:
@@ -164,10 +170,14 @@ def main() -> int:
         for name, values in (("through load balancer", via_lb), ("direct to target", straight)):
             print(f"{name:24}{percentile(values, 50) * 1e3:10.3f}{percentile(values, 99) * 1e3:10.3f}"
                   f"{statistics.mean(values) * 1e3:10.3f}")
+        added_p99_ms = (percentile(via_lb, 99) - percentile(straight, 99)) * 1e3
         print(f"{'added by load balancer':24}"
               f"{(percentile(via_lb, 50) - percentile(straight, 50)) * 1e3:10.3f}"
-              f"{(percentile(via_lb, 99) - percentile(straight, 99)) * 1e3:10.3f}"
+              f"{added_p99_ms:10.3f}"
               f"{(statistics.mean(via_lb) - statistics.mean(straight)) * 1e3:10.3f}")
+        met = added_p99_ms <= args.goal_p99_ms
+        print(f"  {'load balancer added latency p99 at ' + format(args.rate, '.0f') + ' req/s':52}"
+              f"{added_p99_ms:9.3f} ms   goal ≤ {args.goal_p99_ms:g} ms   {'ok' if met else 'MISSED'}")
         print(f"connections to targets: {reuse_figures(base, server.proc.pid)}")
         seconds = max(2.0, args.seconds / 2)
         max_lb = saturate(through, args.workers, seconds)
@@ -181,6 +191,10 @@ def main() -> int:
 
         shutil.rmtree(base, ignore_errors=True)
         lock.close()
+    if not met:
+        print(f"goal missed: the load balancer added {added_p99_ms:.3f} ms to the p99 latency "
+              f"(goal ≤ {args.goal_p99_ms:g} ms)", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -7,6 +7,7 @@
 //!   our provider through `dev_overrides` and talks to that server.
 //! - [`ec2`]: what the emulated cloud holds, read through the EC2 API.
 //! - [`process`]: running a command with a deadline; its [`Output`].
+//! - [`scorecard`]: `make bench`'s figures beside their goals, and its exit status.
 //! - [`provider_binary`]: where the provider binary is and the CLI config naming it.
 //! - [`http`]: a tiny HTTP client for moto's control endpoints.
 //! - [`error`]: the [`HarnessError`] every call returns.
@@ -28,6 +29,7 @@ pub mod moto;
 pub mod process;
 pub mod provider_binary;
 pub mod realhost;
+pub mod scorecard;
 pub mod terraform;
 
 pub use error::{HarnessError, Result};

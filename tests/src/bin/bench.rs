@@ -1,13 +1,15 @@
 //! `make bench`: the provider's start-to-handshake latency, its memory after
-//! GetProviderSchema, and the size of its release binary, each beside its
-//! target.
+//! GetProviderSchema, the size of its release binary, the AWS calls of a
+//! stack refresh and a baker build against the emulator, each beside its
+//! goal; the run fails when one is missed.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use e2e::scorecard::Scorecard;
 use tfplugin6::tfplugin6::{get_provider_schema, provider_client::ProviderClient};
 
 const COOKIE: (&str, &str) = (
@@ -16,7 +18,7 @@ const COOKIE: (&str, &str) = (
 );
 const STARTS: usize = 31;
 
-fn main() -> Result<()> {
+fn main() -> Result<ExitCode> {
     let provider = provider_path()?
         .canonicalize()
         .context("the provider binary (run `make bench`, which builds it)")?;
@@ -51,56 +53,53 @@ fn main() -> Result<()> {
     let (plan, resources) = runtime.block_on(e2e::bench::stack_refresh(&provider_dir))?;
     let per_resource = plan.calls as f64 / resources.max(1) as f64;
 
-    println!("terraform-provider-roundrobin ({})", provider.display());
-    report(
+    let mut card = Scorecard::new();
+    card.heading(&format!(
+        "terraform-provider-roundrobin ({})",
+        provider.display()
+    ));
+    card.goal(
         "start → handshake (median of 31, AutoMTLS)",
-        format!("{:.2} ms", ms(median)),
+        &format!("{:.2} ms", ms(median)),
         "≤ 10 ms",
         ms(median) <= 10.0,
     );
-    report(
+    card.goal(
         "RSS after GetProviderSchema",
-        format!("{:.1} MiB", rss as f64 / 1024.0 / 1024.0),
+        &format!("{:.1} MiB", rss as f64 / 1024.0 / 1024.0),
         "≤ 20 MiB",
         rss <= 20 * 1024 * 1024,
     );
-    report(
+    card.goal(
         "binary size (stripped release)",
-        format!("{:.1} MB", size as f64 / 1e6),
+        &format!("{:.1} MB", size as f64 / 1e6),
         "≤ 30 MB",
         size <= 30_000_000,
     );
-    report(
+    card.goal(
         &format!("AWS calls to refresh the example stack ({resources} resources)"),
-        format!("{per_resource:.2}/res"),
+        &format!("{per_resource:.2}/res"),
         "≤ 1.5",
         per_resource <= 1.5,
     );
-    report(
+    card.context(
         "terraform plan of the applied stack (emulator)",
-        format!("{:.2} s", plan.wall.as_secs_f64()),
-        "-",
-        true,
+        &format!("{:.2} s", plan.wall.as_secs_f64()),
     );
-    println!("baker ({})", baker.display());
-    report(
+    card.heading(&format!("baker ({})", baker.display()));
+    card.goal(
         "baker build against the emulator: wall time",
-        format!("{:.2} s", build.wall.as_secs_f64()),
+        &format!("{:.2} s", build.wall.as_secs_f64()),
         "≤ 5 s",
         build.wall.as_secs_f64() <= 5.0,
     );
-    report(
+    card.goal(
         "baker build against the emulator: AWS calls",
-        build.calls.to_string(),
+        &build.calls.to_string(),
         "≤ 40",
         build.calls <= 40,
     );
-    Ok(())
-}
-
-fn report(what: &str, value: String, target: &str, met: bool) {
-    let verdict = if met { "ok" } else { "MISSED" };
-    println!("  {what:<45} {value:>10}   target {target:<9} {verdict}");
+    Ok(card.exit_code())
 }
 
 fn ms(d: Duration) -> f64 {

@@ -5,6 +5,7 @@
 use std::process::ExitCode;
 
 use e2e::realhost::{bench, host};
+use e2e::scorecard::Scorecard;
 
 fn main() -> ExitCode {
     if let Some(reason) = host::skip_requested() {
@@ -13,8 +14,9 @@ fn main() -> ExitCode {
     }
     match bench::run() {
         Ok(figures) => {
-            println!("{figures}");
-            ExitCode::SUCCESS
+            let mut card = Scorecard::new();
+            figures.score(&mut card);
+            card.exit_code()
         }
         Err(error) => {
             eprintln!("real-host bench failed: {error}");

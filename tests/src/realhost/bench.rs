@@ -2,7 +2,6 @@
 //! (`baker provision`), and the time from an image's boot to the first 200 on
 //! `/`, plus the unit's `systemd-analyze security` exposure.
 
-use std::fmt;
 use std::time::Duration;
 
 use super::error::Result;
@@ -10,8 +9,9 @@ use super::image::snapshot;
 use super::lab::Lab;
 use super::rootfs;
 use super::story::{self, EXPOSURE_TARGET, UNIT};
+use crate::scorecard::Scorecard;
 
-/// Targets the figures are printed beside (the issue sets none for times,
+/// Goals the figures are printed beside (the issue sets none for times,
 /// so these are what a user would call fast on a small machine).
 const PROVISION_TARGET: Duration = Duration::from_secs(30);
 const FIRST_200_TARGET: Duration = Duration::from_secs(10);
@@ -67,57 +67,36 @@ pub fn run() -> Result<Figures> {
     })
 }
 
-impl fmt::Display for Figures {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Figures {
+    /// Prints the figures beside their goals on `card`.
+    pub fn score(&self, card: &mut Scorecard) {
         let secs = |d: Duration| format!("{:.2} s", d.as_secs_f64());
-        let verdict = |met: bool| if met { "ok" } else { "MISSED" };
         let cache = if self.rootfs_cached {
             "cached"
         } else {
             "debootstrap"
         };
-        writeln!(f, "real host (systemd-nspawn machine, Debian bookworm)")?;
-        writeln!(
-            f,
-            "  {:<45} {:>10}   {cache}",
-            "base rootfs ready",
-            secs(self.rootfs)
-        )?;
-        writeln!(
-            f,
-            "  {:<45} {:>10}",
-            "machine start → ssh login",
-            secs(self.boot_to_ssh)
-        )?;
-        writeln!(
-            f,
-            "  {:<45} {:>10}   target ≤ {:<6} {}",
+        card.heading("real host (systemd-nspawn machine, Debian bookworm)");
+        card.context(&format!("base rootfs ready ({cache})"), &secs(self.rootfs));
+        card.context("machine start → ssh login", &secs(self.boot_to_ssh));
+        card.goal(
             "provisioning over SSH (baker provision)",
-            secs(self.provision),
-            secs(PROVISION_TARGET),
-            verdict(self.provision <= PROVISION_TARGET)
-        )?;
-        writeln!(
-            f,
-            "  {:<45} {:>10}",
-            "snapshot into a versioned image",
-            secs(self.snapshot)
-        )?;
-        writeln!(
-            f,
-            "  {:<45} {:>10}   target ≤ {:<6} {}",
+            &secs(self.provision),
+            &format!("≤ {}", secs(PROVISION_TARGET)),
+            self.provision <= PROVISION_TARGET,
+        );
+        card.context("snapshot into a versioned image", &secs(self.snapshot));
+        card.goal(
             "image boot → first 200 on /",
-            secs(self.image_first_200),
-            secs(FIRST_200_TARGET),
-            verdict(self.image_first_200 <= FIRST_200_TARGET)
-        )?;
-        write!(
-            f,
-            "  {:<45} {:>10}   target ≤ {:<6} {}",
+            &secs(self.image_first_200),
+            &format!("≤ {}", secs(FIRST_200_TARGET)),
+            self.image_first_200 <= FIRST_200_TARGET,
+        );
+        card.goal(
             "systemd-analyze security exposure (nodeapp)",
-            format!("{:.1}", self.exposure),
-            EXPOSURE_TARGET,
-            verdict(self.exposure <= EXPOSURE_TARGET)
-        )
+            &format!("{:.1}", self.exposure),
+            &format!("≤ {EXPOSURE_TARGET}"),
+            self.exposure <= EXPOSURE_TARGET,
+        );
     }
 }
