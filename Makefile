@@ -77,10 +77,14 @@ e2e: build
 bench: python-deps
 	$(CARGO) build --release --workspace --bin terraform-provider-roundrobin --bin baker \
 		--bin bench --bin realhost_bench --bin live_bench
-	target/release/bench --provider target/release/terraform-provider-roundrobin
-	target/release/realhost_bench
-	target/release/live_bench
-	$(PYTHON) -m emulator.tests.bench_live_lb --rate 200
+	@# Every benchmark runs; the target fails when any of them missed a goal.
+	@status=0; \
+	target/release/bench --provider target/release/terraform-provider-roundrobin || status=1; \
+	target/release/realhost_bench || status=1; \
+	target/release/live_bench || status=1; \
+	$(PYTHON) -m emulator.tests.bench_live_lb --rate 200 || status=1; \
+	if [ $$status -ne 0 ]; then echo "make bench: a goal was missed (see MISSED above)"; fi; \
+	exit $$status
 
 install:
 	$(CARGO) build --release --workspace --bin terraform-provider-roundrobin --bin baker
