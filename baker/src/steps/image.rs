@@ -1,4 +1,5 @@
-//! Step 10: create the image from the stopped builder, wait until it is
+//! Step 10: create the image from the stopped builder (a spot builder:
+//! the running one, which CreateImage reboots), wait until it is
 //! available, then tag its snapshots too (a snapshot tag specification on
 //! CreateImage is not accepted everywhere; CreateTags afterwards is).
 //! Unless the image got that far (available and tagged), the cleanup
@@ -11,7 +12,9 @@ use roundrobin_aws::wait;
 
 use super::{BuildState, Ctx, NewImage, Outcome, Step};
 use crate::ec2::images::{is_available, owned_image_named};
-use crate::ec2::{backoff, delete_image, describe_image, snapshots_made, wait_error};
+use crate::ec2::{
+    SnapshotRelease, backoff, delete_image, describe_image, snapshots_made, wait_error,
+};
 use crate::error::StepError;
 use crate::progress::StepLine;
 
@@ -43,6 +46,9 @@ impl Step for CreateImage {
                 spec.config.app.name, spec.info.build, spec.info.commit, source.id
             ))
             .set_tag_specifications(tag_specification(ResourceType::Image, &tags).map(|t| vec![t]))
+            // AWS's default, said out loud: a running (spot) builder is
+            // rebooted so that its file systems are consistent.
+            .no_reboot(false)
             // Packer's ami_block_device_mappings.
             .set_block_device_mappings(crate::ec2::block_devices::ami_mappings(&spec.config))
             .send()
@@ -125,7 +131,8 @@ impl Step for CreateImage {
                 }
             }
         }
-        delete_image(ec2, &image.id, &image.snapshots).await?;
+        let release = SnapshotRelease::new(&ctx.spec.config.wait, ctx.cleanup_stop());
+        delete_image(ec2, &image.id, &image.snapshots, release).await?;
         state.image = None;
         let snapshots = if image.snapshots.is_empty() {
             String::new()

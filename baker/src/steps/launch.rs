@@ -208,6 +208,7 @@ impl Step for Launch {
         // Recorded before waiting: from here on, the cleanup terminates it.
         state.instance = Some(id.clone());
         state.spot_request = spot::request_of(&out);
+        state.spot_builder = attempt.spot.is_some() || spot::is_spot(&out);
 
         line.note(&format!("waiting for {id} to run"));
         wait_instance(

@@ -160,6 +160,9 @@ pub struct BuildState {
     pub instance: Option<String>,
     /// The spot request behind a spot builder, when AWS made one.
     pub spot_request: Option<String>,
+    /// The builder runs in the spot market (a one-time request): AWS cannot
+    /// stop it, so the image is made from the running builder.
+    pub spot_builder: bool,
     /// A temporary bucket baker created, and the object it put (bucket, key).
     pub temp_bucket: Option<String>,
     pub s3_object: Option<(String, String)>,

@@ -182,6 +182,12 @@ pub fn request_of(out: &RunInstancesOutput) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Whether AWS launched the builder in the spot market.
+pub fn is_spot(out: &RunInstancesOutput) -> bool {
+    out.instances().first().and_then(|i| i.instance_lifecycle())
+        == Some(&aws_sdk_ec2::types::InstanceLifecycleType::Spot)
+}
+
 /// Cancels the builder's spot request, if there is one. A one-time request
 /// closes when its instance is terminated (which the cleanup does next), so
 /// a failure here is a warning, not something left behind.

@@ -1,4 +1,10 @@
 //! Step 9: stop the builder, so the image is taken from a quiet disk.
+//!
+//! Not for a spot builder: AWS refuses to stop an instance of a one-time
+//! spot request (`UnsupportedOperation`; EC2 user guide, "Stop a Spot
+//! Instance"), as Packer's amazon-ebs knows and skips its stop step for
+//! spot. The image step then images the running builder, which CreateImage
+//! reboots (AWS's default, `NoReboot = false`) so the disk is consistent.
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::InstanceStateName;
@@ -23,6 +29,12 @@ impl Step for StopBuilder {
         line: &StepLine,
     ) -> Result<String, StepError> {
         let instance = state.builder()?;
+        if state.spot_builder {
+            return Ok(format!(
+                "{instance} is a spot instance: not stopped (AWS cannot stop a one-time spot \
+                 instance); the image is made from it running, with a reboot"
+            ));
+        }
         ctx.aws
             .ec2
             .stop_instances()

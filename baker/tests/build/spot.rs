@@ -4,10 +4,16 @@
 //! to on-demand and says so (unless `builder.spot_fallback = false`); the
 //! cleanup cancels the spot request and terminates the builder either way.
 //!
+//! A spot builder is never stopped: AWS refuses StopInstances for an
+//! instance of a one-time spot request, so the image is made from the
+//! running builder (CreateImage reboots it).
+//!
 //! Emulated behaviours relied on: RunInstances with InstanceMarketOptions
 //! giving `InstanceLifecycle = spot` and a one-time spot request
-//! (`ec2_spot.py`), CancelSpotInstanceRequests, fault injection with AWS's
-//! capacity error codes (`/_emulator/faults`), the call counter.
+//! (`ec2/spot.py`), StopInstances refusing such an instance with
+//! `UnsupportedOperation` (`ec2/spot.py`), CancelSpotInstanceRequests,
+//! fault injection with AWS's capacity error codes (`/_emulator/faults`),
+//! the call counter.
 
 use crate::harness::{Emulator, Leftovers, Project};
 
@@ -61,6 +67,11 @@ async fn a_spot_builder_is_launched_in_the_spot_market_and_its_request_cancelled
     assert!(run.success(), "{run}");
     assert!(run.stderr.contains("(t3.micro, spot) running"), "{run}");
     assert!(run.stderr.contains("cancelled spot request sir-"), "{run}");
+    assert!(
+        run.stderr
+            .contains("is a spot instance: not stopped (AWS cannot stop a one-time spot instance)"),
+        "{run}"
+    );
 
     let instance = builder(&emulator).await;
     assert_eq!(
@@ -74,6 +85,8 @@ async fn a_spot_builder_is_launched_in_the_spot_market_and_its_request_cancelled
     );
     let calls = emulator.calls();
     assert_eq!(calls.get("ec2:RunInstances"), Some(&1), "{calls:#?}");
+    assert_eq!(calls.get("ec2:StopInstances"), None, "{calls:#?}");
+    assert_eq!(calls.get("ec2:CreateImage"), Some(&1), "{calls:#?}");
     assert_eq!(
         calls.get("ec2:CancelSpotInstanceRequests"),
         Some(&1),
@@ -135,6 +148,8 @@ async fn no_spot_capacity_for_any_type_falls_back_to_on_demand_and_says_so() {
     );
     let calls = emulator.calls();
     assert_eq!(calls.get("ec2:RunInstances"), Some(&5), "{calls:#?}");
+    // An on-demand builder is stopped before it is imaged.
+    assert_eq!(calls.get("ec2:StopInstances"), Some(&1), "{calls:#?}");
     assert_eq!(calls.get("ec2:CancelSpotInstanceRequests"), None);
     let left = Leftovers::count(&emulator).await;
     assert!(left.only_images(), "{left}");
@@ -164,11 +179,11 @@ async fn without_the_fallback_no_capacity_fails_the_build_and_leaves_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spot_builder_interrupted_by_a_failure_is_terminated_and_its_request_cancelled() {
     let emulator = Emulator::start();
-    emulator.fault("ec2", "StopInstances", "UnauthorizedOperation", 403, 1);
+    emulator.fault("ec2", "CreateImage", "UnauthorizedOperation", 403, 1);
     let project = Project::new(&emulator, "[builder]\nspot_price = \"auto\"\n");
     let run = project.build(104);
     assert_eq!(run.code, Some(1), "{run}");
-    assert!(run.stderr.contains("step `stop builder` failed"), "{run}");
+    assert!(run.stderr.contains("step `create image` failed"), "{run}");
     assert!(run.stderr.contains("cancelled spot request sir-"), "{run}");
     let instance = builder(&emulator).await;
     assert_eq!(
@@ -209,4 +224,55 @@ fn bad_spot_settings_are_named_by_validate_and_refused_by_build() {
     assert_eq!(run.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(stderr.contains("builder.spot_price: \"-1\""), "{stderr}");
+}
+
+/// What the spot build above relies on: the emulator, as AWS, refuses to
+/// stop a spot builder (a one-time request), so a build that stopped it
+/// would fail at that step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_emulator_refuses_to_stop_a_one_time_spot_builder() {
+    use aws_sdk_ec2::types::{InstanceMarketOptionsRequest, MarketType};
+    use roundrobin_aws::AwsErrorDetail;
+
+    let emulator = Emulator::start();
+    let ec2 = ec2(&emulator).await;
+    let image = ec2
+        .describe_images()
+        .owners("amazon")
+        .send()
+        .await
+        .expect("images")
+        .images()
+        .iter()
+        .find_map(|i| i.image_id().map(str::to_string))
+        .expect("an image");
+    let launched = ec2
+        .run_instances()
+        .image_id(image)
+        .min_count(1)
+        .max_count(1)
+        .instance_market_options(
+            InstanceMarketOptionsRequest::builder()
+                .market_type(MarketType::Spot)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("spot launch");
+    let id = launched.instances()[0]
+        .instance_id()
+        .expect("instance id")
+        .to_string();
+    let refused = ec2
+        .stop_instances()
+        .instance_ids(&id)
+        .send()
+        .await
+        .expect_err("a one-time spot instance cannot be stopped");
+    assert_eq!(
+        refused.code(),
+        Some("UnsupportedOperation"),
+        "{}",
+        refused.describe()
+    );
 }
