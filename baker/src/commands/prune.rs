@@ -5,9 +5,12 @@
 
 use std::collections::BTreeMap;
 
+use tokio_util::sync::CancellationToken;
+
 use crate::aws::Clients;
 use crate::cli::{OutputFormat, PruneArgs};
 use crate::config::image_regions::copy_regions;
+use crate::ec2::SnapshotRelease;
 use crate::error::{Error, StepError};
 use crate::prune::{self, Candidate, Selection};
 
@@ -41,7 +44,10 @@ pub async fn run(args: PruneArgs) -> Result<u8, Error> {
         let result = async {
             let selection = prune::plan(&ec2, &app, keep as usize, None).await?;
             if !args.dry_run {
-                prune::remove(&ec2, &selection.removed).await?;
+                // Bounded by its timeout; no signal handling here.
+                let never = CancellationToken::new();
+                let release = SnapshotRelease::new(&config.wait, &never);
+                prune::remove(&ec2, &selection.removed, release).await?;
             }
             Ok::<_, StepError>(selection)
         }

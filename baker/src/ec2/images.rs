@@ -3,12 +3,40 @@
 //! for its images, never one an `image.ami_block_device_mappings` entry
 //! names, which the image only refers to and which stays the user's.
 
+use std::sync::Mutex;
+
 use aws_sdk_ec2::types::{Image, ImageState};
 use roundrobin_aws::AwsErrorDetail;
+use roundrobin_aws::wait::{self, Backoff, WaitError};
+use tokio_util::sync::CancellationToken;
 
-use super::filter;
-use crate::config::Config;
+use super::{backoff, filter};
+use crate::config::{Config, WaitConfig};
 use crate::error::StepError;
+
+/// How long DeleteSnapshot is retried while AWS still answers
+/// `InvalidSnapshot.InUse` for a snapshot of an image just deregistered
+/// (EC2 user guide, "Deregister your AMI": the snapshots are released a
+/// while after the image).
+pub const SNAPSHOT_RELEASE_SECS: u64 = 300;
+
+/// The bounded wait for snapshots that a deregistered image still holds.
+#[derive(Clone, Copy)]
+pub struct SnapshotRelease<'a> {
+    pub backoff: Backoff,
+    pub stop: &'a CancellationToken,
+}
+
+impl<'a> SnapshotRelease<'a> {
+    /// [`SNAPSHOT_RELEASE_SECS`] with the configured polling; `stop` ends
+    /// the wait early (what is left is reported the same way).
+    pub fn new(config: &WaitConfig, stop: &'a CancellationToken) -> Self {
+        Self {
+            backoff: backoff(config, SNAPSHOT_RELEASE_SECS),
+            stop,
+        }
+    }
+}
 
 /// The image this account owns that is named `name`, if any.
 pub async fn owned_image_named(
@@ -136,6 +164,7 @@ pub async fn delete_image(
     ec2: &aws_sdk_ec2::Client,
     id: &str,
     snapshots: &[String],
+    release: SnapshotRelease<'_>,
 ) -> Result<(), StepError> {
     match ec2.deregister_image().image_id(id).send().await {
         Ok(_) => {}
@@ -146,20 +175,75 @@ pub async fn delete_image(
             ) => {}
         Err(e) => return Err(StepError::aws("DeregisterImage")(e)),
     }
-    delete_snapshots(ec2, snapshots).await
+    delete_snapshots(ec2, id, snapshots, release).await
 }
 
-/// Deletes snapshots; one that is already gone is not an error.
+/// Deletes the snapshots of the deregistered image `image`; one that is
+/// already gone is not an error. While AWS still holds one for the image
+/// (`InvalidSnapshot.InUse`), it is tried again within `release`; what is
+/// left then is an error naming each snapshot and the command that removes
+/// it later.
 pub async fn delete_snapshots(
     ec2: &aws_sdk_ec2::Client,
+    image: &str,
     snapshots: &[String],
+    release: SnapshotRelease<'_>,
 ) -> Result<(), StepError> {
-    for snapshot in snapshots {
-        match ec2.delete_snapshot().snapshot_id(snapshot).send().await {
-            Ok(_) => {}
-            Err(e) if e.code() == Some("InvalidSnapshot.NotFound") => {}
-            Err(e) => return Err(StepError::aws("DeleteSnapshot")(e)),
+    let left = Mutex::new(snapshots.to_vec());
+    let result = wait::until(release.backoff, release.stop, || async {
+        let pending: Vec<String> = left.lock().map(|l| l.clone()).unwrap_or_default();
+        let mut still = Vec::new();
+        for snapshot in pending {
+            match ec2.delete_snapshot().snapshot_id(&snapshot).send().await {
+                Ok(_) => {}
+                Err(e) if e.code() == Some("InvalidSnapshot.NotFound") => {}
+                Err(e) if e.code() == Some("InvalidSnapshot.InUse") => {
+                    tracing::debug!(snapshot, image, "snapshot still in use: {}", e.describe());
+                    still.push(snapshot);
+                }
+                Err(e) => return Err(StepError::aws("DeleteSnapshot")(e)),
+            }
         }
+        let done = still.is_empty();
+        if let Ok(mut l) = left.lock() {
+            *l = still;
+        }
+        Ok(done.then_some(()))
+    })
+    .await;
+    let reason = match result {
+        Ok(()) => return Ok(()),
+        Err(WaitError::Failed(e)) => e,
+        Err(WaitError::Stopped) => StepError::Interrupted,
+        Err(WaitError::TimedOut(waited)) => StepError::TimedOut {
+            what: format!("AWS to release the snapshots of deregistered image {image}"),
+            waited,
+            hint: None,
+        },
+    };
+    let left = left.into_inner().unwrap_or_default();
+    if left.is_empty() {
+        return Err(reason);
     }
-    Ok(())
+    Err(StepError::Left {
+        reason: Box::new(StepError::Unexpected(format!(
+            "{reason}; remove them later with: {}",
+            removal_commands(ec2, &left)
+        ))),
+        left,
+    })
+}
+
+/// The AWS CLI commands that delete `snapshots`, for a message.
+pub fn removal_commands(ec2: &aws_sdk_ec2::Client, snapshots: &[String]) -> String {
+    let region = ec2
+        .config()
+        .region()
+        .map(|r| format!(" --region {r}"))
+        .unwrap_or_default();
+    snapshots
+        .iter()
+        .map(|s| format!("aws ec2 delete-snapshot{region} --snapshot-id {s}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }

@@ -16,7 +16,9 @@ use tokio_util::sync::CancellationToken;
 use crate::config::WaitConfig;
 use crate::error::StepError;
 
-pub use images::{baked_snapshots, delete_image, describe_image, snapshots_made, snapshots_of};
+pub use images::{
+    SnapshotRelease, baked_snapshots, delete_image, describe_image, snapshots_made, snapshots_of,
+};
 pub use instances::{instances_of_build, terminate, wait_instance};
 
 /// The backoff of a wait with the configured polling and `timeout_secs`.

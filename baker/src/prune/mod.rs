@@ -13,7 +13,7 @@ use std::cmp::Ordering;
 
 use roundrobin_aws::tags::from_ec2;
 
-use crate::ec2::{baked_snapshots, delete_image, filter, snapshots_of};
+use crate::ec2::{SnapshotRelease, baked_snapshots, delete_image, filter, snapshots_of};
 use crate::error::StepError;
 
 /// One of the app's images.
@@ -156,10 +156,11 @@ pub async fn plan(
 pub async fn remove(
     ec2: &aws_sdk_ec2::Client,
     images: &[Candidate],
+    release: SnapshotRelease<'_>,
 ) -> Result<Vec<String>, StepError> {
     let mut done = Vec::new();
     for image in images {
-        delete_image(ec2, &image.id, &image.snapshots).await?;
+        delete_image(ec2, &image.id, &image.snapshots, release).await?;
         done.push(image.id.clone());
     }
     Ok(done)

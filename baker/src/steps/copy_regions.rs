@@ -24,7 +24,9 @@ use super::share::share;
 use super::{BuildState, Ctx, NewImage, Outcome, Step};
 use crate::config::image_regions::{copy_regions, kms_key};
 use crate::ec2::images::{is_available, owned_image_named};
-use crate::ec2::{backoff, delete_image, describe_image, snapshots_of, wait_error};
+use crate::ec2::{
+    SnapshotRelease, backoff, delete_image, describe_image, snapshots_of, wait_error,
+};
 use crate::error::StepError;
 use crate::progress::StepLine;
 
@@ -231,7 +233,8 @@ async fn remove_copy(ctx: &Ctx, copy: &ImageCopy) -> Result<Option<String>, Step
             }
         }
     }
-    delete_image(&ec2, &id, &snapshots).await?;
+    let release = SnapshotRelease::new(&ctx.spec.config.wait, ctx.cleanup_stop());
+    delete_image(&ec2, &id, &snapshots, release).await?;
     let deleted = if snapshots.is_empty() {
         String::new()
     } else {

@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 
 use super::{BuildState, Ctx, NewImage, Step};
-use crate::ec2::images::{baked_snapshots, delete_image};
+use crate::ec2::images::{SnapshotRelease, baked_snapshots, delete_image};
 use crate::error::StepError;
 use crate::progress::StepLine;
 
@@ -46,7 +46,8 @@ pub async fn deregister_replaced(
     } else {
         Vec::new()
     };
-    delete_image(ec2, &old.id, &snapshots).await?;
+    let release = SnapshotRelease::new(&ctx.spec.config.wait, ctx.stop());
+    delete_image(ec2, &old.id, &snapshots, release).await?;
     if snapshots.is_empty() {
         return Ok(format!("deregistered {}", old.id));
     }

@@ -9,6 +9,7 @@
 use async_trait::async_trait;
 
 use super::{BuildState, Ctx, Step};
+use crate::ec2::SnapshotRelease;
 use crate::error::StepError;
 use crate::progress::StepLine;
 use crate::prune;
@@ -95,6 +96,7 @@ async fn prune_region(
             selection.removed.len()
         ));
     }
-    let done = prune::remove(ec2, &selection.removed).await?;
+    let release = SnapshotRelease::new(&ctx.spec.config.wait, ctx.stop());
+    let done = prune::remove(ec2, &selection.removed, release).await?;
     Ok((selection.kept.len() + selection.skipped.len(), done))
 }
