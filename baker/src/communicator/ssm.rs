@@ -1,8 +1,16 @@
 //! SSM Run Command: `SendCommand` with `AWS-RunShellScript`, then
 //! `GetCommandInvocation` until the command ends, passing new output on as
 //! it appears; `CancelCommand` when a signal stops the wait.
+//!
+//! A command whose agent is not reachable yet stays `Pending`, then
+//! `Delayed`, while SSM retries the delivery (Systems Manager user guide,
+//! "Understanding command statuses"); it ends `DeliveryTimedOut` once
+//! neither delivery (`TimeoutSeconds`) nor run (`executionTimeout`) is
+//! possible any more. Both are set to the command's timeout, and the polling
+//! goes on until SSM itself has had the time to end the command.
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use aws_sdk_ssm::types::CommandInvocationStatus;
 use roundrobin_aws::AwsErrorDetail;
@@ -17,6 +25,13 @@ use crate::error::{RemoteFailure, StepError};
 /// The SSM document that runs a shell script as root.
 pub const DOCUMENT: &str = "AWS-RunShellScript";
 
+/// SSM's lower bound for `TimeoutSeconds` and our floor for `executionTimeout`.
+pub const MIN_TIMEOUT_SECS: u64 = 30;
+
+/// Polling beyond SSM's own deadline, so that SSM's final status (not ours)
+/// ends the wait.
+pub const STATUS_GRACE: Duration = Duration::from_secs(60);
+
 pub struct Ssm<'a> {
     pub client: &'a aws_sdk_ssm::Client,
     pub instance: &'a str,
@@ -26,10 +41,38 @@ pub struct Ssm<'a> {
     pub output: SsmOutput,
 }
 
+/// SSM's status, with the detail that tells a command that never reached
+/// the agent from one that ran out of time.
+pub fn final_status(status: &str, details: Option<&str>) -> String {
+    match details {
+        Some(detail @ ("DeliveryTimedOut" | "Undeliverable")) => {
+            format!("{status} ({detail}: the SSM agent on the instance never received the command)")
+        }
+        _ => status.to_string(),
+    }
+}
+
 impl Ssm<'_> {
+    /// The command's delivery timeout and its execution timeout, each.
+    pub fn timeout_secs(&self) -> u64 {
+        self.backoff.timeout.as_secs().max(MIN_TIMEOUT_SECS)
+    }
+
+    /// How long the command may stay open on SSM's side: undelivered
+    /// (Pending, Delayed) for up to both timeouts together, as SSM counts a
+    /// delivery timeout, plus the grace for its final status.
+    pub fn poll_limit(&self) -> Backoff {
+        let own = Duration::from_secs(self.timeout_secs() * 2);
+        Backoff {
+            timeout: own + STATUS_GRACE,
+            ..self.backoff
+        }
+    }
+
     /// Sends `script`; returns the command id.
     pub async fn send(&self, script: &str, comment: &str) -> Result<String, StepError> {
-        let timeout = self.backoff.timeout.as_secs().max(30).to_string();
+        let seconds = self.timeout_secs();
+        let timeout = seconds.to_string();
         let comment: String = comment.chars().take(100).collect();
         let request = self
             .client
@@ -38,6 +81,7 @@ impl Ssm<'_> {
             .instance_ids(self.instance)
             .parameters("commands", vec![script.to_string()])
             .parameters("executionTimeout", vec![timeout])
+            .timeout_seconds(i32::try_from(seconds).unwrap_or(i32::MAX))
             .comment(comment);
         let out = self
             .output
@@ -62,7 +106,7 @@ impl Ssm<'_> {
         on_output: &(dyn Fn(&str) + Sync),
     ) -> Result<RemoteOutput, StepError> {
         let shown = Mutex::new(0usize);
-        let result = wait::until(self.backoff, stop, || async {
+        let result = wait::until(self.poll_limit(), stop, || async {
             let out = match self
                 .client
                 .get_command_invocation()
@@ -96,7 +140,7 @@ impl Ssm<'_> {
                     | CommandInvocationStatus::Cancelling
             );
             Ok(finished.then(|| RemoteOutput {
-                status: status.as_str().to_string(),
+                status: final_status(status.as_str(), out.status_details()),
                 exit_code: out.response_code(),
                 stdout: stdout.to_string(),
                 stderr: out.standard_error_content().unwrap_or_default().to_string(),
