@@ -45,7 +45,11 @@ def _create_vpc(self: Any, cidr_block: str, *args: Any, **kwargs: Any) -> Any:
 
 
 def _create_subnet(self: Any, vpc_id: str, cidr_block: str, *args: Any, **kwargs: Any) -> Any:
-    clash = _clash(vpc_id, cidr_block)
+    try:
+        default = self.get_vpc(vpc_id).is_default  # its range is checked at start and at launch
+    except EC2ClientError:
+        default = False  # moto answers the unknown VPC itself
+    clash = None if default else _clash(vpc_id, cidr_block)
     if clash:
         raise EC2ClientError("InvalidSubnet.Range", f"The CIDR '{cidr_block}' is invalid on this emulator: {clash}.")
     return _originals["create_subnet"](self, vpc_id, cidr_block, *args, **kwargs)
