@@ -61,6 +61,7 @@ class EmulatorApp:
             start_response(status, headers)
             return [data]
         iam_propagation.retry_failed_launches()
-        body = self._call_moto(environ, start_response)
+        # A tag-filtered list leaves young resources out (eventual consistency).
+        body = consistency.answer_listing(info, environ, start_response, self._call_moto, consistency.window())
         lb_live.after_request(info)  # live load balancers follow the change at once
         return body

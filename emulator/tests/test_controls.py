@@ -34,8 +34,9 @@ def test_calls_counter(emu):
             "ssm:ListCommands": 1,
         },
         "total": 4,
+        "lagging": {},
     }
-    assert emu.ok("POST", "/_emulator/calls/reset") == {"calls": {}, "total": 0}
+    assert emu.ok("POST", "/_emulator/calls/reset") == {"calls": {}, "total": 0, "lagging": {}}
 
 
 def test_moto_reset_also_clears_the_extension(emu):
