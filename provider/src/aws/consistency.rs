@@ -1,29 +1,19 @@
 //! AWS is eventually consistent: a resource just created can be "not found"
-//! by Describe/Get for a few seconds. Reads right after a write treat that as
-//! "not yet", for a bounded time, instead of "gone".
+//! for a few seconds, by Describe/Get and by writes that name it (rules,
+//! attributes, tags). Calls right after a create treat that as "not yet", for
+//! a bounded time, instead of "gone" (the bounded retries themselves are in
+//! the shared [`roundrobin_aws::lag`]).
 
 use std::future::Future;
-use std::time::Duration;
 
-use tokio_util::sync::CancellationToken;
-
-use super::Aws;
-use super::wait::{Backoff, WaitError, until};
+use super::wait::{WaitError, until};
+use super::{Aws, AwsErrorDetail, aws_error};
 use crate::framework::Diagnostics;
 
-/// How long a just-created resource may stay invisible before we believe it
-/// is really gone (AWS documents "a few seconds"; IAM up to about ten).
-pub const LAG: Duration = Duration::from_secs(60);
-
-/// How a wait for AWS to catch up polls: a quick first retry, then doubling
-/// up to 3 s, for at most `timeout`.
-pub fn lag_backoff(timeout: Duration) -> Backoff {
-    Backoff {
-        first: Duration::from_millis(250),
-        max: Duration::from_secs(3),
-        timeout,
-    }
-}
+pub use roundrobin_aws::lag::{
+    LAG, LagError, is_not_found, lag_backoff, may_still_be_invisible, retry_while_lagging,
+    retry_while_not_visible,
+};
 
 /// Reads a resource that was just written; `Ok(None)` ("not found") is
 /// retried until it shows up or [`LAG`] has passed. `what` names the resource
@@ -47,50 +37,45 @@ where
     }
 }
 
-/// Sends a call again while AWS answers with an error that only means
-/// "what was just made is not visible here yet" (`lagging` says which),
-/// for at most [`LAG`]; any other answer, or the last one, is returned.
-pub async fn retry_while_lagging<T, E, F, Fut>(
-    stop: &CancellationToken,
-    lagging: impl Fn(&E) -> bool,
+/// Who made the object a call names. Only an object this apply has just
+/// made may be invisible for a while: for it "not found" means "not yet" and
+/// the call is sent again; for any other object "not found" is the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Made {
+    ThisApply,
+    Earlier,
+}
+
+/// Sends a write (or any call) naming an object; when this apply made that
+/// object, AWS's "not found" is retried for at most [`LAG`]. `what` says
+/// what the call does, for the error ("adding rules to sg-…"). A stop
+/// (Ctrl-C) while waiting ends it with an error.
+pub async fn write_to<T, E, F, Fut>(
+    aws: &Aws,
+    made: Made,
+    what: &str,
     mut call: F,
-) -> Result<T, E>
+) -> Result<T, Diagnostics>
 where
+    E: AwsErrorDetail,
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    let last_lagging = std::sync::Mutex::new(None);
-    let answered = until(lag_backoff(LAG), stop, || {
-        let attempt = call();
-        let (lagging, last_lagging) = (&lagging, &last_lagging);
-        async move {
-            match attempt.await {
-                Err(e) if lagging(&e) => {
-                    tracing::debug!("AWS has not caught up yet; trying again");
-                    if let Ok(mut slot) = last_lagging.lock() {
-                        *slot = Some(e);
-                    }
-                    Ok(None)
-                }
-                other => Ok::<_, std::convert::Infallible>(Some(other)),
-            }
-        }
-    })
-    .await;
-    match answered {
-        Ok(result) => result,
-        // Out of time, or asked to stop: the last "not yet" is the answer.
-        Err(_) => match last_lagging.into_inner().ok().flatten() {
-            Some(e) => Err(e),
-            None => call().await,
-        },
+    if made == Made::Earlier {
+        return call().await.map_err(|e| aws_error(what, &e));
     }
-}
-
-/// Whether a resource this provider made at `since` may still be invisible
-/// to Describe/Get: "not found" then means "not yet", not "gone".
-pub fn may_still_be_invisible(since: std::time::Instant) -> bool {
-    since.elapsed() < LAG
+    let lagging = |e: &E| is_not_found(e.code());
+    match retry_while_not_visible(&aws.stop, lagging, call).await {
+        Ok(answer) => Ok(answer),
+        Err(LagError::Aws(e)) => Err(aws_error(what, &e)),
+        Err(LagError::Stopped(e)) => Err(Diagnostics::error(
+            "Interrupted",
+            format!(
+                "Stopped while waiting for AWS to show what this apply just made, {what} ({}).",
+                e.describe()
+            ),
+        )),
+    }
 }
 
 /// EC2 and Auto Scaling refuse an instance profile for a few seconds after
@@ -104,77 +89,4 @@ pub fn is_profile_propagation(err: &impl super::AwsErrorDetail) -> bool {
 /// IAM answers NoSuchEntity for a role or profile made a moment ago.
 pub fn is_iam_lag(err: &impl super::AwsErrorDetail) -> bool {
     err.code() == Some("NoSuchEntity")
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::atomic::{AtomicU32, Ordering};
-
-    use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn a_lagging_error_is_retried_until_the_answer_comes() {
-        let calls = AtomicU32::new(0);
-        let result: Result<&str, &str> = retry_while_lagging(
-            &CancellationToken::new(),
-            |e| *e == "lag",
-            || async {
-                match calls.fetch_add(1, Ordering::Relaxed) {
-                    0 | 1 => Err("lag"),
-                    _ => Ok("made"),
-                }
-            },
-        )
-        .await;
-        assert_eq!(result, Ok("made"));
-        assert_eq!(calls.load(Ordering::Relaxed), 3);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn another_error_is_returned_at_once() {
-        let calls = AtomicU32::new(0);
-        let result: Result<(), &str> = retry_while_lagging(
-            &CancellationToken::new(),
-            |e| *e == "lag",
-            || async {
-                calls.fetch_add(1, Ordering::Relaxed);
-                Err("denied")
-            },
-        )
-        .await;
-        assert_eq!(result, Err("denied"));
-        assert_eq!(calls.load(Ordering::Relaxed), 1);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn after_the_lag_the_last_lagging_error_is_the_answer() {
-        let started = tokio::time::Instant::now();
-        let result: Result<(), &str> = retry_while_lagging(
-            &CancellationToken::new(),
-            |e| *e == "lag",
-            || async { Err("lag") },
-        )
-        .await;
-        assert_eq!(result, Err("lag"));
-        assert!(started.elapsed() >= LAG, "{:?}", started.elapsed());
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_stop_ends_the_retries_with_the_last_answer() {
-        let stop = CancellationToken::new();
-        let calls = AtomicU32::new(0);
-        let result: Result<(), &str> = retry_while_lagging(
-            &stop,
-            |e| *e == "lag",
-            || async {
-                if calls.fetch_add(1, Ordering::Relaxed) == 1 {
-                    stop.cancel();
-                }
-                Err("lag")
-            },
-        )
-        .await;
-        assert_eq!(result, Err("lag"));
-        assert_eq!(calls.load(Ordering::Relaxed), 2);
-    }
 }

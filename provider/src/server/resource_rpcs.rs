@@ -2,6 +2,7 @@
 //! import. Each decodes, calls the resource through the framework, encodes.
 
 use tfplugin6::tfplugin6 as proto;
+use tokio_util::sync::CancellationToken;
 use tonic::Request;
 
 use super::{ProviderService, Reply, convert, created_at, deferral, flatten, ok, split};
@@ -73,7 +74,9 @@ pub(super) async fn read_resource(
 
 /// Reads the resource; when this provider created it less than `lag` ago,
 /// "not found" means "not visible yet" and the read is tried again until it
-/// finds it or `lag` has passed (or Terraform asks to stop).
+/// finds it or `lag` has passed. Asked to stop meanwhile (Ctrl-C), it keeps
+/// the current state and says it was interrupted: a stop never makes a
+/// resource look deleted.
 async fn read_waiting_out_lag(
     r: &dyn DynResource,
     aws: &Aws,
@@ -83,13 +86,40 @@ async fn read_waiting_out_lag(
     if lag.is_zero() {
         return r.read(aws, current).await;
     }
-    let found = wait::until(lag_backoff(lag), &aws.stop, || async {
-        let (state, diags) = r.read(aws, current).await;
-        let gone = state.is_null() && !diags.has_errors();
-        Ok::<_, Diagnostics>((!gone).then_some((state, diags)))
+    wait_out_lag(&aws.stop, current, lag, || r.read(aws, current)).await
+}
+
+async fn wait_out_lag<F, Fut>(
+    stop: &CancellationToken,
+    current: &cty::Value,
+    lag: std::time::Duration,
+    mut read: F,
+) -> (cty::Value, Diagnostics)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = (cty::Value, Diagnostics)>,
+{
+    let found = wait::until(lag_backoff(lag), stop, || {
+        let attempt = read();
+        async move {
+            let (state, diags) = attempt.await;
+            let gone = state.is_null() && !diags.has_errors();
+            Ok::<_, Diagnostics>((!gone).then_some((state, diags)))
+        }
     })
     .await;
-    found.unwrap_or((cty::Value::Null, Diagnostics::new()))
+    match found {
+        Ok(read) => read,
+        Err(wait::WaitError::TimedOut(_)) => (cty::Value::Null, Diagnostics::new()),
+        Err(wait::WaitError::Failed(diags)) => (current.clone(), diags),
+        Err(wait::WaitError::Stopped) => (
+            current.clone(),
+            Diagnostics::error(
+                "Interrupted",
+                "Stopped while waiting for AWS to show a resource this provider created a moment ago; its state is kept as it was.",
+            ),
+        ),
+    }
 }
 
 pub(super) async fn plan_resource_change(
@@ -216,4 +246,56 @@ pub(super) async fn import_resource_state(
 /// True when an apply returned a state (a create that made something).
 fn new_state_is_some<E>(result: &Result<(Option<proto::DynamicValue>, Diagnostics), E>) -> bool {
     matches!(result, Ok((Some(v), _)) if !convert::is_null(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+
+    fn state() -> cty::Value {
+        cty::Value::String("sg-0123".into())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stop_during_the_lag_wait_keeps_the_current_state() {
+        let stop = CancellationToken::new();
+        let reads = AtomicU32::new(0);
+        let (kept, diags) = wait_out_lag(&stop, &state(), Duration::from_secs(60), || {
+            if reads.fetch_add(1, Ordering::Relaxed) == 1 {
+                stop.cancel();
+            }
+            async { (cty::Value::Null, Diagnostics::new()) }
+        })
+        .await;
+        assert_eq!(kept, state());
+        assert!(diags.has_errors());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn not_found_after_the_lag_means_gone_and_found_is_returned() {
+        let stop = CancellationToken::new();
+        let (gone, diags) = wait_out_lag(&stop, &state(), Duration::from_secs(5), || async {
+            (cty::Value::Null, Diagnostics::new())
+        })
+        .await;
+        assert!(gone.is_null() && !diags.has_errors());
+
+        let reads = AtomicU32::new(0);
+        let (found, _) = wait_out_lag(&stop, &state(), Duration::from_secs(60), || {
+            let seen = reads.fetch_add(1, Ordering::Relaxed) >= 2;
+            async move {
+                if seen {
+                    (state(), Diagnostics::new())
+                } else {
+                    (cty::Value::Null, Diagnostics::new())
+                }
+            }
+        })
+        .await;
+        assert_eq!(found, state());
+        assert_eq!(reads.load(Ordering::Relaxed), 3);
+    }
 }

@@ -11,6 +11,7 @@ use aws_sdk_elasticloadbalancingv2::types::{LoadBalancerSchemeEnum, LoadBalancer
 use cty::{Path, Type, Value};
 use serde::{Deserialize, Serialize};
 
+use crate::aws::consistency::Made;
 use crate::aws::tags::Tags;
 use crate::aws::wait::{self, Backoff};
 use crate::aws::{Aws, AwsErrorDetail, aws_error, read_after_write};
@@ -135,6 +136,7 @@ impl Resource for LoadBalancerResource {
                 aws,
                 &arn,
                 planned.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT),
+                Made::ThisApply,
             )
             .await?;
             let timeout = Timeouts::get(&planned.timeouts, "create", CREATE_TIMEOUT);
@@ -189,6 +191,7 @@ impl Resource for LoadBalancerResource {
                     aws,
                     &arn,
                     planned.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT),
+                    Made::Earlier,
                 )
                 .await?;
             }

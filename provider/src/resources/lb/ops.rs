@@ -10,6 +10,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use cty::Path;
 
 use super::IDLE_TIMEOUT;
+use crate::aws::consistency::{Made, write_to};
 use crate::aws::wait::{self, Backoff, WaitError};
 use crate::aws::{Aws, AwsErrorDetail, aws_error};
 use crate::framework::Diagnostics;
@@ -63,12 +64,16 @@ pub(super) async fn check_distinct_zones(aws: &Aws, subnets: &[String]) -> Resul
     ))
 }
 
+/// Sets the idle timeout; `made` says whether this apply just created the
+/// load balancer (AWS may not know it for a few seconds yet).
 pub(super) async fn set_idle_timeout(
     aws: &Aws,
     arn: &str,
     seconds: i64,
+    made: Made,
 ) -> Result<(), Diagnostics> {
-    aws.elb
+    let call = aws
+        .elb
         .modify_load_balancer_attributes()
         .load_balancer_arn(arn)
         .attributes(
@@ -76,11 +81,11 @@ pub(super) async fn set_idle_timeout(
                 .key(IDLE_TIMEOUT)
                 .value(seconds.to_string())
                 .build(),
-        )
-        .send()
+        );
+    let what = format!("setting the idle timeout of {arn}");
+    write_to(aws, made, &what, || call.clone().send())
         .await
         .map(drop)
-        .map_err(|e| aws_error(&format!("setting the idle timeout of {arn}"), &e))
 }
 
 pub(super) async fn wait_until_active(

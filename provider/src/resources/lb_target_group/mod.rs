@@ -13,6 +13,7 @@ use cty::{Type, Value};
 use serde::{Deserialize, Serialize};
 
 use super::lb::{read_tags_sharing, to_elb, update_tags};
+use crate::aws::consistency::{Made, write_to};
 use crate::aws::tags::Tags;
 use crate::aws::wait::{self, Backoff, WaitError};
 use crate::aws::{Aws, AwsErrorDetail, aws_error, read_after_write};
@@ -148,7 +149,7 @@ impl Resource for TargetGroupResource {
             ..planned.clone()
         };
         let rest = async {
-            modify_attributes(aws, &made).await?;
+            modify_attributes(aws, &made, Made::ThisApply).await?;
             read_after_write(aws, &format!("target group {arn}"), || {
                 read_group(aws, &made)
             })
@@ -185,7 +186,7 @@ impl Resource for TargetGroupResource {
             if prior.load_balancing_algorithm_type != planned.load_balancing_algorithm_type
                 || prior.deregistration_delay != planned.deregistration_delay
             {
-                modify_attributes(aws, &known).await?;
+                modify_attributes(aws, &known, Made::Earlier).await?;
             }
             update_tags(
                 aws,
@@ -251,16 +252,19 @@ impl Resource for TargetGroupResource {
     }
 }
 
-async fn modify_attributes(aws: &Aws, group: &TargetGroup) -> Result<(), Diagnostics> {
+/// Sets the group's attributes; `made` says whether this apply just created
+/// it (AWS may not know it for a few seconds yet).
+async fn modify_attributes(aws: &Aws, group: &TargetGroup, made: Made) -> Result<(), Diagnostics> {
     let arn = group.arn();
-    aws.elb
+    let call = aws
+        .elb
         .modify_target_group_attributes()
         .target_group_arn(arn)
-        .set_attributes(Some(group.attributes()))
-        .send()
+        .set_attributes(Some(group.attributes()));
+    let what = format!("setting the attributes of target group {arn}");
+    write_to(aws, made, &what, || call.clone().send())
         .await
         .map(drop)
-        .map_err(|e| aws_error(&format!("setting the attributes of target group {arn}"), &e))
 }
 
 async fn describe(aws: &Aws, arn: &str) -> Result<Option<AwsTargetGroup>, Diagnostics> {

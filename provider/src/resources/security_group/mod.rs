@@ -9,6 +9,7 @@ use aws_sdk_ec2::types::{Filter, ResourceType, SecurityGroup as AwsGroup};
 use cty::{Path, Value};
 use serde::{Deserialize, Serialize};
 
+use crate::aws::consistency::{Made, write_to};
 use crate::aws::tags::{self, Tags};
 use crate::aws::wait::{Backoff, WaitError, until};
 use crate::aws::{Aws, AwsErrorDetail, aws_error, read_after_write};
@@ -111,9 +112,14 @@ impl Resource for SecurityGroupResource {
             } else {
                 &default_egress
             };
-            apply_rules(aws, &id, &[], &planned.ingress, Direction::Ingress).await?;
+            // The group is new: AWS may not know it for a few seconds yet.
+            let change = Change {
+                id: &id,
+                made: Made::ThisApply,
+            };
+            apply_rules(aws, change, &[], &planned.ingress, Direction::Ingress).await?;
             if !planned.egress.is_empty() {
-                apply_rules(aws, &id, egress_now, &planned.egress, Direction::Egress).await?;
+                apply_rules(aws, change, egress_now, &planned.egress, Direction::Egress).await?;
             }
             let what = format!("security group {id}");
             let group = read_after_write(aws, &what, || describe(aws, &id)).await?;
@@ -139,10 +145,14 @@ impl Resource for SecurityGroupResource {
         planned: SecurityGroup,
     ) -> ApplyResult<SecurityGroup> {
         let id = prior.id().to_string();
+        let change = Change {
+            id: &id,
+            made: Made::Earlier,
+        };
         let step = async {
             apply_rules(
                 aws,
-                &id,
+                change,
                 &prior.ingress,
                 &planned.ingress,
                 Direction::Ingress,
@@ -157,7 +167,7 @@ impl Resource for SecurityGroupResource {
             };
             apply_rules(
                 aws,
-                &id,
+                change,
                 &effective(&prior.egress),
                 &effective(&planned.egress),
                 Direction::Egress,
@@ -235,14 +245,22 @@ enum Direction {
     Egress,
 }
 
+/// The group whose rules change, and whether this apply just made it.
+#[derive(Clone, Copy)]
+struct Change<'a> {
+    id: &'a str,
+    made: Made,
+}
+
 /// Revokes the grants that go away and authorizes the new ones.
 async fn apply_rules(
     aws: &Aws,
-    id: &str,
+    change: Change<'_>,
     before: &[Rule],
     after: &[Rule],
     direction: Direction,
 ) -> Result<(), Diagnostics> {
+    let Change { id, made } = change;
     let (old, new) = (grants_of(before), grants_of(after));
     let revoke: Vec<Grant> = missing_from(&old, &new);
     let authorize: Vec<Grant> = missing_from(&new, &old);
@@ -250,48 +268,52 @@ async fn apply_rules(
         let perms = Some(to_aws(&revoke));
         let what = format!("revoking rules of {id}");
         match direction {
-            Direction::Ingress => aws
-                .ec2
-                .revoke_security_group_ingress()
-                .group_id(id)
-                .set_ip_permissions(perms)
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| aws_error(&what, &e))?,
-            Direction::Egress => aws
-                .ec2
-                .revoke_security_group_egress()
-                .group_id(id)
-                .set_ip_permissions(perms)
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| aws_error(&what, &e))?,
+            Direction::Ingress => {
+                let call = aws
+                    .ec2
+                    .revoke_security_group_ingress()
+                    .group_id(id)
+                    .set_ip_permissions(perms);
+                write_to(aws, made, &what, || call.clone().send())
+                    .await
+                    .map(drop)?;
+            }
+            Direction::Egress => {
+                let call = aws
+                    .ec2
+                    .revoke_security_group_egress()
+                    .group_id(id)
+                    .set_ip_permissions(perms);
+                write_to(aws, made, &what, || call.clone().send())
+                    .await
+                    .map(drop)?;
+            }
         }
     }
     if !authorize.is_empty() {
         let perms = Some(to_aws(&authorize));
         let what = format!("adding rules to {id}");
         match direction {
-            Direction::Ingress => aws
-                .ec2
-                .authorize_security_group_ingress()
-                .group_id(id)
-                .set_ip_permissions(perms)
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| aws_error(&what, &e))?,
-            Direction::Egress => aws
-                .ec2
-                .authorize_security_group_egress()
-                .group_id(id)
-                .set_ip_permissions(perms)
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| aws_error(&what, &e))?,
+            Direction::Ingress => {
+                let call = aws
+                    .ec2
+                    .authorize_security_group_ingress()
+                    .group_id(id)
+                    .set_ip_permissions(perms);
+                write_to(aws, made, &what, || call.clone().send())
+                    .await
+                    .map(drop)?;
+            }
+            Direction::Egress => {
+                let call = aws
+                    .ec2
+                    .authorize_security_group_egress()
+                    .group_id(id)
+                    .set_ip_permissions(perms);
+                write_to(aws, made, &what, || call.clone().send())
+                    .await
+                    .map(drop)?;
+            }
         }
     }
     Ok(())
