@@ -215,6 +215,9 @@ pub struct WaitConfig {
     pub instance_stopped: u64,
     pub image_available: u64,
     pub instance_terminated: u64,
+    /// Seconds DeleteSnapshot is retried while AWS still holds a snapshot
+    /// of an image just deregistered (`InvalidSnapshot.InUse`).
+    pub snapshot_released: u64,
     /// First poll interval in milliseconds; doubles up to `poll_max_ms`.
     pub poll_first_ms: u64,
     pub poll_max_ms: u64,
@@ -229,6 +232,7 @@ impl Default for WaitConfig {
             instance_stopped: 900,
             image_available: 3600,
             instance_terminated: 900,
+            snapshot_released: 300,
             poll_first_ms: 500,
             poll_max_ms: 10_000,
         }

@@ -236,6 +236,7 @@ pub fn check(config: &Config, base: &Path, info: Option<&BuildInfo>) -> Vec<Prob
         ("wait.instance_stopped", w.instance_stopped),
         ("wait.image_available", w.image_available),
         ("wait.instance_terminated", w.instance_terminated),
+        ("wait.snapshot_released", w.snapshot_released),
         ("wait.poll_first_ms", w.poll_first_ms),
         ("app.health_timeout", config.app.health_timeout),
     ] {

@@ -14,12 +14,6 @@ use super::{backoff, filter};
 use crate::config::{Config, WaitConfig};
 use crate::error::StepError;
 
-/// How long DeleteSnapshot is retried while AWS still answers
-/// `InvalidSnapshot.InUse` for a snapshot of an image just deregistered
-/// (EC2 user guide, "Deregister your AMI": the snapshots are released a
-/// while after the image).
-pub const SNAPSHOT_RELEASE_SECS: u64 = 300;
-
 /// The bounded wait for snapshots that a deregistered image still holds.
 #[derive(Clone, Copy)]
 pub struct SnapshotRelease<'a> {
@@ -28,11 +22,13 @@ pub struct SnapshotRelease<'a> {
 }
 
 impl<'a> SnapshotRelease<'a> {
-    /// [`SNAPSHOT_RELEASE_SECS`] with the configured polling; `stop` ends
-    /// the wait early (what is left is reported the same way).
+    /// `wait.snapshot_released` with the configured polling: AWS releases
+    /// a deregistered image's snapshots a while after the image (EC2 user
+    /// guide, "Deregister your AMI"). `stop` ends the wait early (what is
+    /// left is reported the same way).
     pub fn new(config: &WaitConfig, stop: &'a CancellationToken) -> Self {
         Self {
-            backoff: backoff(config, SNAPSHOT_RELEASE_SECS),
+            backoff: backoff(config, config.snapshot_released),
             stop,
         }
     }

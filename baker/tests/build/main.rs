@@ -28,6 +28,7 @@ mod rerun;
 mod run_tags;
 mod second_signal;
 mod share_image;
+mod snapshot_release;
 mod spot;
 mod ssm_output;
 mod subnet_filter;
