@@ -18,7 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from emulator.tests.conftest import SERVER, wait_for
-from emulator.live.host import is_dead
+from emulator.live.host import cmdline, is_dead
 from emulator.tests.live_machines_support import (
     STOP_TIMEOUT,
     LiveServer,
@@ -188,6 +188,36 @@ class TestLiveMachines:
         assert (result["Status"], result["StatusDetails"], result["ResponseCode"]) == ("TimedOut", "ExecutionTimedOut", 137)
         assert ssm.list_commands(CommandId=timed)["Commands"][0]["Status"] == "TimedOut"
 
+    def test_a_command_runs_in_the_machines_cgroups_namespaces_and_capabilities(self, aws, emu):
+        ec2, ssm, profile, image = aws
+        instance_id = launch(ec2, ssm, image, profile)
+        machine = machine_of(emu, instance_id)
+        init = init_pid_of(machine["nspawn_pid"])
+        sentinel = subprocess.Popen(["sleep", "271828"])  # a host process the command must not see
+        assert cmdline(sentinel.pid) == ["sleep", "271828"]  # the host sees it
+        try:
+            out = run(ssm, instance_id, [
+                "cat /proc/self/cgroup", "echo ---", "cat /proc/1/cgroup", "echo ---",
+                "hostname", "grep CapBnd /proc/self/status",
+                "for n in mnt pid net uts ipc cgroup user; do readlink /proc/self/ns/$n; done",
+                "echo ---", "cat /proc/[0-9]*/cmdline | tr '\\0' ' '",
+            ])  # fmt: skip
+        finally:
+            sentinel.kill()
+            sentinel.wait(10)
+        assert out["Status"] == "Success", out
+        own, first, rest, processes = out["StandardOutputContent"].split("---\n")
+        # The machine's cgroups, as its PID 1 sees them (not outside its cgroup namespace).
+        assert own == first and "/init.scope" in own and ".." not in own
+        hostname, capbnd, *namespaces = rest.splitlines()
+        assert hostname == machine["hostname"]
+        assert capbnd.split()[1] == capability_bounding_set(init)
+        assert capability_bounding_set(init) != capability_bounding_set(os.getpid())  # not the emulator's
+        # Every namespace of the machine's PID 1.
+        wanted = [os.readlink(f"/proc/{init}/ns/{n}") for n in ("mnt", "pid", "net", "uts", "ipc", "cgroup", "user")]
+        assert namespaces == wanted
+        assert "271828" not in processes and "systemd" in processes
+
     def test_a_file_written_by_a_command_is_in_the_image_made_afterwards(self, aws, emu, live):
         ec2, ssm, profile, image = aws
         builder = launch(ec2, ssm, image, profile)
@@ -278,6 +308,24 @@ class TestLiveMachines:
         assert not mounted(machine["root"]) and gone(os.path.dirname(machine["root"]))
         assert gone(f"/run/netns/{machine['netns']}")
         assert base_image_id(emu.client("ec2")) == image  # registered again
+
+
+def init_pid_of(nspawn_pid: int) -> int:
+    """The host PID of the machine's PID 1: systemd-nspawn's child."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == nspawn_pid:
+                        return int(entry)
+            except (OSError, IndexError, ValueError):
+                continue
+    raise AssertionError(f"systemd-nspawn {nspawn_pid} has no child")
+
+
+def capability_bounding_set(pid: int) -> str:
+    with open(f"/proc/{pid}/status") as status:
+        return next(line.split()[1] for line in status if line.startswith("CapBnd:"))
 
 
 @pytest.fixture
