@@ -7,10 +7,12 @@
 //! - [`page`]: one answer of the app (host, commit, build).
 //! - [`broken_app`]: a genuinely broken build of the app.
 //! - [`launch`]: launch → healthy, timed (for `make bench`).
+//! - [`host_leftovers`]: what of the live emulator is still on the host.
 //! - [`story`]: the six stages (`make demo-live`, and the `live` test).
 
 pub mod broken_app;
 pub mod cloud;
+pub mod host_leftovers;
 pub mod launch;
 pub mod load;
 pub mod page;

@@ -87,8 +87,12 @@ pub async fn run_measured(measure_launch: bool) -> Result<Figures> {
     let v2 = stage(4, title, roll_out(&mut live)).await?;
     let title = "a broken v3 fails its health checks and is rolled back";
     stage(5, title, broken(&mut live, &v2)).await?;
-    stage(6, "terraform destroy: no machine left", destroy(&live)).await?;
-    Ok(live.figures)
+    let title = "terraform destroy: no machine left";
+    let scope = stage(6, title, destroy(&live)).await?;
+    let Live { cloud, figures, .. } = live;
+    drop(cloud); // stops the emulator (SIGTERM: it removes what it made)
+    super::host_leftovers::after_stop(&scope)?;
+    Ok(figures)
 }
 
 /// One more instance, timed until healthy; then back to two in service.
@@ -312,7 +316,7 @@ async fn broken(live: &mut Live, v2: &Baked) -> Result<((), String)> {
     ))
 }
 
-async fn destroy(live: &Live) -> Result<((), String)> {
+async fn destroy(live: &Live) -> Result<(super::host_leftovers::Scope, String)> {
     report::command("terraform destroy -auto-approve");
     live.workspace.destroy()?;
     let machines = live.cloud.machines()?;
@@ -320,33 +324,14 @@ async fn destroy(live: &Live) -> Result<((), String)> {
         machines.is_empty(),
         "machines left after destroy: {machines:?}"
     );
-    let namespaces = host_names("/run/netns", "rri-");
-    ensure!(
-        namespaces.is_empty(),
-        "network namespaces left: {namespaces:?}"
-    );
-    let veths = host_names("/sys/class/net", "rrh");
-    ensure!(veths.is_empty(), "veths left: {veths:?}");
+    let scope = super::host_leftovers::after_destroy(&live.cloud, &live.sdk).await?;
     let images = live.sdk.baked_images("nodeapp").await?;
     ensure!(images.len() == 3, "the three images stay: {images:?}");
     Ok((
-        (),
+        scope,
         format!(
-            "no machine, namespace or veth left; {} images kept",
+            "no machine, overlay, namespace, veth, bridge, cgroup or HAProxy left; {} images kept",
             images.len()
         ),
     ))
-}
-
-/// Entries of a host directory that begin with `prefix` (what the emulator names).
-fn host_names(dir: &str, prefix: &str) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|name| name.starts_with(prefix))
-                .collect()
-        })
-        .unwrap_or_default()
 }
