@@ -22,6 +22,10 @@ Rolling strategy, as the Amazon EC2 Auto Scaling User Guide describes it
   are first replaced REPLACE_ATTEMPTS times. With AutoRollback the refresh goes
   RollbackInProgress and replaces the instances it launched with ones from the
   group's previous configuration, then RollbackSuccessful (or RollbackFailed if those are unhealthy too).
+* An instance the refresh replaces is taken out as every termination of the
+  group (termination.py): deregistered, drained for the deregistration delay
+  (live load balancers), then terminated; the next batch, and the end of the
+  refresh, wait until the instances it replaced are terminated.
 * On success (after Baking for BakeTime, if set) the group's launch template and
   version become the DesiredConfiguration; on failure, cancel or rollback the
   group keeps its previous configuration.
@@ -38,6 +42,7 @@ from moto.autoscaling.models import FakeAutoScalingGroup, autoscaling_backends
 
 from emulator.autoscaling import health as asg_health
 from emulator.autoscaling import launch as asg_launch
+from emulator.autoscaling import termination
 from emulator import state
 from emulator.autoscaling.refresh_model import MANUAL_ROLLBACK_REASON, Batch, Refresh, all_refreshes, now_utc
 
@@ -68,15 +73,13 @@ def _matches(group: FakeAutoScalingGroup, r: Refresh, st: object) -> bool:
 
 
 def _in_group(group: FakeAutoScalingGroup) -> dict[str, object]:
-    return {st.instance.id: st for st in group.instance_states}
+    """The group's instances that serve (not those already Terminating)."""
+    return {st.instance.id: st for st in group.instance_states if st.lifecycle_state in termination.SERVING_STATES}
 
 
 def _terminate(group: FakeAutoScalingGroup, instance_ids: list[str]) -> None:
-    ids = [i for i in instance_ids if i in _in_group(group)]
-    if not ids:
-        return
-    group.instance_states = [st for st in group.instance_states if st.instance.id not in ids]
-    group.ec2_backend.terminate_instances(ids)
+    """Deregistered first, terminated once drained (termination.py)."""
+    termination.take_out(group, instance_ids)
 
 
 def _trim_to_desired(group: FakeAutoScalingGroup) -> None:
@@ -279,6 +282,8 @@ def step(r: Refresh, now: float) -> None:
     if r.batch is not None:
         _check_batch(group, r, now)
         return
+    if termination.draining_in(group):
+        return  # replaced instances still drain: the next batch (or the end) waits
     members = _in_group(group)
     r.queue = [i for i in r.queue if i in members]
     if r.queue and r.status != "Baking":
@@ -306,6 +311,7 @@ def _ticker(stop: threading.Event) -> None:
         interval = float(state.timing["refresh_step_seconds"])
         stop.wait(min(interval / 4, 0.05))
         with state.LOCK:
+            termination.advance_due()
             advance_due()
 
 

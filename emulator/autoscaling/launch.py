@@ -10,7 +10,11 @@
 * New instances are registered in the group's target groups at once.
 * Scale-in follows the default termination policy: the zone with the most
   instances first, then instances not on the group's current launch template
-  version (oldest version first), then the oldest instance.
+  version (oldest version first), then the oldest instance. The chosen instances
+  are deregistered, drain and are terminated afterwards (termination.py), as is
+  the instance of a TerminateInstanceInAutoScalingGroup (unknown instance:
+  ValidationError, as on AWS). A `Terminating` instance is no longer registered
+  again in the group's target groups and does not count for the zone balance.
 * SetDesiredCapacity outside [MinSize, MaxSize] is a ValidationError, as are
   CreateAutoScalingGroup / UpdateAutoScalingGroup with a DesiredCapacity outside
   the group's bounds, or with MinSize above MaxSize. UpdateAutoScalingGroup without
@@ -27,11 +31,15 @@ from typing import Any
 from moto.autoscaling.exceptions import ValidationError
 from moto.autoscaling.models import (
     ASG_NAME_TAG,
+    AutoScalingBackend,
     FakeAutoScalingGroup,
     InstanceState,
+    TerminateInstanceActivity,
 )
 from moto.autoscaling.responses import AutoScalingResponse
 from moto.ec2.models.launch_templates import LaunchTemplate, LaunchTemplateVersion
+
+from emulator.autoscaling import termination
 
 _sequence = itertools.count(1)
 _original_replace = FakeAutoScalingGroup.replace_autoscaling_group_instances
@@ -40,6 +48,7 @@ _original_lt_property = InstanceState.launch_template
 _original_response_set_desired = AutoScalingResponse.set_desired_capacity
 _original_response_create = AutoScalingResponse.create_auto_scaling_group
 _original_response_update = AutoScalingResponse.update_auto_scaling_group
+_original_update_target_groups = AutoScalingBackend.update_attached_target_groups
 
 
 def template_version(template: LaunchTemplate, version: str | int | None) -> LaunchTemplateVersion:
@@ -71,6 +80,8 @@ def _pick_zone(group: FakeAutoScalingGroup, exclude: set[str]) -> tuple[str, str
     pairs = _zones(group)
     counts = {zone: 0 for zone, _ in pairs}
     for st in group.instance_states:
+        if st.lifecycle_state == termination.TERMINATING:
+            continue
         if st.instance.id not in exclude and _zone(st.instance) in counts:
             counts[_zone(st.instance)] += 1
     return min(pairs, key=lambda pair: counts[pair[0]])
@@ -157,7 +168,7 @@ def _version_rank(group: FakeAutoScalingGroup, st: InstanceState) -> tuple[int, 
 
 
 def choose_victims(group: FakeAutoScalingGroup, count: int) -> list[InstanceState]:
-    remaining = list(group.instance_states)
+    remaining = list(group.active_instances())
     victims: list[InstanceState] = []
     for _ in range(count):
         candidates = [st for st in remaining if not st.protected_from_scale_in]
@@ -181,11 +192,40 @@ def _set_desired(self: FakeAutoScalingGroup, new_capacity: int | None) -> None:
     target = self.min_size if new_capacity is None else new_capacity
     surplus = len(self.active_instances()) - (target or 0)
     if surplus > 0 and not self.mixed_instances_policy:
-        victims = choose_victims(self, surplus)
-        others = [st for st in self.instance_states if st not in victims]
-        self.instance_states = victims + others
+        # Deregistered and drained before they are terminated; no longer InService,
+        # so moto's own scale-in below finds nothing left to remove.
+        termination.take_out(self, [st.instance.id for st in choose_victims(self, surplus)])
     _original_set_desired(self, new_capacity)
     self.instance_states.sort(key=lambda st: getattr(st, "emu_sequence", 0))
+
+
+def _update_attached_target_groups(self: AutoScalingBackend, group_name: str) -> None:
+    """Registers the group's serving instances (moto registered every member, so a
+    draining instance would have been registered again)."""
+    group = self.autoscaling_groups[group_name]
+    everyone = group.instance_states
+    group.instance_states = [st for st in everyone if st.lifecycle_state in termination.SERVING_STATES]
+    try:
+        _original_update_target_groups(self, group_name)
+    finally:
+        group.instance_states = everyone
+
+
+def _terminate_instance(self: AutoScalingBackend, instance_id: str, should_decrement: bool) -> TerminateInstanceActivity:
+    """TerminateInstanceInAutoScalingGroup: deregister, drain, terminate; with
+    ShouldDecrementDesiredCapacity false a replacement is launched at once."""
+    member = next(
+        (st for group in self.autoscaling_groups.values() for st in group.instance_states if st.instance.id == instance_id),
+        None,
+    )
+    if member is None:
+        raise ValidationError(f"Instance Id not found - No managed instance found for instance ID: {instance_id}")
+    group = member.instance.autoscaling_group
+    original = group.desired_capacity
+    if termination.take_out(group, [instance_id]) and should_decrement:
+        group.desired_capacity = (original or 0) - 1
+    group.set_desired_capacity(group.desired_capacity)
+    return TerminateInstanceActivity(member.instance, original)
 
 
 def _instance_launch_template(self: InstanceState) -> dict[str, Any] | None:
@@ -284,3 +324,5 @@ def install() -> None:
     AutoScalingResponse.set_desired_capacity = _response_set_desired  # type: ignore[method-assign]
     AutoScalingResponse.create_auto_scaling_group = _response_create  # type: ignore[method-assign]
     AutoScalingResponse.update_auto_scaling_group = _response_update  # type: ignore[method-assign]
+    AutoScalingBackend.update_attached_target_groups = _update_attached_target_groups  # type: ignore[method-assign]
+    AutoScalingBackend.terminate_instance = _terminate_instance  # type: ignore[method-assign]

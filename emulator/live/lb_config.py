@@ -170,8 +170,32 @@ def _frontend(listener: Listener, local_port: int) -> list[str]:
     return lines
 
 
-def _backend(backend: Backend, servers: list[Server]) -> list[str]:
-    lines = [f"backend {backend.name}", f"    balance {backend.algorithm}"]
+# What the client gets when HAProxy cannot reach the target it picked (refused,
+# reset before a response, closed without one): an ALB answers 502 Bad Gateway.
+# HAProxy answers a failed connection with its 503 page; the backend's errorfile
+# for 503 turns it into this 502, while "no target to route to" is answered with
+# 503 by an explicit rule before a server is picked.
+BAD_GATEWAY_PAGE = (
+    "HTTP/1.1 502 Bad Gateway\r\n"
+    "content-type: text/html\r\n"
+    "cache-control: no-cache\r\n"
+    "content-length: 51\r\n"
+    "\r\n"
+    "<html><body><h1>502 Bad Gateway</h1></body></html>\n"
+)
+NO_TARGET_PAGE = "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"
+
+
+def _backend(backend: Backend, servers: list[Server], files: dict[str, str]) -> list[str]:
+    lines = [
+        f"backend {backend.name}",
+        f"    balance {backend.algorithm}",
+        # No target that can take a request (none registered, none healthy, all
+        # draining): 503, as an ALB without a healthy target to route to.
+        f"    http-request return status 503 content-type text/html string {_quote(NO_TARGET_PAGE)} "
+        "unless { nbsrv gt 0 }",
+        f"    errorfile 503 {files['e502']}",
+    ]
     if backend.check_enabled:
         lines += [
             f"    option httpchk GET {backend.check_path}",
@@ -191,7 +215,8 @@ def render(
     """The HAProxy configuration of one load balancer.
 
     `ports`: listener ARN -> loopback port; `servers`: backend -> the servers the
-    running process already has; `files`: `sock` and `state` paths.
+    running process already has; `files`: `sock`, `state` and `e502` (the file
+    holding BAD_GATEWAY_PAGE) paths.
     """
     idle = max(1, spec.idle_timeout_s)
     out = [
@@ -209,10 +234,16 @@ def render(
         "    http-reuse always",
         "    option dontlognull",
         "    load-server-state-from-file global",
-        # A target that went away between a health check and a request: the
-        # connection is tried again on another target, as an ALB does.
-        "    retries 2",
-        "    option redispatch 1",
+        # An ALB never sends a request again (ALB user guide, "Troubleshoot your
+        # Application Load Balancers": a target that refuses or resets the
+        # connection gives the client a 502, one that does not answer within the
+        # idle timeout a 504). No retries of a failed connection (`retries 0`),
+        # no layer-7 retries (`retry-on none`), no redispatch to another server.
+        # A request sent on a reused idle server connection that the target closed
+        # meanwhile is not re-sent either: it fails like any other (see README).
+        "    retries 0",
+        "    retry-on none",
+        "    no option redispatch",
         "    timeout connect 5s",
         f"    timeout client {idle}s",
         f"    timeout server {idle}s",
@@ -224,5 +255,5 @@ def render(
         if listener.arn in ports:
             out += _frontend(listener, ports[listener.arn]) + [""]
     for name, backend in sorted(spec.backends.items()):
-        out += _backend(backend, servers.get(name, [])) + [""]
+        out += _backend(backend, servers.get(name, []), files) + [""]
     return "\n".join(out)

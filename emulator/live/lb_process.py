@@ -1,7 +1,7 @@
 """HAProxy processes of the live load balancers: start, reload, stop, runtime API, sweep.
 
 Layout: one directory per emulator process, `<base>/rr-<emulator pid>/`, holding
-`owner.pid` and, per load balancer, `rr-<name>-<hash>.cfg|.pid|.sock|.state`.
+`owner.pid` and, per load balancer, `rr-<name>-<hash>.cfg|.pid|.sock|.state|.502.http`.
 HAProxy runs daemonised (`-D`) so a reload (`-sf <old pid> -x <socket>`) hands
 the listening sockets to the new process while the old one finishes the
 requests it has in flight. Every HAProxy process the emulator starts has its
@@ -18,6 +18,8 @@ import signal
 import socket
 import subprocess
 import time
+
+from emulator.live.lb_config import BAD_GATEWAY_PAGE
 
 DEFAULT_BASE = "/run/roundrobin-emulator/lb"
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
@@ -175,6 +177,7 @@ class Process:
     def __init__(self, directory: str, stem: str):
         base = os.path.join(directory, stem)
         self.files = {k: f"{base}.{k}" for k in ("cfg", "pid", "sock", "state")}
+        self.files["e502"] = f"{base}.502.http"  # the 502 page (errorfile, lb_config)
 
     @property
     def sock(self) -> str:
@@ -212,6 +215,8 @@ class Process:
         else:
             with open(self.files["state"], "w"):
                 pass
+        with open(self.files["e502"], "w", newline="") as f:
+            f.write(BAD_GATEWAY_PAGE)
         tmp = self.files["cfg"] + ".new"
         with open(tmp, "w") as f:
             f.write(config)

@@ -53,6 +53,24 @@ class Server(socketserver.ThreadingTCPServer):  # no reverse DNS lookup on bind,
 Server((ip, port), Handler).serve_forever()
 """
 
+# A target that takes the connection and then fails the request: `reset` resets
+# the connection (RST: SO_LINGER 0) once the request arrived, `close` closes it
+# without answering.
+MISBEHAVING_SERVER = r"""
+import socket, struct, sys
+mode, ip, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.bind((ip, port))
+listener.listen(64)
+while True:
+    conn, _ = listener.accept()
+    conn.recv(65536)
+    if mode == "reset":
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()
+"""
+
 
 def skip_reason() -> str | None:
     if os.geteuid() != 0:
@@ -133,6 +151,16 @@ def wait_port(ip: str, port: int, timeout: float = 10.0) -> None:
             time.sleep(0.05)
 
 
+def _end(proc: subprocess.Popen[bytes] | None) -> None:
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
 @dataclass
 class Target:
     instance_id: str
@@ -140,9 +168,10 @@ class Target:
     netns: str
     port: int = 8080
     proc: subprocess.Popen[bytes] | None = None
+    extra: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def start(self, name: str | None = None) -> None:
-        self.stop()
+        _end(self.proc)
         self.proc = subprocess.Popen(
             ["ip", "netns", "exec", self.netns, sys.executable, "-c", TARGET_SERVER,
              name or self.instance_id, self.ip, str(self.port)],
@@ -150,15 +179,20 @@ class Target:
         )
         wait_port(self.ip, self.port)
 
+    def misbehave(self, mode: str, port: int) -> None:
+        """Also listens on `port` and fails every request there (MISBEHAVING_SERVER)."""
+        proc = subprocess.Popen(
+            ["ip", "netns", "exec", self.netns, sys.executable, "-c", MISBEHAVING_SERVER, mode, self.ip, str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        self.extra.append(proc)
+        wait_port(self.ip, port)
+
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        for proc in [self.proc, *self.extra]:
+            _end(proc)
         self.proc = None
+        self.extra = []
 
 
 @dataclass

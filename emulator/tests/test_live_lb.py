@@ -169,6 +169,63 @@ def test_no_healthy_target_answers_503(emu, targets):
     assert get(url)[0] == 503  # no target at all
 
 
+def _checked_on_8080(emu, targets, traffic_ports):
+    """Targets whose health checks pass (port 8080 serves) while their traffic goes
+    to `traffic_ports[i]`; returns (elbv2, target group ARN, URL, wired targets)."""
+    ec2, elbv2 = emu.client("ec2"), emu.client("elbv2")
+    subnets = _subnet(ec2)
+    image = al2023_images(ec2)[0]
+    wired = [targets.launch(ec2, image, subnets[i % 2]["SubnetId"], f"t{i}") for i in range(len(traffic_ports))]
+    arn = _target_group(elbv2, subnets[0]["VpcId"], "web-targets", HealthCheckPort="8080")
+    lb, _ = _load_balancer(elbv2, subnets, [{"Type": "forward", "TargetGroupArn": arn}])
+    elbv2.register_targets(
+        TargetGroupArn=arn, Targets=[{"Id": t.instance_id, "Port": p} for t, p in zip(wired, traffic_ports)]
+    )
+    wait_for(lambda: set(_states(elbv2, arn).values()) == {"healthy"}, timeout=10)
+    return elbv2, arn, lb_url(emu, lb["DNSName"]), wired
+
+
+def test_a_refusing_target_gives_502_and_the_request_is_not_retried(emu, targets):
+    # t0 serves its traffic port; t1 passes its health checks but refuses the
+    # traffic port (nothing listens on 9090). Round robin alternates: an ALB
+    # answers the request that went to t1 with 502 and does not try t0 instead.
+    elbv2, arn, url, wired = _checked_on_8080(emu, targets, [8080, 9090])
+    answers = [get(url) for _ in range(10)]
+    assert sorted(set(answers)) == [(200, "t0"), (502, "<html><body><h1>502 Bad Gateway</h1></body></html>")]
+    assert [status for status, _ in answers].count(502) == 5, answers
+    assert all(a[0] != b[0] for a, b in zip(answers, answers[1:])), answers
+
+
+@pytest.mark.parametrize("mode", ["reset", "close"])
+def test_a_target_that_resets_or_closes_without_answer_gives_502(emu, targets, mode):
+    elbv2, arn, url, wired = _checked_on_8080(emu, targets, [9090])
+    wired[0].misbehave(mode, 9090)
+    assert [get(url)[0] for _ in range(4)] == [502] * 4
+
+
+def test_no_registered_target_answers_503(emu, targets):
+    ec2, elbv2 = emu.client("ec2"), emu.client("elbv2")
+    subnets = _subnet(ec2)
+    arn = _target_group(elbv2, subnets[0]["VpcId"], "empty")
+    lb, _ = _load_balancer(elbv2, subnets, [{"Type": "forward", "TargetGroupArn": arn}])
+    status, body = get(lb_url(emu, lb["DNSName"]))
+    assert status == 503 and "503" in body
+
+
+def test_a_target_that_does_not_answer_within_the_idle_timeout_gives_504(emu, targets):
+    ec2, elbv2, arn, lb, wired = _stack(emu, targets, count=1)
+    # The load balancer's idle timeout (1 s, the least AWS accepts) bounds the wait
+    # for the target's answer; the target answers /slow?seconds=3 after 3 s.
+    elbv2.modify_load_balancer_attributes(
+        LoadBalancerArn=lb["LoadBalancerArn"], Attributes=[{"Key": "idle_timeout.timeout_seconds", "Value": "1"}]
+    )
+    wait_for(lambda: set(_states(elbv2, arn).values()) == {"healthy"}, timeout=10)
+    url = lb_url(emu, lb["DNSName"])
+    assert get(url) == (200, "t0")
+    assert get(url + "/slow?seconds=3")[0] == 504
+    assert get(url) == (200, "t0")
+
+
 def test_health_transitions(emu, targets):
     ec2, elbv2 = emu.client("ec2"), emu.client("elbv2")
     subnets = _subnet(ec2)
@@ -334,7 +391,9 @@ def _refresh_stack(emu):
     autoscaling.create_auto_scaling_group(
         AutoScalingGroupName="web", LaunchTemplate={"LaunchTemplateId": template, "Version": "1"},
         MinSize=1, MaxSize=2, DesiredCapacity=1, VPCZoneIdentifier=",".join(s["SubnetId"] for s in subnets),
-        TargetGroupARNs=[arn], HealthCheckType="ELB", HealthCheckGracePeriod=0,
+        # The grace period keeps Auto Scaling from replacing the first instance
+        # before the test wired it; the refresh judges its batches without it.
+        TargetGroupARNs=[arn], HealthCheckType="ELB", HealthCheckGracePeriod=300,
     )
     refresh_id = autoscaling.start_instance_refresh(
         AutoScalingGroupName="web", DesiredConfiguration={"LaunchTemplate": {"LaunchTemplateId": template, "Version": "2"}},
@@ -365,22 +424,35 @@ def test_instance_refresh_waits_for_initial_then_fails_on_unhealthy(emu, targets
 
 def test_instance_refresh_succeeds_when_new_instances_pass(emu, targets):
     ec2, elbv2, autoscaling, arn, lb, refresh_id = _refresh_stack(emu)
+    (old,) = _group_members(autoscaling)
     wired: set[str] = set()
+    # (old instance's lifecycle state, its EC2 state, its target state, refresh status)
+    seen: list[tuple[str, str, str, str]] = []
 
     def wire_new_instances():
-        group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["web"])["AutoScalingGroups"][0]
-        for instance in group["Instances"]:
-            if instance["InstanceId"] not in wired:
-                wired.add(instance["InstanceId"])
-                targets.wire(ec2, instance["InstanceId"], name=instance["InstanceId"])
-        return _refresh(autoscaling, refresh_id)["Status"] not in ("Pending", "InProgress")
+        status = _refresh(autoscaling, refresh_id)["Status"]  # first: what follows is as new or newer
+        members = _group_members(autoscaling)
+        for instance_id in members:
+            if instance_id not in wired:
+                wired.add(instance_id)
+                targets.wire(ec2, instance_id, name=instance_id)
+        seen.append((members.get(old, "-"), _ec2_state(ec2, old), _states(elbv2, arn).get(old, "-"), status))
+        return status not in ("Pending", "InProgress")
 
-    wait_for(wire_new_instances, timeout=30, interval=0.05)
+    try:
+        wait_for(wire_new_instances, timeout=30, interval=0.05)
+    except AssertionError:
+        raise AssertionError((seen[-3:], _refresh(autoscaling, refresh_id), _group_members(autoscaling),
+                              target_health(elbv2, arn))) from None
     assert _refresh(autoscaling, refresh_id)["Status"] == "Successful"
     group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["web"])["AutoScalingGroups"][0]
     (instance,) = group["Instances"]
     assert instance["LaunchTemplate"]["Version"] == "2"
     assert get(lb_url(emu, lb["DNSName"])) == (200, instance["InstanceId"])
+    # The replaced instance was deregistered and drained while it still ran, and
+    # the refresh ended only after it was terminated.
+    assert ("Terminating", "running", "draining", "InProgress") in seen, seen
+    assert seen[-1][0] == "-" and seen[-1][1] in ("shutting-down", "terminated"), seen
 
 
 def test_reload_and_deletion_keep_in_flight_requests(emu, targets):
@@ -420,3 +492,85 @@ def test_reload_and_deletion_keep_in_flight_requests(emu, targets):
     assert slow_during(lambda: elbv2.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])) == (200, "t0")
     with pytest.raises(OSError):
         get(url, timeout=2)
+
+
+def _group_members(autoscaling, name="web"):
+    found = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]
+    return {i["InstanceId"]: i["LifecycleState"] for i in found["Instances"]}
+
+
+def _ec2_state(ec2, instance_id):
+    return ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]["State"]["Name"]
+
+
+def test_auto_scaling_deregisters_and_drains_before_it_terminates(emu, targets):
+    """AWS's order (EC2 Auto Scaling user guide, Elastic Load Balancing chapter):
+    deregister, let the target drain for the deregistration delay with the instance
+    `Terminating` but still running, then terminate it."""
+    ec2, elbv2, autoscaling = emu.client("ec2"), emu.client("elbv2"), emu.client("autoscaling")
+    subnets = _subnet(ec2)
+    image = al2023_images(ec2)[0]
+    arn = _target_group(elbv2, subnets[0]["VpcId"], "asg-targets")
+    elbv2.modify_target_group_attributes(  # 60 s x 0.05 = 3 s of draining
+        TargetGroupArn=arn, Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "60"}]
+    )
+    lb, _ = _load_balancer(elbv2, subnets, [{"Type": "forward", "TargetGroupArn": arn}])
+    template = ec2.create_launch_template(
+        LaunchTemplateName="web-template", LaunchTemplateData={"ImageId": image, "InstanceType": "t3.micro"}
+    )["LaunchTemplate"]["LaunchTemplateId"]
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName="web", LaunchTemplate={"LaunchTemplateId": template, "Version": "1"},
+        MinSize=0, MaxSize=3, DesiredCapacity=3, VPCZoneIdentifier=",".join(s["SubnetId"] for s in subnets),
+        TargetGroupARNs=[arn],  # EC2 health checks: nothing is replaced before it is wired
+    )
+    ids = sorted(_group_members(autoscaling))
+    for instance_id in ids:
+        targets.wire(ec2, instance_id, name=instance_id)
+    wait_for(lambda: set(_states(elbv2, arn).values()) == {"healthy"} and len(_states(elbv2, arn)) == 3, timeout=10)
+    url = lb_url(emu, lb["DNSName"])
+
+    # A slow request in flight on the instance that is taken out (strict rotation:
+    # after the instance that served one request, the next one in the order serves).
+    order = [get(url)[1] for _ in range(3)]
+    victim = order[0]
+    slow: dict[str, object] = {}
+    thread = threading.Thread(target=lambda: slow.update(result=get(url + "/slow?seconds=1.5")))
+    thread.start()
+    time.sleep(0.3)
+    with pytest.raises(Exception) as unknown:
+        autoscaling.terminate_instance_in_auto_scaling_group(InstanceId="i-00000000000000000",
+                                                             ShouldDecrementDesiredCapacity=True)
+    assert "ValidationError" in str(unknown.value)
+    autoscaling.terminate_instance_in_auto_scaling_group(InstanceId=victim, ShouldDecrementDesiredCapacity=True)
+
+    # Deregistered at once, but not terminated: Terminating for Auto Scaling,
+    # running for EC2, draining for the load balancer, which sends it nothing new.
+    assert _group_members(autoscaling)[victim] == "Terminating"
+    assert _ec2_state(ec2, victim) == "running"
+    assert _states(elbv2, arn)[victim] == "draining"
+    assert victim not in {get(url)[1] for _ in range(6)}
+    group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["web"])["AutoScalingGroups"][0]
+    assert group["DesiredCapacity"] == 2
+    thread.join(timeout=15)
+    assert slow.get("result") == (200, victim)  # the request in flight finished
+    # Terminated only once the drain is over; until then it never stopped running.
+    seen: list[tuple[str, str]] = []
+
+    def terminated():
+        members = _group_members(autoscaling)
+        seen.append((members.get(victim, "-"), _ec2_state(ec2, victim)))
+        return victim not in members and seen[-1][1] in ("shutting-down", "terminated")
+
+    wait_for(terminated, timeout=15, interval=0.05)
+    while_member = [ec2_state for lifecycle, ec2_state in seen if lifecycle == "Terminating"]
+    assert while_member and set(while_member) == {"running"}, seen
+    assert victim not in _states(elbv2, arn)
+
+    # Scale-in takes the same path: Terminating and draining first.
+    autoscaling.set_desired_capacity(AutoScalingGroupName="web", DesiredCapacity=1)
+    members = _group_members(autoscaling)
+    leaving = [i for i, s in members.items() if s == "Terminating"]
+    assert len(leaving) == 1 and list(members.values()).count("InService") == 1
+    assert _ec2_state(ec2, leaving[0]) == "running" and _states(elbv2, arn)[leaving[0]] == "draining"
+    wait_for(lambda: list(_group_members(autoscaling).values()) == ["InService"], timeout=15)
+    assert _ec2_state(ec2, leaving[0]) in ("shutting-down", "terminated")
