@@ -26,6 +26,8 @@ from emulator.live import ec2_hooks, firewall, host, images, instances, rootfs, 
 
 # moto gives every region's default VPC this range (models/vpcs.py, create_default_vpc).
 DEFAULT_VPC_RANGE = "172.31.0.0/16"
+# Printed (with what it found) when something is still on the host after a stop.
+STILL_THERE = "still on the host after stop:"
 
 
 class LiveError(RuntimeError):
@@ -115,6 +117,7 @@ def shutdown() -> None:
         return
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    vpc_ids = sorted({live.vpc_id for live in instances.all_instances()})
     with state.LOCK:
         gone = instances.discard_all()
         images.forget_all()
@@ -128,6 +131,9 @@ def shutdown() -> None:
     except OSError:
         pass
     print(f"live: stopped {len(gone)} machine(s); removed {len(left)} leftover(s)", file=sys.stderr, flush=True)
+    still = sweep.remaining(_active["live_dir"], gone, vpc_ids)
+    if still:
+        print(f"live: {STILL_THERE} " + "; ".join(still), file=sys.stderr, flush=True)
     _active.clear()
 
 

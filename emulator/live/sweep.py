@@ -126,3 +126,24 @@ def stale(live_dir: str, filter_table: bool = True) -> list[str]:
             else:
                 done.append(f"directory {path} (still mounted: left in place)")
     return done
+
+
+def remaining(live_dir: str, instance_ids: list[str], vpc_ids: list[str]) -> list[str]:
+    """What is still on the host of this emulator after its stop, one line each:
+    mounts below the live dir, machine cgroups, the namespaces and veths of
+    `instance_ids`, the bridges of `vpc_ids`, the filter table."""
+    left = [f"mount {target}" for target in overlay.mounts_under(live_dir)]
+    left += [f"machine cgroup {host.CGROUP_PARENT}/{name}" for name in host.cgroup_names()]
+    for instance_id in instance_ids:
+        netns, veth = vpcnet.netns_name(instance_id), vpcnet.veth_name(instance_id)
+        if os.path.exists(f"/run/netns/{netns}"):
+            left.append(f"network namespace {netns}")
+        if os.path.exists(f"/sys/class/net/{veth}"):
+            left.append(f"veth {veth}")
+    for vpc_id in vpc_ids:
+        bridge = vpcnet.bridge_name(vpc_id)
+        if os.path.exists(f"/sys/class/net/{bridge}"):
+            left.append(f"bridge {bridge}")
+    if firewall.present():
+        left.append(f"filter table {firewall.FAMILY} {firewall.TABLE}")
+    return left

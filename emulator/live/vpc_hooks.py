@@ -3,12 +3,13 @@ the host (vpcnet.py), so a range the host already uses is refused where it
 first appears, naming the clash (routes.py):
 
 * CreateVpc → `InvalidVpc.Range`, CreateSubnet → `InvalidSubnet.Range` (the
-  codes AWS gives a range it cannot use; AWS has no host to clash with, so
-  this refusal is the emulator's own and stricter than AWS), before anything
-  is created. The default VPC (172.31.0.0/16 in every region) is checked once
+  codes AWS gives a range it cannot use: EC2 API reference, "Error codes for
+  the Amazon EC2 API"; AWS has no host to clash with, so this refusal is the
+  emulator's own and stricter than AWS), before anything is created. The default VPC (172.31.0.0/16 in every region) is checked once
   when the emulator starts (mode.py): a clash refuses the start.
-* RunInstances into a VPC that has no bridge yet → `Unsupported`, before any
-  instance is made: the range may have become the host's since CreateVpc (a
+* RunInstances into a VPC that has no bridge yet → `Unsupported` (same
+  reference: "The specified request is unsupported"), before any instance is
+  made: the range may have become the host's since CreateVpc (a
   VPN came up), or be another VPC's bridge (every region's default VPC has the
   same range, and one host can carry only one of them).
 """

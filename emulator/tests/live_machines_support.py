@@ -54,6 +54,7 @@ class LiveServer:
         self.log = tempfile.NamedTemporaryFile(mode="w+", prefix="rr-live-emulator-", suffix=".log", delete=False)
         self.proc: subprocess.Popen[str] | None = None
         self.emu: Emulator | None = None
+        self.final_stderr = ""
 
     def argv(self) -> list[str]:
         return [
@@ -86,6 +87,7 @@ class LiveServer:
             return f.read()
 
     def stop(self, timeout: float = 90.0) -> None:
+        """SIGTERM and wait; what it printed stays in `final_stderr`."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -93,6 +95,8 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
+        if not self.log.closed:
+            self.final_stderr = self.stderr()
         self.log.close()
         try:
             os.unlink(self.log.name)
