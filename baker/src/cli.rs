@@ -162,8 +162,13 @@ pub struct ExecArgs {
     /// Seconds to wait for the command to finish.
     #[arg(long, default_value_t = 600)]
     pub timeout: u64,
-    /// The command, run by a shell as root, e.g. -- journalctl -u nodeapp --no-pager
-    #[arg(last = true, required = true, num_args = 1..)]
+    /// A shell script to run instead of a command, sent as it is.
+    #[arg(long, value_name = "FILE", conflicts_with = "command")]
+    pub script: Option<PathBuf>,
+    /// The command and its arguments, run as root exactly as typed (each word
+    /// is quoted for the remote shell), e.g. -- journalctl -u nodeapp --no-pager;
+    /// for pipes or redirections: -- sh -c 'journalctl -u nodeapp | tail -n 20'
+    #[arg(last = true, num_args = 1.., required_unless_present = "script")]
     pub command: Vec<String>,
 }
 

@@ -1,18 +1,25 @@
-//! `baker exec --instance-id ID -- CMD...`: troubleshooting without SSH.
-//! The command runs through SSM as root; its stdout and stderr are printed
-//! and baker exits with its exit code.
+//! `baker exec --instance-id ID -- CMD ARGS...`: troubleshooting without SSH.
+//! The command runs through SSM as root exactly as typed: each word is quoted
+//! for the remote shell, as `docker exec` and `kubectl exec` keep their argv
+//! (ssh joins the words with spaces, and the remote shell splits them again).
+//! `--script FILE` sends a script instead. Its stdout and stderr are printed,
+//! with a word on stderr when SSM kept only the start of them, and baker exits
+//! with its exit code.
 
 use std::io::Write;
 
 use crate::aws::Clients;
 use crate::cli::ExecArgs;
+use crate::communicator::RemoteOutput;
 use crate::communicator::ssm::Ssm;
-use crate::communicator::ssm_output::SsmOutput;
+use crate::communicator::ssm_output::{STDERR_LIMIT, STDOUT_LIMIT, SsmOutput};
 use crate::ec2::backoff;
 use crate::error::Error;
+use crate::provision::sh_quote;
 use crate::signals::Signals;
 
 pub async fn run(args: ExecArgs) -> Result<u8, Error> {
+    let script = remote_script(&args)?;
     let config = super::load_config(&args.config, &[], false)?;
     let signals = Signals::install().map_err(Error::Signals)?;
     let aws = Clients::connect(&config.aws, None).await?;
@@ -22,7 +29,6 @@ pub async fn run(args: ExecArgs) -> Result<u8, Error> {
         backoff: backoff(&config.wait, args.timeout.max(1)),
         output: SsmOutput::from_config(&config.communicator),
     };
-    let script = args.command.join(" ");
     let id = ssm
         .send(&script, "baker exec")
         .await
@@ -34,6 +40,9 @@ pub async fn run(args: ExecArgs) -> Result<u8, Error> {
     print!("{}", output.stdout);
     eprint!("{}", output.stderr);
     let _ = std::io::stdout().flush();
+    for note in truncation_notes(&output, &ssm.output, &id, &args.instance_id) {
+        eprintln!("baker: {note}");
+    }
     if output.success() {
         return Ok(0);
     }
@@ -44,4 +53,119 @@ pub async fn run(args: ExecArgs) -> Result<u8, Error> {
         .ok()
         .filter(|c| *c != 0)
         .unwrap_or(1))
+}
+
+/// What the remote shell runs: the script file, or the words typed after
+/// `--`, each quoted.
+fn remote_script(args: &ExecArgs) -> Result<String, Error> {
+    match &args.script {
+        Some(path) => std::fs::read_to_string(path).map_err(|e| Error::Override {
+            source_name: "--script".to_string(),
+            message: format!("cannot read {}: {e}", path.display()),
+        }),
+        None => Ok(command_line(&args.command)),
+    }
+}
+
+/// The words as one shell command line that gives the remote program
+/// exactly these arguments.
+pub fn command_line(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|word| shell_word(word))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A word as the shell must see it: unchanged when no character in it means
+/// anything to a shell, else single-quoted.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.,/:=@%+".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        sh_quote(word)
+    }
+}
+
+/// Says so when GetCommandInvocation returned only the first characters of
+/// stdout (24,000) or stderr (8,000), and where the whole output is kept.
+fn truncation_notes(
+    output: &RemoteOutput,
+    kept: &SsmOutput,
+    command_id: &str,
+    instance: &str,
+) -> Vec<String> {
+    let streams = [
+        ("stdout", &output.stdout, STDOUT_LIMIT),
+        ("stderr", &output.stderr, STDERR_LIMIT),
+    ];
+    streams
+        .into_iter()
+        .filter(|(_, text, limit)| text.chars().count() >= *limit)
+        .map(|(stream, text, limit)| {
+            let whole = kept
+                .where_stream_kept(command_id, instance, stream)
+                .map(|place| format!("the whole {stream} is kept in {place}"))
+                .unwrap_or_else(|| {
+                    "set communicator.output_s3_bucket or communicator.cloudwatch_log_group \
+                     to keep it all"
+                        .to_string()
+                });
+            format!(
+                "SSM returned only the first {limit} characters of {stream} ({} shown); {whole}",
+                text.chars().count()
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(list: &[&str]) -> Vec<String> {
+        list.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn plain_words_are_sent_as_typed() {
+        let line = command_line(&words(&["journalctl", "-u", "nodeapp", "--no-pager"]));
+        assert_eq!(line, "journalctl -u nodeapp --no-pager");
+    }
+
+    #[test]
+    fn each_word_stays_one_argument() {
+        let line = command_line(&words(&["sh", "-c", "echo oops >&2; exit 7"]));
+        assert_eq!(line, "sh -c 'echo oops >&2; exit 7'");
+        let line = command_line(&words(&["echo", "it's", "", "$HOME", "*"]));
+        assert_eq!(line, r"echo 'it'\''s' '' '$HOME' '*'");
+    }
+
+    #[test]
+    fn a_truncated_stream_is_named_with_where_it_is_kept() {
+        let output = RemoteOutput {
+            status: "Success".to_string(),
+            exit_code: 0,
+            stdout: "x".repeat(STDOUT_LIMIT),
+            stderr: "short".to_string(),
+        };
+        let nowhere = truncation_notes(&output, &SsmOutput::default(), "c1", "i-1");
+        assert_eq!(nowhere.len(), 1, "{nowhere:?}");
+        assert!(
+            nowhere[0].contains("first 24000 characters of stdout"),
+            "{nowhere:?}"
+        );
+        assert!(nowhere[0].contains("output_s3_bucket"), "{nowhere:?}");
+        let bucket = SsmOutput {
+            s3_bucket: "logs".to_string(),
+            ..SsmOutput::default()
+        };
+        let kept = truncation_notes(&output, &bucket, "c1", "i-1");
+        assert!(kept[0].contains("s3://logs/c1/i-1/"), "{kept:?}");
+        assert!(kept[0].ends_with("/stdout"), "{kept:?}");
+    }
 }

@@ -11,6 +11,8 @@ use crate::config::CommunicatorConfig;
 
 /// The characters of stderr GetCommandInvocation returns at most.
 pub const STDERR_LIMIT: usize = 8000;
+/// The characters of stdout GetCommandInvocation returns at most.
+pub const STDOUT_LIMIT: usize = 24000;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SsmOutput {
@@ -50,6 +52,17 @@ impl SsmOutput {
     /// Where the whole stderr of `command_id` on `instance` is kept, in the
     /// layout SSM documents for AWS-RunShellScript; `None` when neither is set.
     pub fn where_kept(&self, command_id: &str, instance: &str) -> Option<String> {
+        self.where_stream_kept(command_id, instance, "stderr")
+    }
+
+    /// Where the whole `stream` (`stdout` or `stderr`) of `command_id` on
+    /// `instance` is kept; `None` when neither place is set.
+    pub fn where_stream_kept(
+        &self,
+        command_id: &str,
+        instance: &str,
+        stream: &str,
+    ) -> Option<String> {
         let mut places = Vec::new();
         if !self.s3_bucket.is_empty() {
             let prefix = if self.s3_prefix.is_empty() {
@@ -58,13 +71,13 @@ impl SsmOutput {
                 format!("{}/", self.s3_prefix)
             };
             places.push(format!(
-                "s3://{}/{prefix}{command_id}/{instance}/awsrunShellScript/0.awsrunShellScript/stderr",
+                "s3://{}/{prefix}{command_id}/{instance}/awsrunShellScript/0.awsrunShellScript/{stream}",
                 self.s3_bucket
             ));
         }
         if !self.log_group.is_empty() {
             places.push(format!(
-                "CloudWatch Logs group {} (stream {command_id}/{instance}/aws-runShellScript/stderr)",
+                "CloudWatch Logs group {} (stream {command_id}/{instance}/aws-runShellScript/{stream})",
                 self.log_group
             ));
         }

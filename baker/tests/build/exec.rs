@@ -100,3 +100,107 @@ async fn exec_prints_remote_output_and_exits_with_its_code() {
     assert_eq!(unknown.code, Some(1), "{unknown}");
     assert!(unknown.stderr.contains("SendCommand"), "{unknown}");
 }
+
+/// The commands baker sent, as SSM recorded them (ListCommands).
+async fn sent_commands(emulator: &Emulator) -> Vec<String> {
+    let ssm = aws_sdk_ssm::Client::new(&emulator.sdk().await);
+    let listed = ssm.list_commands().send().await.expect("ListCommands");
+    listed
+        .commands()
+        .iter()
+        .filter_map(|c| c.parameters()?.get("commands")?.first().cloned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_runs_exactly_what_was_typed_and_sends_a_script_file() {
+    let emulator = Emulator::start();
+    let instance = managed_instance(&emulator).await;
+    let project = Project::new(&emulator, "");
+
+    // One word with shell syntax stays one argument of `sh -c`, as
+    // `kubectl exec` keeps argv; joined with spaces it would run `sh -c echo`.
+    let run = project.run(&[
+        "exec",
+        "--instance-id",
+        &instance,
+        "--",
+        "sh",
+        "-c",
+        "echo oops >&2; exit 7",
+    ]);
+    assert!(run.success(), "{run}");
+    let script = project.path().join("check.sh");
+    std::fs::write(
+        &script,
+        "set -e\nsystemctl is-active nodeapp\ncurl -fsS localhost:8080/health\n",
+    )
+    .expect("writing the script");
+    let from_file = project.run(&[
+        "exec",
+        "--instance-id",
+        &instance,
+        "--script",
+        script.to_str().expect("a UTF-8 path"),
+    ]);
+    assert!(from_file.success(), "{from_file}");
+
+    let sent = sent_commands(&emulator).await;
+    assert!(
+        sent.contains(&"sh -c 'echo oops >&2; exit 7'".to_string()),
+        "{sent:?}"
+    );
+    assert!(
+        sent.contains(
+            &"set -e\nsystemctl is-active nodeapp\ncurl -fsS localhost:8080/health\n".to_string()
+        ),
+        "{sent:?}"
+    );
+
+    let both = project.run(&[
+        "exec",
+        "--instance-id",
+        &instance,
+        "--script",
+        "x.sh",
+        "--",
+        "true",
+    ]);
+    assert_eq!(both.code, Some(2), "{both}");
+    let missing = project.run(&["exec", "--instance-id", &instance, "--script", "missing.sh"]);
+    assert_eq!(missing.code, Some(2), "{missing}");
+    assert!(missing.stderr.contains("--script"), "{missing}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_says_when_ssm_kept_only_the_start_of_the_output() {
+    let emulator = Emulator::start();
+    let instance = managed_instance(&emulator).await;
+    // SSM's GetCommandInvocation returns the first 24,000 characters of
+    // stdout; the emulator cuts the outcome there as AWS does.
+    let long: String = (1..=20_000).map(|n| format!("{n}\n")).collect();
+    emulator.command_outcome("seq", "Success", &long, "", 0);
+    let project = Project::new(&emulator, "");
+
+    let run = project.run(&[
+        "exec",
+        "--instance-id",
+        &instance,
+        "--",
+        "seq",
+        "1",
+        "20000",
+    ]);
+    assert!(run.success(), "{run}");
+    assert_eq!(
+        run.stdout.chars().count(),
+        24_000,
+        "stdout as SSM returned it"
+    );
+    assert!(
+        run.stderr
+            .contains("SSM returned only the first 24000 characters of stdout"),
+        "{run}"
+    );
+    assert!(run.stderr.contains("output_s3_bucket"), "{run}");
+}
