@@ -214,3 +214,44 @@ impl Ssm<'_> {
         })))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_never_delivered_says_so() {
+        assert_eq!(final_status("Success", Some("Success")), "Success");
+        assert_eq!(
+            final_status("TimedOut", Some("ExecutionTimedOut")),
+            "TimedOut"
+        );
+        let never = final_status("TimedOut", Some("DeliveryTimedOut"));
+        assert!(
+            never.starts_with("TimedOut (DeliveryTimedOut: the SSM agent"),
+            "{never}"
+        );
+        assert!(final_status("Failed", Some("Undeliverable")).contains("Undeliverable"));
+    }
+
+    #[tokio::test]
+    async fn polling_outlasts_both_of_the_command_s_timeouts() {
+        let sdk = aws_sdk_ssm::config::Builder::new()
+            .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
+            .region(aws_sdk_ssm::config::Region::new("us-east-1"))
+            .build();
+        let client = aws_sdk_ssm::Client::from_conf(sdk);
+        let ssm = Ssm {
+            client: &client,
+            instance: "i-0123456789abcdef0",
+            backoff: Backoff::new(Duration::from_secs(10)),
+            output: SsmOutput::default(),
+        };
+        // SSM's floor for the timeouts, then delivery + execution + grace.
+        assert_eq!(ssm.timeout_secs(), MIN_TIMEOUT_SECS);
+        assert_eq!(
+            ssm.poll_limit().timeout,
+            Duration::from_secs(2 * MIN_TIMEOUT_SECS) + STATUS_GRACE
+        );
+    }
+}

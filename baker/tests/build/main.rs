@@ -30,6 +30,7 @@ mod second_signal;
 mod share_image;
 mod snapshot_release;
 mod spot;
+mod ssm_delivery;
 mod ssm_output;
 mod subnet_filter;
 mod user_data;
