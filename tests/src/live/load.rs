@@ -1,16 +1,28 @@
-//! A load generator: GET / through the load balancer at a steady rate on a
-//! thread of its own, until told to stop (or a hard limit of requests), and
-//! what it saw: failures (connection errors and non-2xx answers) and, per
-//! second, how many answers came from each build.
+//! A load generator as real users make it: several clients, each with a
+//! keep-alive HTTP/1.1 connection to the load balancer ([`connection`]),
+//! together sending GET / at a steady total rate on threads of their own,
+//! until told to stop (or a hard limit of requests). A request that fails
+//! (connection error, timeout, non-2xx answer) is counted, never retried.
+//! The [`Tally`] says what they saw: failures, per second how many answers
+//! came from each build, and the latencies (p99).
+
+mod connection;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use self::connection::Connection;
 use super::page::Page;
 use crate::http;
+
+/// Concurrent clients, each on its own keep-alive connection.
+pub const CLIENTS: usize = 4;
+/// How long one request may take (connecting included) before it counts as
+/// failed: far above any answer of a healthy stack, so only a hang hits it.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// One request's outcome.
 #[derive(Debug, Clone)]
@@ -24,8 +36,10 @@ pub enum Outcome {
 /// What a run of the load generator saw.
 #[derive(Debug, Clone, Default)]
 pub struct Tally {
-    /// (seconds since start, outcome) of every request.
+    /// (seconds since start, outcome) of every request, in the order they were sent.
     pub requests: Vec<(u64, Outcome)>,
+    /// How long each request of `requests` took (same order; a failed one until it failed).
+    pub latencies: Vec<Duration>,
     pub elapsed: Duration,
 }
 
@@ -34,7 +48,7 @@ impl Tally {
         self.requests.len()
     }
 
-    /// Connection errors and non-2xx answers, with their second and reason.
+    /// Connection errors, timeouts and non-2xx answers, with their second and reason.
     pub fn failures(&self) -> Vec<(u64, String)> {
         self.requests
             .iter()
@@ -51,6 +65,15 @@ impl Tally {
     /// Requests per second over the whole run.
     pub fn rate(&self) -> f64 {
         self.total() as f64 / self.elapsed.as_secs_f64().max(0.001)
+    }
+
+    /// The 99th percentile of the requests' latencies (nearest rank), failed
+    /// requests included; `None` without requests.
+    pub fn p99(&self) -> Option<Duration> {
+        let mut sorted = self.latencies.clone();
+        sorted.sort_unstable();
+        let rank = (sorted.len() * 99).div_ceil(100);
+        sorted.get(rank.checked_sub(1)?).copied()
     }
 
     /// Builds in the order they were first seen.
@@ -80,69 +103,146 @@ impl Tally {
         table
     }
 
-    /// The per-second table as lines: `t+12s  build 1: 18  build 2: 7`.
+    /// The per-second table as lines, failures first (only where there are
+    /// some): `t+ 12s  40 requests  failed: 1  build 1: 18  build 2: 21`.
     pub fn table_lines(&self) -> Vec<String> {
         self.per_second()
             .iter()
             .map(|(second, counts)| {
-                let cells: Vec<String> = counts.iter().map(|(k, n)| format!("{k}: {n}")).collect();
+                let requests: usize = counts.values().sum();
+                let mut cells = vec![format!("{requests:>3} requests")];
+                if let Some(failed) = counts.get("failed") {
+                    cells.push(format!("failed: {failed}"));
+                }
+                cells.extend(
+                    counts
+                        .iter()
+                        .filter(|(k, _)| k.as_str() != "failed")
+                        .map(|(k, n)| format!("{k}: {n}")),
+                );
                 format!("t+{second:>3}s  {}", cells.join("  "))
             })
             .collect()
     }
 }
 
-/// One GET / on `127.0.0.1:port`.
+/// What one answer is.
+fn outcome_of(status: u16, body: &str) -> Outcome {
+    if (200..300).contains(&status) {
+        match Page::parse(body) {
+            Some(page) => Outcome::Served(page),
+            None => Outcome::Other(status),
+        }
+    } else {
+        Outcome::Other(status)
+    }
+}
+
+/// One GET / on `127.0.0.1:port`, on a connection of its own.
 pub fn fetch(port: u16, timeout: Duration) -> Outcome {
     match http::request("GET", port, "/", Some(timeout)) {
-        Ok(reply) if (200..300).contains(&reply.status) => match Page::parse(&reply.body) {
-            Some(page) => Outcome::Served(page),
-            None => Outcome::Other(reply.status),
-        },
-        Ok(reply) => Outcome::Other(reply.status),
+        Ok(reply) => outcome_of(reply.status, &reply.body),
         Err(e) => Outcome::Failed(e.to_string()),
     }
+}
+
+/// One request a client made: when (since the load started), what, how long.
+struct Record {
+    at: Duration,
+    outcome: Outcome,
+    latency: Duration,
 }
 
 /// A running load generator.
 pub struct Load {
     stop: Arc<AtomicBool>,
-    handle: JoinHandle<Tally>,
+    clients: Vec<JoinHandle<Vec<Record>>>,
+    started: Instant,
 }
 
 impl Load {
-    /// Starts sending `rate` requests per second to `127.0.0.1:port`, at
-    /// most `limit` requests in all (a bound if nobody stops it).
+    /// Starts [`CLIENTS`] clients that together send `rate` requests per
+    /// second to `127.0.0.1:port`, each on its keep-alive connection, at most
+    /// `limit` requests in all (a bound if nobody stops it).
     pub fn start(port: u16, rate: u32, limit: usize) -> Load {
         let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        let period = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
-        let handle = thread::spawn(move || {
-            let started = Instant::now();
-            let mut tally = Tally::default();
-            let mut next = started;
-            while !flag.load(Ordering::Relaxed) && tally.requests.len() < limit {
-                let outcome = fetch(port, Duration::from_secs(10));
-                tally.requests.push((started.elapsed().as_secs(), outcome));
-                next += period;
-                let now = Instant::now();
-                if next > now {
-                    thread::sleep(next - now);
-                } else {
-                    next = now;
-                }
-            }
-            tally.elapsed = started.elapsed();
-            tally
-        });
-        Load { stop, handle }
+        let sent = Arc::new(AtomicUsize::new(0));
+        let started = Instant::now();
+        // Each client sends every `period`; their phases are spread evenly.
+        let period = Duration::from_secs_f64(CLIENTS as f64 / f64::from(rate.max(1)));
+        let clients = (0..CLIENTS)
+            .map(|index| {
+                let stop = Arc::clone(&stop);
+                let sent = Arc::clone(&sent);
+                let first = started + period.mul_f64(index as f64 / CLIENTS as f64);
+                thread::spawn(move || client(port, first, period, limit, &stop, &sent, started))
+            })
+            .collect();
+        Load {
+            stop,
+            clients,
+            started,
+        }
     }
 
     /// Stops it and returns what it saw.
     pub fn finish(self) -> Tally {
         self.stop.store(true, Ordering::Relaxed);
-        self.handle.join().unwrap_or_default()
+        let mut records: Vec<Record> = Vec::new();
+        for client in self.clients {
+            records.extend(client.join().unwrap_or_default());
+        }
+        let elapsed = self.started.elapsed();
+        records.sort_by_key(|r| r.at);
+        let mut tally = Tally {
+            elapsed,
+            ..Tally::default()
+        };
+        for record in records {
+            tally.requests.push((record.at.as_secs(), record.outcome));
+            tally.latencies.push(record.latency);
+        }
+        tally
     }
+}
+
+/// One client's loop: a request every `period` from `first` on its
+/// connection, until stopped or `limit` requests were sent by all clients.
+fn client(
+    port: u16,
+    first: Instant,
+    period: Duration,
+    limit: usize,
+    stop: &AtomicBool,
+    sent: &AtomicUsize,
+    started: Instant,
+) -> Vec<Record> {
+    let mut connection = Connection::new(port);
+    let mut records = Vec::new();
+    let mut next = first;
+    while !stop.load(Ordering::Relaxed) {
+        let now = Instant::now();
+        if next > now {
+            thread::sleep(next - now);
+            continue; // look at the stop flag again before sending
+        }
+        if sent.fetch_add(1, Ordering::Relaxed) >= limit {
+            break;
+        }
+        let begun = Instant::now();
+        let outcome = match connection.get("/", REQUEST_TIMEOUT) {
+            Ok(answer) => outcome_of(answer.status, &answer.body),
+            Err(reason) => Outcome::Failed(reason),
+        };
+        records.push(Record {
+            at: begun - started,
+            outcome,
+            latency: begun.elapsed(),
+        });
+        // Behind schedule (a slow answer): go on from now, without a burst.
+        next = (next + period).max(Instant::now());
+    }
+    records
 }
 
 #[cfg(test)]
@@ -167,9 +267,15 @@ mod tests {
                 (1, Outcome::Other(503)),
                 (2, Outcome::Failed("refused".into())),
             ],
+            latencies: [1, 2, 3, 4, 900].map(Duration::from_millis).to_vec(),
             elapsed: Duration::from_secs(3),
         };
         assert_eq!(tally.failures().len(), 2);
+        assert_eq!(tally.p99(), Some(Duration::from_millis(900)));
+        assert_eq!(Tally::default().p99(), None);
+        let lines = tally.table_lines();
+        assert_eq!(lines[0], "t+  0s    2 requests  build 1: 2");
+        assert_eq!(lines[1], "t+  1s    2 requests  failed: 1  build 2: 1");
         assert_eq!(tally.builds(), ["1", "2"]);
         assert_eq!(tally.per_second()[&0]["build 1"], 2);
         assert_eq!(tally.per_second()[&1]["failed"], 1);
