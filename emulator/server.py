@@ -143,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     server.daemon_threads = True  # do not wait for idle keep-alive connections on exit
     server.block_on_close = False
     stop_ticker = instance_refresh.start_ticker()
+    from emulator.autoscaling import healing
+
+    stop_healing = healing.start_ticker()  # Auto Scaling replaces unhealthy instances
 
     def _stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -159,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):  # a second signal must not cut the clean-up short
             signal.signal(sig, signal.SIG_IGN)
         stop_ticker.set()
+        stop_healing.set()
         server.server_close()
         lb_live.shutdown()  # no HAProxy process or file outlives the emulator
         if machines is not None:

@@ -1,19 +1,33 @@
 """Auto Scaling health checks of group instances.
 
-An instance is healthy for its group when it is running (EC2 status checks) and, if
-the group's HealthCheckType includes ELB, when every target group of the group
-reports it `healthy` (Amazon EC2 Auto Scaling User Guide, "Health checks for
-instances in an Auto Scaling group": with only EC2 health checks, load balancer
-health is not considered). DescribeAutoScalingGroups/Instances report the result
-as HealthStatus; an instance refresh waits on it.
+Amazon EC2 Auto Scaling User Guide, "Health checks for instances in an Auto
+Scaling group" and "Set the health check grace period for an Auto Scaling group":
+
+* EC2 health checks (always on): an instance in any state other than `running`
+  (stopping, stopped, shutting-down, terminated) is unhealthy at once, also
+  during the health check grace period; an instance that fails its EC2 status
+  checks (ec2/status_checks.py) is unhealthy once the grace period is over.
+* ELB health checks (only when the group's HealthCheckType includes ELB): an
+  instance that a target group of the group reports unhealthy is unhealthy once
+  the grace period is over. With only EC2 health checks, load balancer health is
+  not considered.
+* The grace period starts when the instance is launched (here: its launch time).
+* SetInstanceHealth (a custom health check) sets the status outright; see
+  healing.py for how it treats the grace period.
+
+DescribeAutoScalingGroups/Instances report the result as HealthStatus; healing.py
+replaces unhealthy instances; an instance refresh waits on `instance_is_healthy`.
 """
 
 from __future__ import annotations
+
+import datetime
 
 from moto.autoscaling.models import FakeAutoScalingGroup, InstanceState
 from moto.ec2.models.instances import Instance
 
 from emulator import state
+from emulator.ec2 import status_checks
 from emulator.elbv2.target_health import target_state
 
 
@@ -27,6 +41,8 @@ PENDING_STATES = {"initial"}
 # How long an instance refresh waits for first health checks, in seconds scaled
 # by the health_check_time_scale timing knob.
 PENDING_LIMIT_SECONDS = 600.0
+# EC2 states in which an instance is neither running nor on its way to running.
+NOT_RUNNING_STATES = {"stopping", "stopped", "shutting-down", "terminated"}
 
 
 def uses_elb_checks(group: FakeAutoScalingGroup) -> bool:
@@ -43,7 +59,7 @@ def _elb_states(group: FakeAutoScalingGroup, instance: Instance) -> list[str]:
 
 
 def instance_is_healthy(group: FakeAutoScalingGroup, instance: Instance) -> bool:
-    if instance.state != "running":
+    if instance.state != "running" or status_checks.is_impaired(instance):
         return False
     if not uses_elb_checks(group):
         return True
@@ -76,15 +92,63 @@ def unhealthy_targets(group: FakeAutoScalingGroup, instance: Instance) -> list[s
     return bad
 
 
+def failing_target_groups(group: FakeAutoScalingGroup, instance: Instance) -> list[str]:
+    """Target group ARNs that report the instance failed (not healthy and not in
+    its first health checks)."""
+    bad = []
+    for arn in group.target_group_arns:
+        status = target_state(group.account_id, group.region, arn, instance.id)
+        if status is not None and status not in PASSING_STATES | PENDING_STATES:
+            bad.append(arn)
+    return bad
+
+
+def seconds_since_launch(instance: Instance) -> float:
+    launched = instance.launch_time
+    if isinstance(launched, str):
+        launched = datetime.datetime.fromisoformat(launched.replace("Z", "+00:00"))
+    if launched.tzinfo is None:
+        launched = launched.replace(tzinfo=datetime.timezone.utc)
+    return (datetime.datetime.now(datetime.timezone.utc) - launched).total_seconds()
+
+
+def in_grace_period(group: FakeAutoScalingGroup, instance: Instance) -> bool:
+    grace = float(group.health_check_grace_period or 0)
+    return grace > 0 and seconds_since_launch(instance) < grace
+
+
+def failed_check(group: FakeAutoScalingGroup, instance: Instance) -> str | None:
+    """Why the group's health checks find this instance unhealthy, or None.
+
+    A `pending` instance is launching: not checked yet."""
+    if instance.state in NOT_RUNNING_STATES:
+        return f"an EC2 health check indicating it is {instance.state}"
+    if instance.state != "running" or in_grace_period(group, instance):
+        return None
+    if status_checks.is_impaired(instance):
+        return "an EC2 health check indicating it has impaired status"
+    if uses_elb_checks(group):
+        failing = failing_target_groups(group, instance)
+        if failing:
+            return f"an ELB health check failure in target group(s) {', '.join(failing)}"
+    return None
+
+
+def stored_status(st: InstanceState) -> str:
+    """The status a SetInstanceHealth call gave, else Healthy."""
+    return st.__dict__.get("_emu_health_status", "Healthy")
+
+
 def _get_health(self: InstanceState) -> str:
-    stored = self.__dict__.get("_emu_health_status", "Healthy")
+    stored = stored_status(self)
     if stored != "Healthy":
         return stored
     group = self.auto_scaling_group
-    if group is not None and not instance_is_healthy(group, self.instance):
-        if not checks_pending(group, [self.instance], 0.0):
-            return "Unhealthy"
-    return "Healthy"
+    if group is None:
+        return "Healthy"
+    if self.instance.state == "pending":
+        return "Unhealthy"  # booting (live machines): not in service yet
+    return "Unhealthy" if failed_check(group, self.instance) else "Healthy"
 
 
 def _set_health(self: InstanceState, value: str) -> None:
@@ -92,4 +156,8 @@ def _set_health(self: InstanceState, value: str) -> None:
 
 
 def install() -> None:
+    from emulator.autoscaling import healing
+
     InstanceState.health_status = property(_get_health, _set_health)  # type: ignore[assignment]
+    status_checks.install()
+    healing.install()

@@ -10,6 +10,18 @@ terminate), and its EC2 state follows what really happens:
     terminate  shutting-down -> terminated once machine, overlay and network
                namespace are gone
 
+A machine can also go away by itself while `running` (the worker looks every
+second when it has nothing to do):
+
+    powered off from inside (nspawn exits 0): stopped, StateReason
+               Client.InstanceInitiatedShutdown (EC2 User Guide, "Change the
+               instance initiated shutdown behavior": the default is stop)
+    crashed (nspawn killed or failed; POST /_emulator/live/crash): stays
+               running, as a crashed instance does on AWS, but its status checks
+               fail (ec2/status_checks.py: impaired) and its SSM agent is gone
+
+Auto Scaling's health checks replace both (autoscaling/healing.py).
+
 The emulator's global lock (state.LOCK) is taken only to write a state, never
 while waiting on a machine. `proc_lock` guards the short steps that create or
 kill something (mount, spawn, kill), so a reset can discard a machine at any
@@ -28,6 +40,7 @@ from typing import Any
 
 from moto.ec2.models.instances import StateReason
 
+from emulator.ec2 import status_checks
 from emulator.live import images, overlay, sweep, vpcnet
 from emulator.live.machine import Machine
 from emulator.state import LOCK
@@ -42,7 +55,10 @@ _registry_lock = threading.Lock()
 
 
 def configure(live_dir: str) -> None:
+    from emulator import controls
+
     _config["live_dir"] = live_dir
+    controls.ROUTES["/_emulator/live/crash"] = {"POST": crash_control}
 
 
 def machines_dir() -> str:
@@ -84,6 +100,7 @@ class LiveInstance:
         self.booted = False  # the machine's boot is over (SSM agent can be Online)
         self.ever_booted = False
         self.discarded = False
+        self.crashed = False  # killed through crash(): not an orderly power-off
         self.proc_lock = threading.Lock()
         self._ops: queue.Queue[tuple[Any, ...]] = queue.Queue()
         self._thread = threading.Thread(target=self._work, name=f"live-{self.id}", daemon=True)
@@ -114,6 +131,7 @@ class LiveInstance:
             try:
                 op = self._ops.get(timeout=1.0)
             except queue.Empty:
+                self._watch()
                 continue
             if self.discarded:
                 return
@@ -124,6 +142,34 @@ class LiveInstance:
                 done = False
             if op[0] == "terminate" or (op[0] == "launch" and done is False):
                 return
+
+    def _watch(self) -> None:
+        """Notices a booted machine that went away by itself (see the module
+        docstring): an orderly power-off from inside stops the instance; a
+        crash leaves it running with failed status checks."""
+        if self.discarded or not self.booted or self.machine.running():
+            return
+        if self.instance.state != "running":
+            return
+        proc = self.machine.proc
+        powered_off = proc is not None and proc.returncode == 0 and not self.crashed
+        self.booted = False
+        with self.proc_lock:
+            if self.discarded:
+                return
+            self.machine.kill()  # whatever is left in its cgroups
+            if powered_off:
+                self.machine.unmount()
+        if powered_off:
+            log(f"{self.id}: the machine powered itself off; stopped")
+            self.set_state(
+                "stopped", ("Client.InstanceInitiatedShutdown", "Instance initiated shutdown"), expect=("running",)
+            )
+            return
+        code = proc.returncode if proc is not None else None
+        log(f"{self.id}: the machine died (nspawn exit {code}); its status checks fail")
+        with LOCK:
+            status_checks.mark_impaired(self.id)
 
     def _interrupted(self) -> bool:
         return self.discarded or not self._ops.empty()
@@ -259,12 +305,37 @@ class LiveInstance:
         if not vpc_in_use:
             sweep.remove_bridge_if_unused(self.vpc_id)
 
+    def crash(self) -> bool:
+        """Kills the machine outright, as a host failure would; False if it
+        was not running."""
+        with self.proc_lock:
+            if self.discarded or not self.machine.running():
+                return False
+            self.crashed = True
+            self.machine.kill()
+        return True
+
     # -- reset / shutdown -------------------------------------------------------
     def discard(self) -> None:
         """Kills the machine at once and removes everything it had."""
         with self.proc_lock:
             self.discarded = True
         self._teardown(0)
+
+
+def crash_control(body: Any) -> tuple[int, Any]:
+    """POST /_emulator/live/crash {"instance_id": "i-..."}: kills the instance's
+    machine outright (every process of it, at once)."""
+    if not isinstance(body, dict) or not isinstance(body.get("instance_id"), str):
+        raise ValueError('the body must be {"instance_id": "i-..."}')
+    instance_id = body["instance_id"]
+    live = get(instance_id)
+    if live is None:
+        return 404, {"error": f"no machine for {instance_id}"}
+    if not live.crash():
+        return 400, {"error": f"the machine of {instance_id} is not running"}
+    log(f"{instance_id}: crashed on request")
+    return 200, {"instance_id": instance_id, "crashed": True}
 
 
 def discard_all() -> list[str]:
