@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use aws_sdk_ec2::types::InstanceStateName;
 use roundrobin_aws::AwsErrorDetail;
+use roundrobin_aws::lag;
 use roundrobin_aws::wait::{self, Backoff};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -117,14 +118,20 @@ pub struct Terminated {
 
 /// Terminates instances of build `build_id` and waits until they are gone.
 /// A NotFound answer is checked against the build-id tag before anything is
-/// called gone. On an error, what is left is named.
+/// called gone; for an id in `young` (launched by this build at that
+/// instant: AWS may not show it by id nor by tag yet) it means "not yet" and
+/// the call is tried again until that lag is over. On an error, what is left
+/// is named.
 pub async fn terminate(
     ec2: &aws_sdk_ec2::Client,
     ids: &[String],
+    young: &[(String, std::time::Instant)],
     build_id: &str,
     backoff: Backoff,
     stop: &CancellationToken,
 ) -> Result<Terminated, StepError> {
+    let launched = |id: &str| young.iter().find(|(y, _)| y == id).map(|(_, at)| *at);
+    let lagging = |id: &String| launched(id).is_some_and(lag::may_still_be_invisible);
     let mut report = Terminated::default();
     let mut ids = ids.to_vec();
     let mut pause = backoff.first;
@@ -140,17 +147,26 @@ pub async fn terminate(
             Err(e) if not_found(e.code()) => {
                 // One unknown id fails the whole call: the tag tells which
                 // instances of this build are still alive.
-                let alive = instances_of_build(ec2, build_id)
+                let mut alive = instances_of_build(ec2, build_id)
                     .await
                     .map_err(|reason| left(&ids, "not terminated", reason))?;
-                report
-                    .not_found
-                    .extend(ids.iter().filter(|i| !alive.contains(i)).cloned());
+                let not_yet: Vec<String> = ids
+                    .iter()
+                    .filter(|i| !alive.contains(i) && lagging(i))
+                    .cloned()
+                    .collect();
+                report.not_found.extend(
+                    ids.iter()
+                        .filter(|i| !alive.contains(i) && !not_yet.contains(i))
+                        .cloned(),
+                );
+                alive.extend(not_yet.iter().cloned());
                 ids = alive;
                 if ids.is_empty() {
                     break;
                 }
-                if attempt >= TERMINATE_ATTEMPTS || stop.is_cancelled() {
+                let waiting_out_lag = !not_yet.is_empty();
+                if (attempt >= TERMINATE_ATTEMPTS && !waiting_out_lag) || stop.is_cancelled() {
                     return Err(left(
                         &ids,
                         "not terminated",
@@ -175,7 +191,7 @@ pub async fn terminate(
     }
     report.not_found.retain(|i| !ids.contains(i));
     for id in &ids {
-        wait_terminated(ec2, id, build_id, backoff, stop)
+        wait_terminated(ec2, id, launched(id), build_id, backoff, stop)
             .await
             .map_err(|reason| left(std::slice::from_ref(id), "terminating", reason))?;
         report.terminated.push(id.clone());
@@ -184,10 +200,12 @@ pub async fn terminate(
 }
 
 /// Waits until `id` is terminated; an id DescribeInstances does not know
-/// counts as gone only when the build-id tag does not show it either.
+/// counts as gone only when the build-id tag does not show it either, and
+/// (when this build `launched` it) once its lag is over.
 async fn wait_terminated(
     ec2: &aws_sdk_ec2::Client,
     id: &str,
+    launched: Option<std::time::Instant>,
     build_id: &str,
     backoff: Backoff,
     stop: &CancellationToken,
@@ -196,6 +214,10 @@ async fn wait_terminated(
         match instance_state(ec2, id).await? {
             Some((InstanceStateName::Terminated, _)) => Ok(Some(())),
             Some(_) => Ok(None),
+            None if launched.is_some_and(lag::may_still_be_invisible) => {
+                tracing::debug!(instance = id, "not known to DescribeInstances yet");
+                Ok(None)
+            }
             None => {
                 let alive = instances_of_build(ec2, build_id).await?;
                 Ok((!alive.iter().any(|a| a == id)).then_some(()))

@@ -207,6 +207,7 @@ impl Step for Launch {
             .to_string();
         // Recorded before waiting: from here on, the cleanup terminates it.
         state.instance = Some(id.clone());
+        state.instance_launched = Some(std::time::Instant::now());
         state.spot_request = spot::request_of(&out);
         state.spot_builder = attempt.spot.is_some() || spot::is_spot(&out);
 
@@ -252,8 +253,18 @@ impl Step for Launch {
                 &ctx.spec.config.wait,
                 ctx.spec.config.wait.instance_terminated,
             );
-            let done = terminate(&ctx.aws.ec2, &ids, build_id, wait, ctx.cleanup_stop()).await?;
+            let young = state.young_instances();
+            let done = terminate(
+                &ctx.aws.ec2,
+                &ids,
+                &young,
+                build_id,
+                wait,
+                ctx.cleanup_stop(),
+            )
+            .await?;
             state.instance = None;
+            state.instance_launched = None;
             let mut parts = Vec::new();
             if !done.terminated.is_empty() {
                 parts.push(format!("terminated {}", done.terminated.join(", ")));

@@ -158,6 +158,9 @@ pub struct BuildState {
     pub subnet_id: Option<String>,
     pub security_group: Option<String>,
     pub instance: Option<String>,
+    /// When RunInstances answered with `instance`: for a while after, AWS
+    /// may answer NotFound for it, which then means "not yet", not "gone".
+    pub instance_launched: Option<std::time::Instant>,
     /// The spot request behind a spot builder, when AWS made one.
     pub spot_request: Option<String>,
     /// The builder runs in the spot market (a one-time request): AWS cannot
@@ -196,6 +199,17 @@ impl BuildState {
         self.instance
             .clone()
             .ok_or_else(|| StepError::unexpected("no builder instance"))
+    }
+
+    /// The builder, when this build launched it so recently that AWS may
+    /// not show it yet (see [`roundrobin_aws::lag`]).
+    pub fn young_instances(&self) -> Vec<(String, std::time::Instant)> {
+        match (&self.instance, self.instance_launched) {
+            (Some(id), Some(at)) if roundrobin_aws::lag::may_still_be_invisible(at) => {
+                vec![(id.clone(), at)]
+            }
+            _ => Vec::new(),
+        }
     }
 
     /// What exists because of this build, for messages.

@@ -32,6 +32,7 @@ impl Step for Terminate {
         match terminate(
             &ctx.aws.ec2,
             std::slice::from_ref(&instance),
+            &state.young_instances(),
             &ctx.spec.build_id,
             backoff(config, config.instance_terminated),
             ctx.stop(),
@@ -40,6 +41,7 @@ impl Step for Terminate {
         {
             Ok(_) => {
                 state.instance = None;
+                state.instance_launched = None;
                 Ok(format!("{instance} terminated"))
             }
             Err(_) if ctx.stop().is_cancelled() => Err(StepError::Interrupted),

@@ -94,3 +94,28 @@ async fn terminate_not_found_is_checked_by_tag_before_calling_it_gone() {
     let left = Leftovers::count(&emulator).await;
     assert!(left.nothing(), "{left}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_builder_interrupted_right_after_launch_is_terminated_though_aws_does_not_show_it_yet() {
+    let emulator = Emulator::start();
+    // For 5 s the new instance is unknown to TerminateInstances, to
+    // DescribeInstances by id and to the build-id tag filter alike.
+    emulator.timing(serde_json::json!({"consistency_delay_seconds": 5.0}));
+    let project = Project::new(&emulator, "");
+    let args = ["build", "--build-number", "25"];
+    let child = project.command(&args).spawn().expect("starting baker");
+    emulator.wait_for_calls("ec2:RunInstances", 1);
+    kill_process(Pid::from_child(&child), Signal::INT).expect("SIGINT");
+    let run = finish(child, &args);
+
+    assert_eq!(run.code, Some(130), "{run}");
+    assert!(run.stderr.contains("terminated i-"), "{run}");
+    assert!(!run.stderr.contains("nothing to terminate"), "{run}");
+    let lagging = emulator.control("GET", "/_emulator/calls", None)["lagging"].clone();
+    assert!(
+        lagging["ec2:TerminateInstances"].as_u64().unwrap_or(0) >= 1,
+        "the cleanup met the lag: {lagging}"
+    );
+    let left = Leftovers::count(&emulator).await;
+    assert!(left.nothing(), "{left}");
+}
