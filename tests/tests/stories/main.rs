@@ -19,6 +19,8 @@
 //! - `bad_input`: nothing from moto: the errors must come from validation before
 //!   any call; moto is only checked to hold nothing afterwards.
 //! - `example_stack`: everything `first_apply` relies on, for `terraform/`.
+//! - `write_lag`: the realism mode's NotFound on writes right after a create,
+//!   counted under `lagging` by `GET /_emulator/calls`.
 
 mod autoscaling_import;
 mod aws_errors;
@@ -39,3 +41,4 @@ mod security_group;
 mod support;
 mod teardown;
 mod unknown_values;
+mod write_lag;
