@@ -11,6 +11,7 @@ use crate::error::Error;
 
 #[derive(Debug, Clone)]
 pub struct Clients {
+    pub autoscaling: aws_sdk_autoscaling::Client,
     pub ec2: aws_sdk_ec2::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub iam: aws_sdk_iam::Client,
@@ -40,6 +41,7 @@ impl Clients {
             .force_path_style(sdk.endpoint_url().is_some())
             .build();
         Ok(Clients {
+            autoscaling: aws_sdk_autoscaling::Client::new(&sdk),
             ec2: aws_sdk_ec2::Client::new(&sdk),
             ssm: aws_sdk_ssm::Client::new(&sdk),
             iam: aws_sdk_iam::Client::new(&sdk),

@@ -153,12 +153,19 @@ pub struct ValidateArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).multiple(false)))]
 pub struct ExecArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
     /// The instance to run the command on.
-    #[arg(long, env = "BAKER_INSTANCE_ID")]
-    pub instance_id: String,
+    #[arg(long, env = "BAKER_INSTANCE_ID", group = "target")]
+    pub instance_id: Option<String>,
+    /// Run on every InService instance of this autoscaling group.
+    #[arg(long, value_name = "NAME", group = "target")]
+    pub group: Option<String>,
+    /// Run on every running instance with this tag.
+    #[arg(long, value_name = "KEY=VALUE", group = "target")]
+    pub tag: Option<String>,
     /// Seconds to wait for the command to finish.
     #[arg(long, default_value_t = 600)]
     pub timeout: u64,

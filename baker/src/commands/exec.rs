@@ -18,16 +18,30 @@ use crate::error::Error;
 use crate::provision::sh_quote;
 use crate::signals::Signals;
 
+use super::exec_fleet;
+
 pub async fn run(args: ExecArgs) -> Result<u8, Error> {
     let script = remote_script(&args)?;
     let config = super::load_config(&args.config, &[], false)?;
     let signals = Signals::install().map_err(Error::Signals)?;
     let aws = Clients::connect(&config.aws, None).await?;
+    let output = SsmOutput::from_config(&config.communicator);
+    let backoff = backoff(&config.wait, args.timeout.max(1));
+    let Some(instance) = &args.instance_id else {
+        let targets = exec_fleet::targets(&aws, &args).await?;
+        let fleet = exec_fleet::Fleet {
+            client: &aws.ssm,
+            targets: &targets,
+            backoff,
+            output,
+        };
+        return fleet.run(&script, &signals.stop).await;
+    };
     let ssm = Ssm {
         client: &aws.ssm,
-        instance: &args.instance_id,
-        backoff: backoff(&config.wait, args.timeout.max(1)),
-        output: SsmOutput::from_config(&config.communicator),
+        instance,
+        backoff,
+        output,
     };
     let id = ssm
         .send(&script, "baker exec")
@@ -40,7 +54,7 @@ pub async fn run(args: ExecArgs) -> Result<u8, Error> {
     print!("{}", output.stdout);
     eprint!("{}", output.stderr);
     let _ = std::io::stdout().flush();
-    for note in truncation_notes(&output, &ssm.output, &id, &args.instance_id) {
+    for note in truncation_notes(&output, &ssm.output, &id, instance) {
         eprintln!("baker: {note}");
     }
     if output.success() {
@@ -49,10 +63,15 @@ pub async fn run(args: ExecArgs) -> Result<u8, Error> {
     if output.status != "Failed" {
         eprintln!("baker: the command ended with status {}", output.status);
     }
-    Ok(u8::try_from(output.exit_code)
+    Ok(exit_code(&output))
+}
+
+/// The remote exit code as baker's, 1 when it is not one a process can have.
+pub fn exit_code(output: &RemoteOutput) -> u8 {
+    u8::try_from(output.exit_code)
         .ok()
         .filter(|c| *c != 0)
-        .unwrap_or(1))
+        .unwrap_or(1)
 }
 
 /// What the remote shell runs: the script file, or the words typed after
@@ -93,7 +112,7 @@ fn shell_word(word: &str) -> String {
 
 /// Says so when GetCommandInvocation returned only the first characters of
 /// stdout (24,000) or stderr (8,000), and where the whole output is kept.
-fn truncation_notes(
+pub fn truncation_notes(
     output: &RemoteOutput,
     kept: &SsmOutput,
     command_id: &str,

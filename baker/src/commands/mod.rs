@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod exec;
+pub mod exec_fleet;
 pub mod provision;
 pub mod prune;
 pub mod validate;

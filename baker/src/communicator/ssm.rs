@@ -71,6 +71,17 @@ impl Ssm<'_> {
 
     /// Sends `script`; returns the command id.
     pub async fn send(&self, script: &str, comment: &str) -> Result<String, StepError> {
+        self.send_to(&[self.instance], script, comment).await
+    }
+
+    /// Sends `script` to every one of `instances` in one SendCommand (at
+    /// most 50, SendCommand's limit); returns the command id.
+    pub async fn send_to(
+        &self,
+        instances: &[&str],
+        script: &str,
+        comment: &str,
+    ) -> Result<String, StepError> {
         let seconds = self.timeout_secs();
         let timeout = seconds.to_string();
         let comment: String = comment.chars().take(100).collect();
@@ -78,7 +89,7 @@ impl Ssm<'_> {
             .client
             .send_command()
             .document_name(DOCUMENT)
-            .instance_ids(self.instance)
+            .set_instance_ids(Some(instances.iter().map(|i| i.to_string()).collect()))
             .parameters("commands", vec![script.to_string()])
             .parameters("executionTimeout", vec![timeout])
             .timeout_seconds(i32::try_from(seconds).unwrap_or(i32::MAX))
@@ -94,7 +105,7 @@ impl Ssm<'_> {
             .and_then(|c| c.command_id())
             .map(str::to_string)
             .ok_or_else(|| StepError::unexpected("SendCommand returned no command id"))?;
-        tracing::debug!(command_id = %id, instance = self.instance, bytes = script.len(), "sent command");
+        tracing::debug!(command_id = %id, instances = ?instances, bytes = script.len(), "sent command");
         Ok(id)
     }
 

@@ -14,6 +14,7 @@ mod docs;
 mod encrypt_boot;
 mod eventual_consistency;
 mod exec;
+mod exec_fleet;
 mod faults;
 mod hostile_input;
 mod image_kept;
