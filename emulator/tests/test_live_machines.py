@@ -194,7 +194,7 @@ class TestLiveMachines:
         machine = machine_of(emu, instance_id)
         init = init_pid_of(machine["nspawn_pid"])
         sentinel = subprocess.Popen(["sleep", "271828"])  # a host process the command must not see
-        assert cmdline(sentinel.pid) == ["sleep", "271828"]  # the host sees it
+        wait_for(lambda: cmdline(sentinel.pid) == ["sleep", "271828"], timeout=10)  # the host sees it
         try:
             out = run(ssm, instance_id, [
                 "cat /proc/self/cgroup", "echo ---", "cat /proc/1/cgroup", "echo ---",
