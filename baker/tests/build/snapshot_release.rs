@@ -11,7 +11,7 @@
 use serde_json::json;
 
 use crate::harness::ec2_view::image_snapshots;
-use crate::harness::{Emulator, Project};
+use crate::harness::{Emulator, Leftovers, Project};
 
 async fn snapshot_exists(ec2: &aws_sdk_ec2::Client, snapshot: &str) -> bool {
     let out = ec2
@@ -94,4 +94,38 @@ async fn prune_that_runs_out_of_time_names_the_snapshots_left_and_how_to_remove_
             .await
             .expect("DeleteSnapshot once released");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replaced_image_and_a_failed_image_lose_their_snapshots_once_aws_releases_them() {
+    let emulator = Emulator::start();
+    emulator.timing(json!({"snapshot_release_seconds": 3}));
+    let project = Project::new(&emulator, "");
+    let first = project.build(7);
+    assert!(first.success(), "{first}");
+    let old_snapshots = Leftovers::count(&emulator).await.snapshots;
+
+    // The same build again, replacing the image and deleting its snapshots.
+    let forced = project.run(&[
+        "build",
+        "--build-number",
+        "7",
+        "--force-deregister",
+        "--force-delete-snapshot",
+    ]);
+    assert!(forced.success(), "{forced}");
+    let left = Leftovers::count(&emulator).await;
+    for snapshot in &old_snapshots {
+        assert!(!left.snapshots.contains(snapshot), "{snapshot}: {left}");
+    }
+
+    // A build whose image fails after CreateImage: its cleanup deregisters
+    // the image and deletes the snapshot once AWS lets go of it.
+    emulator.fault("ec2", "CreateTags", "UnauthorizedOperation", 403, -1);
+    let failed = project.build(8);
+    assert_eq!(failed.code, Some(1), "{failed}");
+    assert!(failed.stderr.contains("deregistered ami-"), "{failed}");
+    emulator.control("DELETE", "/_emulator/faults", None);
+    let after = Leftovers::count(&emulator).await;
+    assert_eq!(after.snapshots, left.snapshots, "{after}");
 }
