@@ -8,9 +8,11 @@
 //! - [`broken_app`]: a genuinely broken build of the app.
 //! - [`launch`]: launch → healthy, timed (for `make bench`).
 //! - [`host_leftovers`]: what of the live emulator is still on the host.
-//! - [`story`]: the six stages (`make demo-live`, and the `live` test).
+//! - [`chaos`]: an app stopped and a machine killed under load; the group heals.
+//! - [`story`]: the seven stages (`make demo-live`, and the `live` test).
 
 pub mod broken_app;
+pub mod chaos;
 pub mod cloud;
 pub mod host_leftovers;
 pub mod launch;

@@ -3,7 +3,9 @@
 //! `terraform/` boots two machines behind a load balancer that really
 //! balances, v2 rolls out under load with no failed request, a genuinely
 //! broken v3 fails its health checks and is rolled back (still no failed
-//! request), and destroy leaves no machine behind. `make demo-live` tells it;
+//! request), chaos (an app stopped, a machine killed) heals with only the
+//! requests in flight to the dead targets failed, and destroy leaves no
+//! machine behind. `make demo-live` tells it;
 //! the `live` test checks it.
 
 use std::future::Future;
@@ -20,7 +22,7 @@ use crate::demo::report::{self, diagnostics, short};
 use crate::demo::{profile_dir, repo_root};
 use crate::{Workspace, example_dir};
 
-pub const STAGES: usize = 6;
+pub const STAGES: usize = 7;
 const GROUP: &str = "nodeapp";
 /// Requests per second the load generator's clients (`load::CLIENTS`, each on
 /// a keep-alive connection) send together during rollouts.
@@ -95,8 +97,11 @@ pub async fn run_measured(measure_launch: bool) -> Result<Figures> {
     let v2 = stage(4, title, roll_out(&mut live)).await?;
     let title = "a broken v3 fails its health checks and is rolled back";
     stage(5, title, broken(&mut live, &v2)).await?;
+    let title = "chaos: the app stopped on one machine, another killed; the group heals";
+    let chaos = super::chaos::run(&live.cloud, &live.sdk, live.port, GROUP);
+    stage(6, title, chaos).await?;
     let title = "terraform destroy: no machine left";
-    let scope = stage(6, title, destroy(&live)).await?;
+    let scope = stage(7, title, destroy(&live)).await?;
     let Live { cloud, figures, .. } = live;
     drop(cloud); // stops the emulator (SIGTERM: it removes what it made)
     super::host_leftovers::after_stop(&scope)?;

@@ -1,0 +1,449 @@
+//! Chaos on the live fleet, under load: the app on one instance is stopped
+//! (`baker exec -- systemctl stop nodeapp`: SSM runs it inside the machine),
+//! and once the group has healed, another machine is killed outright
+//! (`POST /_emulator/live/crash`). Each time the load balancer stops routing
+//! to the dead target within its health check thresholds, the autoscaling
+//! group (health check type ELB) replaces the instance, and the fleet is back
+//! to full health: the desired count InService, Healthy and `healthy` in the
+//! target group.
+//!
+//! The load balancer does not retry, so the requests it sent to a dead target
+//! before its health checks noticed fail. For each fault that is at most
+//! rate × (unhealthy threshold × interval + timeout), the health check times
+//! scaled as the emulator scales them; the story asserts the sum.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+use aws_sdk_autoscaling::types::AutoScalingGroup;
+
+use super::cloud::LiveCloud;
+use super::load::{Load, Tally};
+use crate::demo::cloud::Cloud;
+use crate::demo::report;
+use crate::demo::{profile_dir, repo_root};
+use crate::moto::{ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY};
+use crate::process::{self, run_bounded};
+
+/// Requests per second during the chaos.
+pub const RATE: u32 = 40;
+/// A bound on the load generator if nothing stopped it: 20 minutes' worth.
+const LOAD_LIMIT: usize = 40 * 60 * 20;
+/// The longest the group may take to replace one instance (grace period,
+/// drain, boot, first health checks).
+const HEAL_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// How often the fleet is looked at while it heals.
+const POLL: Duration = Duration::from_millis(250);
+/// Seconds of steady load before the first fault, for the table.
+const BASELINE: Duration = Duration::from_secs(3);
+
+/// The target group's health check settings and the emulator's time scale.
+#[derive(Debug, Clone)]
+pub struct HealthChecks {
+    pub target_group_arn: String,
+    pub interval: f64,
+    pub timeout: f64,
+    pub unhealthy_threshold: f64,
+    pub time_scale: f64,
+}
+
+impl HealthChecks {
+    /// The longest a dead target gets requests: the unhealthy threshold of
+    /// failed checks, one interval apart, the last one waiting its timeout.
+    pub fn detection(&self) -> Duration {
+        Duration::from_secs_f64(
+            (self.unhealthy_threshold * self.interval + self.timeout) * self.time_scale,
+        )
+    }
+
+    /// The most requests that can fail for one dead target at `rate` per second.
+    pub fn failure_bound(&self, rate: u32) -> usize {
+        (f64::from(rate) * self.detection().as_secs_f64()).ceil() as usize
+    }
+}
+
+/// One look at the fleet: the group's instances and their target health.
+#[derive(Debug, Clone)]
+struct Fleet {
+    desired: usize,
+    /// (instance, lifecycle state, health status)
+    members: Vec<(String, String, String)>,
+    targets: BTreeMap<String, String>,
+}
+
+impl Fleet {
+    /// Instances InService, Healthy and `healthy` in the target group.
+    fn serving(&self) -> Vec<&str> {
+        self.members
+            .iter()
+            .filter(|(id, lifecycle, health)| {
+                lifecycle == "InService"
+                    && health == "Healthy"
+                    && self.targets.get(id).is_some_and(|s| s == "healthy")
+            })
+            .map(|(id, _, _)| id.as_str())
+            .collect()
+    }
+
+    fn holds(&self, instance: &str) -> bool {
+        self.members.iter().any(|(id, _, _)| id == instance)
+    }
+
+    fn line(&self) -> String {
+        let members: Vec<String> = self
+            .members
+            .iter()
+            .map(|(id, lifecycle, health)| {
+                let target = self.targets.get(id).map_or("-", String::as_str);
+                format!("{id} {lifecycle}/{health}/{target}")
+            })
+            .collect();
+        format!("desired {}: {}", self.desired, members.join(", "))
+    }
+}
+
+async fn look(sdk: &Cloud, group: &str, checks: &HealthChecks) -> Result<Fleet> {
+    let groups = sdk
+        .autoscaling
+        .describe_auto_scaling_groups()
+        .auto_scaling_group_names(group)
+        .send()
+        .await
+        .context("DescribeAutoScalingGroups")?;
+    let found: &AutoScalingGroup = groups
+        .auto_scaling_groups()
+        .first()
+        .with_context(|| format!("there is no autoscaling group {group}"))?;
+    let members = found
+        .instances()
+        .iter()
+        .map(|i| {
+            (
+                i.instance_id().unwrap_or_default().to_owned(),
+                i.lifecycle_state()
+                    .map(|s| s.as_str())
+                    .unwrap_or("?")
+                    .to_owned(),
+                i.health_status().unwrap_or("?").to_owned(),
+            )
+        })
+        .collect();
+    let health = sdk
+        .elb
+        .describe_target_health()
+        .target_group_arn(&checks.target_group_arn)
+        .send()
+        .await
+        .context("DescribeTargetHealth")?;
+    let targets = health
+        .target_health_descriptions()
+        .iter()
+        .filter_map(|d| {
+            let id = d.target()?.id()?.to_owned();
+            let state = d.target_health()?.state()?.as_str().to_owned();
+            Some((id, state))
+        })
+        .collect();
+    Ok(Fleet {
+        desired: usize::try_from(found.desired_capacity().unwrap_or(0)).unwrap_or(0),
+        members,
+        targets,
+    })
+}
+
+async fn health_checks(cloud: &LiveCloud, sdk: &Cloud, group: &str) -> Result<HealthChecks> {
+    let found = sdk
+        .elb
+        .describe_target_groups()
+        .names(group)
+        .send()
+        .await
+        .context("DescribeTargetGroups")?;
+    let tg = found.target_groups().first().context("no target group")?;
+    let timing = cloud.moto.control("GET", "timing", serde_json::json!({}))?;
+    let time_scale = timing["timing"]["health_check_time_scale"]
+        .as_f64()
+        .with_context(|| format!("no health_check_time_scale in {timing}"))?;
+    Ok(HealthChecks {
+        target_group_arn: tg.target_group_arn().context("no ARN")?.to_owned(),
+        interval: f64::from(tg.health_check_interval_seconds().context("no interval")?),
+        timeout: f64::from(tg.health_check_timeout_seconds().context("no timeout")?),
+        unhealthy_threshold: f64::from(
+            tg.unhealthy_threshold_count()
+                .context("no unhealthy threshold")?,
+        ),
+        time_scale,
+    })
+}
+
+/// Waits until the whole fleet serves (and none of `gone` is in the group).
+async fn full_health(
+    sdk: &Cloud,
+    group: &str,
+    checks: &HealthChecks,
+    gone: &[&str],
+) -> Result<Fleet> {
+    let started = Instant::now();
+    loop {
+        let fleet = look(sdk, group, checks).await?;
+        let whole = fleet.desired > 0
+            && fleet.serving().len() == fleet.desired
+            && gone.iter().all(|id| !fleet.holds(id));
+        if whole {
+            return Ok(fleet);
+        }
+        if started.elapsed() > HEAL_TIMEOUT {
+            bail!(
+                "the fleet did not heal within {} s: {}",
+                HEAL_TIMEOUT.as_secs(),
+                fleet.line()
+            );
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Waits until the load balancer no longer has `instance` healthy; when
+/// that was seen, on the load's clock (`load_started`).
+async fn out_of_rotation(
+    sdk: &Cloud,
+    group: &str,
+    checks: &HealthChecks,
+    instance: &str,
+    load_started: Instant,
+) -> Result<Duration> {
+    let started = Instant::now();
+    loop {
+        let fleet = look(sdk, group, checks).await?;
+        if fleet.targets.get(instance).is_none_or(|s| s != "healthy") {
+            return Ok(load_started.elapsed());
+        }
+        if started.elapsed() > HEAL_TIMEOUT {
+            bail!(
+                "the load balancer still routes to {instance}: {}",
+                fleet.line()
+            );
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// `baker exec --instance-id ID -- COMMAND`: the product's own way to run a
+/// command on an instance (through SSM, as root).
+fn baker_exec(cloud: &LiveCloud, instance: &str, command: &[&str]) -> Result<String> {
+    let home = tempfile::Builder::new()
+        .prefix("chaos-baker-")
+        .tempdir()
+        .context("a directory for baker exec")?;
+    for file in ["aws-config", "aws-credentials"] {
+        std::fs::write(home.path().join(file), "")
+            .with_context(|| format!("writing an empty {file}"))?;
+    }
+    let mut exec = process::command(profile_dir()?.join("baker"));
+    exec.args(["exec", "--config"])
+        .arg(repo_root().join("baker.toml"))
+        .args(["--instance-id", instance, "--timeout", "120", "--"])
+        .args(command)
+        .current_dir(home.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("AWS_ENDPOINT_URL", cloud.moto.endpoint())
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+        .env("AWS_REGION", REGION)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", home.path().join("aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            home.path().join("aws-credentials"),
+        );
+    let output = run_bounded(exec, "baker exec".to_owned(), Duration::from_secs(180))?;
+    ensure!(output.success(), "baker exec failed:\n{output}");
+    Ok(output.combined())
+}
+
+/// One fault and the healing after it: what the story prints of it.
+struct Healed {
+    victim: String,
+    at: Duration,
+    detected_after: Duration,
+    fleet: Fleet,
+}
+
+async fn heal(
+    sdk: &Cloud,
+    group: &str,
+    checks: &HealthChecks,
+    victim: &str,
+    at: Duration,
+    load_started: Instant,
+) -> Result<Healed> {
+    let seen = out_of_rotation(sdk, group, checks, victim, load_started).await?;
+    let detected_after = seen.saturating_sub(at);
+    report::output([format!(
+        "{victim} out of the load balancer's rotation {:.1} s after the fault (its thresholds: {:.1} s)",
+        detected_after.as_secs_f64(),
+        checks.detection().as_secs_f64()
+    )]);
+    let fleet = full_health(sdk, group, checks, &[victim]).await?;
+    report::output([format!("healed: {}", fleet.line())]);
+    Ok(Healed {
+        victim: victim.to_owned(),
+        at,
+        detected_after,
+        fleet,
+    })
+}
+
+/// The rows of the per-second table around the faults (and every row with a failure).
+fn table_near(tally: &Tally, faults: &[&Healed], checks: &HealthChecks) -> Vec<String> {
+    let reach = checks.detection().as_secs() + 3;
+    tally
+        .table_lines()
+        .into_iter()
+        .filter(|line| {
+            let second = line
+                .trim_start_matches("t+")
+                .split('s')
+                .next()
+                .and_then(|s| s.trim().parse::<u64>().ok());
+            match second {
+                Some(second) => {
+                    line.contains("failed")
+                        || faults.iter().any(|f| {
+                            let start = f.at.as_secs().saturating_sub(2);
+                            (start..=f.at.as_secs() + reach).contains(&second)
+                        })
+                }
+                None => true,
+            }
+        })
+        .collect()
+}
+
+/// The chaos stage: returns the stage's summary line.
+pub async fn run(cloud: &LiveCloud, sdk: &Cloud, port: u16, group: &str) -> Result<((), String)> {
+    let checks = health_checks(cloud, sdk, group).await?;
+    let before = full_health(sdk, group, &checks, &[]).await?;
+    let serving: Vec<String> = before.serving().iter().map(|s| (*s).to_owned()).collect();
+    let [first, second] = serving.as_slice() else {
+        bail!(
+            "the chaos needs two instances in service: {}",
+            before.line()
+        );
+    };
+    report::output([format!("before: {}", before.line())]);
+
+    let load = Load::start(port, RATE, LOAD_LIMIT);
+    let started = Instant::now();
+    tokio::time::sleep(BASELINE).await;
+
+    report::command(&format!(
+        "baker exec --instance-id {first} -- systemctl stop nodeapp   # under {RATE} requests/s"
+    ));
+    let at = started.elapsed();
+    let shown = baker_exec(cloud, first, &["systemctl", "stop", "nodeapp"]);
+    let shown = match shown {
+        Ok(text) => text,
+        Err(error) => {
+            load.finish();
+            return Err(error);
+        }
+    };
+    report::output(shown.lines().filter(|l| !l.trim().is_empty()).take(4));
+    let stopped = match heal(sdk, group, &checks, first, at, started).await {
+        Ok(healed) => healed,
+        Err(error) => {
+            load.finish();
+            return Err(error);
+        }
+    };
+
+    report::command(&format!(
+        "curl -X POST {}/_emulator/live/crash -d '{{\"instance_id\": \"{second}\"}}'   # the machine dies",
+        cloud.moto.endpoint()
+    ));
+    let at = started.elapsed();
+    let crashed = cloud
+        .moto
+        .control(
+            "POST",
+            "live/crash",
+            serde_json::json!({ "instance_id": second }),
+        )
+        .map_err(anyhow::Error::from)
+        .map(drop);
+    let crashed = match crashed {
+        Ok(()) => heal(sdk, group, &checks, second, at, started).await,
+        Err(error) => Err(error),
+    };
+    let tally = load.finish();
+    let crashed = crashed?;
+
+    let faults = [&stopped, &crashed];
+    let failed = tally.failures().len();
+    let bound = faults.len() * checks.failure_bound(RATE);
+    report::output([format!(
+        "load: {} requests in {:.0} s ({:.1}/s, p99 {}), {failed} failed (bound: {bound} = {} faults × {RATE}/s × ({} × {} s + {} s) × {})",
+        tally.total(),
+        tally.elapsed.as_secs_f64(),
+        tally.rate(),
+        tally.p99().map_or("-".to_owned(), |p| format!(
+            "{:.1} ms",
+            p.as_secs_f64() * 1000.0
+        )),
+        faults.len(),
+        checks.unhealthy_threshold,
+        checks.interval,
+        checks.timeout,
+        checks.time_scale,
+    )]);
+    report::output(table_near(&tally, &faults, &checks));
+    for fault in faults {
+        report::output([format!(
+            "{} (fault at t+{:.0}s): out of rotation after {:.1} s",
+            fault.victim,
+            fault.at.as_secs_f64(),
+            fault.detected_after.as_secs_f64()
+        )]);
+    }
+    ensure!(
+        failed <= bound,
+        "{failed} requests failed, more than the {bound} in flight to the dead targets before the health checks could notice: {:?}",
+        tally.failures()
+    );
+    let after = &crashed.fleet;
+    ensure!(
+        !after.holds(first) && !after.holds(second),
+        "both victims left the group: {}",
+        after.line()
+    );
+    Ok((
+        (),
+        format!(
+            "app stopped on {first}, {second} killed: both replaced, {} in service; {} requests, {failed} failed (≤ {bound})",
+            after.serving().len(),
+            tally.total()
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_failure_bound_follows_the_health_check_settings() {
+        let checks = HealthChecks {
+            target_group_arn: "arn".to_owned(),
+            interval: 10.0,
+            timeout: 5.0,
+            unhealthy_threshold: 2.0,
+            time_scale: 0.1,
+        };
+        assert_eq!(checks.detection(), Duration::from_millis(2500));
+        assert_eq!(checks.failure_bound(40), 100);
+    }
+}
