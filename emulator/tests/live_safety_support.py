@@ -90,10 +90,11 @@ def emulator_in_netns(netns: str, *argv: str) -> list[str]:
     ]  # fmt: skip
 
 
-def start_server(netns: str, address: str, port: int, answer: str) -> subprocess.Popen[str]:
-    """A TCP server in `netns`; returns once it listens."""
+def start_server(netns: str | None, address: str, port: int, answer: str) -> subprocess.Popen[str]:
+    """A TCP server in `netns` (None: this one) on `address` only; returns once it listens."""
+    argv = [sys.executable, "-c", SERVER, address, str(port), answer]
     proc = subprocess.Popen(
-        in_netns(netns, sys.executable, "-c", SERVER, address, str(port), answer),
+        argv if netns is None else in_netns(netns, *argv),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     assert proc.stdout is not None
