@@ -9,11 +9,13 @@
 //! - [`launch`]: launch → healthy, timed (for `make bench`).
 //! - [`host_leftovers`]: what of the live emulator is still on the host.
 //! - [`chaos`]: an app stopped and a machine killed under load; the group heals.
+//! - [`fleet`]: the group's instances beside their target health, as chaos watches them.
 //! - [`story`]: the seven stages (`make demo-live`, and the `live` test).
 
 pub mod broken_app;
 pub mod chaos;
 pub mod cloud;
+pub mod fleet;
 pub mod host_leftovers;
 pub mod launch;
 pub mod load;
