@@ -14,6 +14,11 @@ aws:runShellScript plugin does it:
 
 Output goes to files on the host (not pipes), so a command that leaves a
 background process running still finishes when its shell does.
+
+Both steps (writing the script, running it) enter the machine through
+Machine.enter_argv (enter.py): the machine's cgroups, every namespace of its
+PID 1 and its capability bounding set, so a command has the machine's
+privileges and view, not the emulator's, and dies with the machine.
 """
 
 from __future__ import annotations
