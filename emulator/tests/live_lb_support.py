@@ -55,20 +55,26 @@ Server((ip, port), Handler).serve_forever()
 
 # A target that takes the connection and then fails the request: `reset` resets
 # the connection (RST: SO_LINGER 0) once the request arrived, `close` closes it
-# without answering.
+# without answering; `second` answers the first request of each connection
+# (200 "first", kept alive) and closes the connection without answering the
+# second, as a server does whose idle keep-alive connection times out just as
+# a request comes in.
 MISBEHAVING_SERVER = r"""
-import socket, struct, sys
+import socket, struct, sys, threading
 mode, ip, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def serve(conn):
+    if mode == "second" and conn.recv(65536):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nfirst\n")
+    conn.recv(65536)
+    if mode == "reset":
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()
 listener = socket.socket()
 listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 listener.bind((ip, port))
 listener.listen(64)
 while True:
-    conn, _ = listener.accept()
-    conn.recv(65536)
-    if mode == "reset":
-        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    conn.close()
+    threading.Thread(target=serve, args=(listener.accept()[0],), daemon=True).start()
 """
 
 

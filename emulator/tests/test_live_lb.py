@@ -203,6 +203,17 @@ def test_a_target_that_resets_or_closes_without_answer_gives_502(emu, targets, m
     assert [get(url)[0] for _ in range(4)] == [502] * 4
 
 
+def test_a_request_on_a_reused_connection_the_target_closed_is_not_sent_again(emu, targets):
+    # The first request opens a connection to the target, which HAProxy keeps in
+    # its pool; the second (on a new client connection) goes over that pooled
+    # connection (`http-reuse always`), and the target closes it unanswered. A
+    # retry on a new connection would be answered 200 "first"; the client gets 502.
+    elbv2, arn, url, wired = _checked_on_8080(emu, targets, [9090])
+    wired[0].misbehave("second", 9090)
+    assert get(url) == (200, "first")
+    assert get(url)[0] == 502
+
+
 def test_no_registered_target_answers_503(emu, targets):
     ec2, elbv2 = emu.client("ec2"), emu.client("elbv2")
     subnets = _subnet(ec2)
