@@ -3,6 +3,7 @@
 #   make test     formatting, lints, unit, emulator and end-to-end tests
 #   make bench    performance figures (release build)
 #   make install  provider into Terraform's local mirror, baker into ~/.cargo/bin
+#   make dist     release archives, checksums and manifest in dist/ (GPG_KEY_ID signs)
 #   make fuzz     a bounded fuzzing run of the msgpack decoder
 #   make demo-host  the bake on real machines (root; debootstrap, systemd-nspawn)
 #   make demo-live  the whole story on real machines behind a real load balancer
@@ -14,8 +15,12 @@ VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 PLUGIN_DIR := $(HOME)/.terraform.d/plugins/registry.terraform.io/roundrobin/roundrobin/$(VERSION)/linux_amd64
 PREFIX ?= $(HOME)/.cargo
 FUZZ_SECONDS ?= 60
+# The cargo profile `make dist` packages (the release workflow uses `dist`).
+DIST_PROFILE ?= release
+DIST_DIR ?= dist
+DIST_BIN := target/$(if $(filter dev,$(DIST_PROFILE)),debug,$(DIST_PROFILE))
 
-.PHONY: all build python-deps demo demo-host demo-live test check fmt lint unit emulator-test app-test e2e bench install fuzz clean
+.PHONY: all build python-deps demo demo-host demo-live test check fmt lint unit emulator-test app-test e2e bench install dist fuzz clean
 
 all: build
 
@@ -93,6 +98,15 @@ install:
 	mkdir -p "$(PREFIX)/bin"
 	install -m 0755 target/release/baker "$(PREFIX)/bin/baker"
 	@echo "provider installed in $(PLUGIN_DIR)"
+
+# The registry's layout for this platform (see tests/src/dist/mod.rs); the
+# checksums cover every archive of this version in $(DIST_DIR). With
+# GPG_KEY_ID set, they are signed with that key.
+dist:
+	$(CARGO) build --workspace --profile $(DIST_PROFILE) \
+		--bin terraform-provider-roundrobin --bin baker --bin dist
+	$(DIST_BIN)/dist --out $(DIST_DIR) \
+		--provider $(DIST_BIN)/terraform-provider-roundrobin --baker $(DIST_BIN)/baker
 
 fuzz:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked

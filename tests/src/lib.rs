@@ -11,6 +11,7 @@
 //! - [`provider_binary`]: where the provider binary is and the CLI config naming it.
 //! - [`http`]: a tiny HTTP client for moto's control endpoints.
 //! - [`error`]: the [`HarnessError`] every call returns.
+//! - [`dist`]: release packaging in the registry's layout (`make dist`).
 //! - [`demo`]: the stages of `make demo` (baker, the provider mirror, SDK checks).
 //! - [`live`]: the live story on real machines (`make demo-live`, the `live` test).
 //!
@@ -21,6 +22,7 @@
 
 pub mod bench;
 pub mod demo;
+pub mod dist;
 pub mod ec2;
 pub mod error;
 pub mod http;
