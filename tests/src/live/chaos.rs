@@ -206,7 +206,7 @@ pub async fn run(cloud: &LiveCloud, sdk: &Cloud, port: u16, group: &str) -> Resu
     report::output(table_near(&tally, &faults, &checks));
     for fault in faults {
         report::output([format!(
-            "{} (fault at t+{:.0}s): out of rotation after {:.1} s",
+            "{} (fault at t+{:.1}s): out of rotation after {:.1} s",
             fault.victim,
             fault.at.as_secs_f64(),
             fault.detected_after.as_secs_f64()
