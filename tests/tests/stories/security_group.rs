@@ -78,28 +78,35 @@ async fn a_group_made_by_hand_is_imported_without_changes() -> Result<()> {
     let group_id = created
         .group_id()
         .context("CreateSecurityGroup returned no id")?;
-    ec2.authorize_security_group_ingress()
-        .group_id(group_id)
-        .ip_permissions(
-            IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(443)
-                .to_port(443)
-                .ip_ranges(
-                    IpRange::builder()
-                        .cidr_ip("10.0.0.0/8")
-                        .description("https from the office")
-                        .build(),
-                )
+    // Writes naming a new group can answer NotFound for a few seconds too
+    // (the realism mode does), as they would for a user in the console.
+    let https_from_office = IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(443)
+        .to_port(443)
+        .ip_ranges(
+            IpRange::builder()
+                .cidr_ip("10.0.0.0/8")
+                .description("https from the office")
                 .build(),
         )
-        .send()
-        .await?;
-    ec2.create_tags()
+        .build();
+    let authorize = ec2
+        .authorize_security_group_ingress()
+        .group_id(group_id)
+        .ip_permissions(https_from_office);
+    eventually("adding the hand-made rule", || async {
+        Ok(authorize.clone().send().await?)
+    })
+    .await?;
+    let tag = ec2
+        .create_tags()
         .resources(group_id)
-        .tags(Tag::builder().key("team").value("platform").build())
-        .send()
-        .await?;
+        .tags(Tag::builder().key("team").value("platform").build());
+    eventually("tagging the hand-made group", || async {
+        Ok(tag.clone().send().await?)
+    })
+    .await?;
 
     workspace.write_config(&format!(
         r#"
