@@ -9,6 +9,7 @@
 //! - [`process`]: running a command with a deadline; its [`Output`].
 //! - [`scorecard`]: `make bench`'s figures beside their goals, and its exit status.
 //! - [`provider_binary`]: where the provider binary is and the CLI config naming it.
+//! - [`provider_mirror`]: a provider network mirror over HTTPS on loopback.
 //! - [`http`]: a tiny HTTP client for moto's control endpoints.
 //! - [`error`]: the [`HarnessError`] every call returns.
 //! - [`dist`]: release packaging in the registry's layout (`make dist`).
@@ -30,6 +31,7 @@ pub mod live;
 pub mod moto;
 pub mod process;
 pub mod provider_binary;
+pub mod provider_mirror;
 pub mod realhost;
 pub mod scorecard;
 pub mod terraform;

@@ -23,7 +23,7 @@ mod error;
 mod platform;
 mod release;
 mod tarball;
-mod zip;
+pub mod zip;
 
 pub use checksum::{package_hash, sha256_hex, sums_file, zip_hash};
 pub use error::DistError;

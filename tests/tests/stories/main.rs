@@ -19,6 +19,8 @@
 //! - `bad_input`: nothing from moto: the errors must come from validation before
 //!   any call; moto is only checked to hold nothing afterwards.
 //! - `example_stack`: everything `first_apply` relies on, for `terraform/`.
+//! - `network_mirror`: nothing from moto: terraform installs the provider
+//!   from a network mirror the test serves, and makes no AWS call.
 //! - `write_lag`: the realism mode's NotFound on writes right after a create,
 //!   counted under `lagging` by `GET /_emulator/calls`.
 
@@ -35,6 +37,7 @@ mod interrupted_rollout;
 mod launch_template;
 mod load_balancer;
 mod load_balancer_drift;
+mod network_mirror;
 mod rollout;
 mod rollout_options;
 mod security_group;
