@@ -12,6 +12,7 @@
 //!   Ctrl-C alike;
 //! - [`communicator`]: running a script on the builder (SSM) or a host (SSH);
 //! - [`provision`]: the one provisioning plan, rendered as a shell script;
+//! - [`generalize`]: clearing the builder's identity before the image is made;
 //! - [`bundle`]: the app and its unit packed as one tar.gz;
 //! - [`ec2`]: instance and image helpers shared by steps and `prune`;
 //! - [`prune`]: which images to keep and removing the others;
@@ -30,6 +31,7 @@ pub mod communicator;
 pub mod config;
 pub mod ec2;
 pub mod error;
+pub mod generalize;
 pub mod manifest;
 pub mod progress;
 pub mod provision;

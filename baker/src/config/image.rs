@@ -43,6 +43,10 @@ pub struct ImageConfig {
     /// Packer's `ami_block_device_mappings`: the image's mappings
     /// (CreateImage `BlockDeviceMappings`).
     pub ami_block_device_mappings: Vec<block_devices::BlockDevice>,
+    /// Clear the builder's identity (machine id, journal, SSH host keys,
+    /// cloud-init and SSM agent state, temporary files) before the image is
+    /// made, so each instance has its own; `false` keeps them.
+    pub generalize: bool,
 }
 
 impl Default for ImageConfig {
@@ -61,6 +65,7 @@ impl Default for ImageConfig {
             ami_regions: Vec::new(),
             region_kms_key_ids: BTreeMap::new(),
             deprecate_at: String::new(),
+            generalize: true,
             ami_block_device_mappings: Vec::new(),
         }
     }

@@ -8,6 +8,7 @@ fn every_listed_key_can_be_set() {
     for key in KEYS {
         let value = if key.starts_with("image.force_")
             || *key == "image.encrypt_boot"
+            || *key == "image.generalize"
             || *key == "builder.associate_public_ip_address"
             || *key == "builder.spot_fallback"
             || *key == "builder.subnet_filter_most_free"

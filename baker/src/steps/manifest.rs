@@ -46,6 +46,10 @@ impl Step for WriteManifest {
                 ("image_name".into(), spec.image_name.clone()),
                 ("source_ami".into(), source.id),
                 ("snapshots".into(), image.snapshots.join(",")),
+                (
+                    "generalized".into(),
+                    state.generalized.unwrap_or(false).to_string(),
+                ),
             ]),
             amis: amis(ctx, state, &image.id),
         };

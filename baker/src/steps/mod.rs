@@ -9,6 +9,7 @@ pub mod copy_regions;
 pub mod deliver;
 pub mod deprecate;
 pub mod deregister;
+pub mod generalize;
 pub mod image;
 pub mod instance_profile;
 pub mod launch;
@@ -166,6 +167,9 @@ pub struct BuildState {
     /// The builder runs in the spot market (a one-time request): AWS cannot
     /// stop it, so the image is made from the running builder.
     pub spot_builder: bool,
+    /// Whether the generalize step cleared the builder's identity (`None`:
+    /// it did not run).
+    pub generalized: Option<bool>,
     /// A temporary bucket baker created, and the object it put (bucket, key).
     pub temp_bucket: Option<String>,
     pub s3_object: Option<(String, String)>,
@@ -292,6 +296,7 @@ pub fn all() -> Vec<Box<dyn Step>> {
         Box::new(ssm_online::WaitForSsm),
         Box::new(deliver::Deliver),
         Box::new(provision::Provision),
+        Box::new(generalize::Generalize),
         Box::new(stop::StopBuilder),
         Box::new(deregister::DeregisterOld),
         Box::new(image::CreateImage),

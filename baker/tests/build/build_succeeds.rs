@@ -97,9 +97,10 @@ async fn a_build_bakes_a_tagged_image_and_leaves_nothing_else() {
     expected.sort();
     assert_eq!(left_snapshots, expected);
 
-    // The exact scripts sent: the bundle inline, then the provisioning plan.
+    // The exact scripts sent: the bundle inline, the provisioning plan,
+    // then the generalize plan.
     let scripts = sent_scripts(&emulator).await;
-    assert_eq!(scripts.len(), 2, "{scripts:#?}");
+    assert_eq!(scripts.len(), 3, "{scripts:#?}");
     let root = repo_root();
     let bundle = baker::bundle::pack(&root.join("app"), &root.join("systemd/nodeapp.service"))
         .expect("bundle");
@@ -115,6 +116,7 @@ async fn a_build_bakes_a_tagged_image_and_leaves_nothing_else() {
         health_timeout: 30,
     };
     assert_eq!(scripts[1], plan.render());
+    assert_eq!(scripts[2], baker::generalize::render("nodeapp.service"));
     for line in [
         "commit='0123456789abcdef0123456789abcdef01234567'",
         "build='7'",

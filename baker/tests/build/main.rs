@@ -16,6 +16,7 @@ mod eventual_consistency;
 mod exec;
 mod exec_fleet;
 mod faults;
+mod generalize;
 mod hostile_input;
 mod image_kept;
 mod interrupt;

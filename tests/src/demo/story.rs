@@ -128,18 +128,21 @@ fn bake(baker: &mut Baker, build: u32, steps: bool) -> Result<Baked> {
     Ok(baked)
 }
 
-/// baker's line for the provision step, whose SendCommand the API-only
-/// emulator only recorded, without its claims of what the plan did on the
-/// machine (`✓  provision: nodeapp installed in /opt/nodeapp, … (0.4s)`).
+/// baker's line for a step whose SSM command the API-only emulator only
+/// recorded (provision, generalize), without its claims of what the command
+/// did on the machine (`✓  provision: nodeapp installed in /opt/nodeapp, … (0.4s)`).
 fn recorded_not_run(line: &str) -> String {
     match line.split_once(": ") {
-        Some((step, said)) if said.contains("installed in /opt/") => format!(
-            "{step}: the provisioning plan was sent (SSM SendCommand) and recorded; \
+        Some((step, _)) if SSM_STEPS.iter().any(|name| step.ends_with(name)) => format!(
+            "{step}: its script was sent (SSM SendCommand) and recorded; \
              no machine ran it in API-only mode"
         ),
         _ => line.to_owned(),
     }
 }
+
+/// baker's steps that act on the builder through an SSM command.
+const SSM_STEPS: [&str; 2] = ["✓  provision", "✓  generalize"];
 
 fn describe(baked: &Baked) -> String {
     format!(
@@ -393,6 +396,10 @@ mod tests {
         assert!(shown.starts_with("✓  provision: "), "{shown}");
         assert!(!shown.contains("/health answers"), "{shown}");
         assert!(shown.contains("no machine ran it"), "{shown}");
+        let generalized = recorded_not_run(
+            "✓  generalize: machine id, journal … cleared as it powers off (0.1s)",
+        );
+        assert!(generalized.contains("no machine ran it"), "{generalized}");
         let other = "✓  create image: ami-0123 (3.1s)";
         assert_eq!(recorded_not_run(other), other);
     }
