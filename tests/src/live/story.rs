@@ -15,6 +15,7 @@ use anyhow::{Context, Result, ensure};
 
 use super::broken_app::loopback_only_copy;
 use super::cloud::LiveCloud;
+use super::launch::{LaunchTimes, Stack, launch_times};
 use super::load::{Load, Outcome, Tally, fetch};
 use crate::demo::baker::{Baked, Baker, head_commit};
 use crate::demo::cloud::Cloud;
@@ -63,9 +64,9 @@ struct Live {
 /// What `make bench` reports of the live story.
 #[derive(Debug, Clone, Default)]
 pub struct Figures {
-    /// Scale-out call → the new instance healthy in its target group
-    /// (measured only when asked: it scales the group out and back).
-    pub launch_to_healthy: Option<Duration>,
+    /// A new instance's machine start → its app answers, → healthy in its
+    /// target group (measured only when asked: it scales the group out and back).
+    pub launch: Option<LaunchTimes>,
     /// `terraform apply` of v2 (a two-instance rollout), and what the load saw.
     pub rollout: Duration,
     pub rollout_requests: usize,
@@ -108,7 +109,8 @@ pub async fn run_measured(measure_launch: bool) -> Result<Figures> {
     Ok(figures)
 }
 
-/// One more instance, timed until healthy; then back to two in service.
+/// One more instance, timed until it answers and is healthy; then back to
+/// two in service.
 async fn measure_launch_to_healthy(live: &mut Live) -> Result<()> {
     let groups = live
         .sdk
@@ -117,14 +119,20 @@ async fn measure_launch_to_healthy(live: &mut Live) -> Result<()> {
         .names(GROUP)
         .send()
         .await?;
-    let arn = groups
-        .target_groups()
-        .first()
-        .and_then(|g| g.target_group_arn())
-        .context("no target group")?
-        .to_owned();
-    let took = super::launch::launch_to_healthy(&live.sdk, GROUP, &arn).await?;
-    live.figures.launch_to_healthy = Some(took);
+    let target_group = groups.target_groups().first().context("no target group")?;
+    let stack = Stack {
+        cloud: &live.cloud,
+        sdk: &live.sdk,
+        group: GROUP,
+        target_group_arn: target_group
+            .target_group_arn()
+            .context("no target group ARN")?,
+        app_port: target_group
+            .port()
+            .and_then(|p| u16::try_from(p).ok())
+            .context("no target group port")?,
+    };
+    live.figures.launch = Some(launch_times(&stack).await?);
     let settled = Instant::now();
     while live.sdk.group(GROUP).await?.members.len() != 2 && settled.elapsed() < APPLY_TIMEOUT {
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -133,9 +141,7 @@ async fn measure_launch_to_healthy(live: &mut Live) -> Result<()> {
 }
 
 async fn start() -> Result<(LiveCloud, String)> {
-    report::command(
-        "python3 -m emulator --machines nspawn --health-check-time-scale 0.1",
-    );
+    report::command("python3 -m emulator --machines nspawn --health-check-time-scale 0.1");
     let cloud = LiveCloud::start()?;
     let summary = format!(
         "live emulator on {}; base image {} (Debian bookworm rootfs)",
@@ -245,17 +251,6 @@ fn show_load(tally: &Tally) {
     report::output(tally.table_lines());
 }
 
-async fn roll_out(live: &mut Live) -> Result<(Baked, String)> {
-    let v2 = bake(&mut live.baker, 2)?;
-    let load = Load::start(live.port, RATE, LOAD_LIMIT);
-    report::command(&format!(
-        "terraform apply -auto-approve   # while {RATE} requests/s go through the load balancer"
-    ));
-    let started = Instant::now();
-    let applied = live.workspace.apply();
-    live.figures.rollout = started.elapsed();
-    let tally = load.finish();
-    applied?;
 /// What every rollout's load must show: no failed request, the rate asked
 /// for (within 10 %), and no request near a hang.
 fn check_load(tally: &Tally, during: &str) -> Result<()> {
@@ -277,6 +272,17 @@ fn check_load(tally: &Tally, during: &str) -> Result<()> {
     Ok(())
 }
 
+async fn roll_out(live: &mut Live) -> Result<(Baked, String)> {
+    let v2 = bake(&mut live.baker, 2)?;
+    let load = Load::start(live.port, RATE, LOAD_LIMIT);
+    report::command(&format!(
+        "terraform apply -auto-approve   # while {RATE} requests/s go through the load balancer"
+    ));
+    let started = Instant::now();
+    let applied = live.workspace.apply();
+    live.figures.rollout = started.elapsed();
+    let tally = load.finish();
+    applied?;
     live.figures.rollout_requests = tally.total();
     live.figures.rollout_failed = tally.failures().len();
     show_load(&tally);
