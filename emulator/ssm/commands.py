@@ -15,7 +15,8 @@
   `commands` parameter decides Status, StandardOutputContent,
   StandardErrorContent and ResponseCode. ListCommands reports the command's
   overall Status accordingly.
-* For `ssm_command_delay_seconds` after SendCommand an invocation is InProgress
+* For `ssm_command_delay_seconds` after SendCommand (after its delivery, for a node
+  that was not online) an invocation is InProgress
   (ResponseCode -1, no output).
 * GetCommandInvocation for a command id / instance id pair that has no invocation
   fails with InvocationDoesNotExist; a command id that is not a UUID with
@@ -30,9 +31,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from moto.core.exceptions import ServiceException
-from moto.ssm.models import Command, SimpleSystemManagerBackend
-
 from moto.ec2 import ec2_backends
+from moto.ssm.models import Command, SimpleSystemManagerBackend
 
 from emulator.ssm import agents as ssm
 from emulator.ssm import delivery
