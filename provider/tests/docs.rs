@@ -38,7 +38,12 @@ fn check(kind: &str, type_name: &str, block: &Block) -> Option<String> {
     let Ok(page) = std::fs::read_to_string(&path) else {
         return Some(format!("{type_name}: no page at {}", path.display()));
     };
-    if !page.starts_with(&format!("# {type_name}")) {
+    // The registry's front matter (between `---` lines) comes before the title.
+    let body = page
+        .strip_prefix("---\n")
+        .and_then(|rest| rest.split_once("\n---\n"))
+        .map_or(page.as_str(), |(_, body)| body.trim_start());
+    if !body.starts_with(&format!("# {type_name}")) {
         return Some(format!(
             "{type_name}: {} must start with `# {type_name}`",
             path.display()

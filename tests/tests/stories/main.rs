@@ -21,6 +21,8 @@
 //! - `example_stack`: everything `first_apply` relies on, for `terraform/`.
 //! - `network_mirror`: nothing from moto: terraform installs the provider
 //!   from a network mirror the test serves, and makes no AWS call.
+//! - `registry_docs`: nothing from moto: `terraform validate` and
+//!   `providers schema` make no AWS call.
 //! - `write_lag`: the realism mode's NotFound on writes right after a create,
 //!   counted under `lagging` by `GET /_emulator/calls`.
 
@@ -38,6 +40,7 @@ mod launch_template;
 mod load_balancer;
 mod load_balancer_drift;
 mod network_mirror;
+mod registry_docs;
 mod rollout;
 mod rollout_options;
 mod security_group;
