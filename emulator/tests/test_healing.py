@@ -173,3 +173,34 @@ def test_described_instance_status_of_a_running_instance_is_ok(emu_fast):
     (status,) = ec2.describe_instance_status(InstanceIds=[member])["InstanceStatuses"]
     assert status["InstanceStatus"]["Status"] == "ok"
     assert status["SystemStatus"]["Status"] == "ok"
+
+
+def test_a_failed_refresh_leaves_instances_that_are_healed_from_the_groups_configuration(emu_fast):
+    ec2, elbv2, autoscaling = _clients(emu_fast)
+    stack = build_stack(ec2, elbv2, autoscaling, capacity=2, health_check_type="ELB")
+    emu_fast.ok("POST", "/_emulator/unhealthy-images", {"image_id": stack.image_v2})
+
+    refresh_id = autoscaling.start_instance_refresh(
+        AutoScalingGroupName="app",
+        DesiredConfiguration={"LaunchTemplate": {"LaunchTemplateId": stack.template_id, "Version": "2"}},
+    )["InstanceRefreshId"]
+
+    def finished():
+        found = autoscaling.describe_instance_refreshes(
+            AutoScalingGroupName="app", InstanceRefreshIds=[refresh_id]
+        )["InstanceRefreshes"][0]
+        return found["Status"] in ("Successful", "Failed") and found
+
+    done = wait_for(finished)
+    # The refresh judged its own batch: its reason names the target group.
+    assert done["Status"] == "Failed"
+    assert stack.target_group_arn in done["StatusReason"]
+
+    def back_on_version_1():
+        described = group(autoscaling)["Instances"]
+        versions = [i["LaunchTemplate"]["Version"] for i in described]
+        return versions == ["1", "1"] and described
+
+    wait_for(back_on_version_1)
+    health = target_health(elbv2, stack.target_group_arn)
+    assert len(health) == 2 and all(h["State"] == "healthy" for h in health.values())

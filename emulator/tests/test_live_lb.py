@@ -316,6 +316,9 @@ def test_asg_with_elb_checks_sees_unhealthy_instance(emu, targets):
         MinSize=1, MaxSize=2, DesiredCapacity=2, VPCZoneIdentifier=",".join(s["SubnetId"] for s in subnets),
         TargetGroupARNs=[arn], HealthCheckType="ELB", HealthCheckGracePeriod=0,
     )
+    # What the group sees is checked here; healing would replace the sick instance
+    # (test_healing.py; the live story's chaos stage).
+    autoscaling.suspend_processes(AutoScalingGroupName="web", ScalingProcesses=["ReplaceUnhealthy"])
     group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["web"])["AutoScalingGroups"][0]
     sick_id, well_id = sorted(i["InstanceId"] for i in group["Instances"])
     targets.wire(ec2, well_id, name="well")

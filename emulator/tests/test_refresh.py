@@ -93,6 +93,8 @@ def test_refresh_to_unhealthy_image_rolls_back(emu):
 def test_refresh_to_unhealthy_image_fails_and_names_instances(emu):
     ec2, elbv2, autoscaling = _clients(emu)
     stack = build_stack(ec2, elbv2, autoscaling)
+    # What the failure leaves is checked here; healing would replace it (test_healing.py).
+    autoscaling.suspend_processes(AutoScalingGroupName="app", ScalingProcesses=["ReplaceUnhealthy"])
     emu.ok("POST", "/_emulator/unhealthy-images", {"image_id": stack.image_v2})
 
     refresh_id = autoscaling.start_instance_refresh(
@@ -275,6 +277,8 @@ def test_instance_warmup_is_waited_after_each_batch(emu):
 def test_unhealthy_instances_are_replaced_before_the_refresh_fails(emu):
     ec2, elbv2, autoscaling = _clients(emu)
     stack = build_stack(ec2, elbv2, autoscaling)
+    # The refresh's own replacements are counted; healing would add more afterwards.
+    autoscaling.suspend_processes(AutoScalingGroupName="app", ScalingProcesses=["ReplaceUnhealthy"])
     emu.ok("POST", "/_emulator/timing", {"refresh_replace_unhealthy": True})
     emu.ok("POST", "/_emulator/unhealthy-images", {"image_id": stack.image_v2})
 

@@ -12,6 +12,9 @@ def _clients(emu):
 def test_instances_from_an_unhealthy_image_fail_health_checks(emu):
     ec2, elbv2, autoscaling = _clients(emu)
     stack = build_stack(ec2, elbv2, autoscaling, capacity=2)
+    # Target health is what is checked here; healing would replace the failing
+    # instances (test_healing.py).
+    autoscaling.suspend_processes(AutoScalingGroupName="app", ScalingProcesses=["ReplaceUnhealthy"])
     assert {h["State"] for h in target_health(elbv2, stack.target_group_arn).values()} == {"healthy"}
 
     emu.ok("POST", "/_emulator/unhealthy-images", {"image_id": stack.image_v1})
@@ -28,6 +31,9 @@ def test_instances_from_an_unhealthy_image_fail_health_checks(emu):
 def test_a_single_instance_can_be_marked_unhealthy(emu):
     ec2, elbv2, autoscaling = _clients(emu)
     stack = build_stack(ec2, elbv2, autoscaling, capacity=2)
+    # Target health is what is checked here; healing would replace the failing
+    # instances (test_healing.py).
+    autoscaling.suspend_processes(AutoScalingGroupName="app", ScalingProcesses=["ReplaceUnhealthy"])
     sick, well = [i["InstanceId"] for i in group(autoscaling)["Instances"]]
 
     emu.ok("POST", "/_emulator/unhealthy-instances", {"instance_id": sick})
