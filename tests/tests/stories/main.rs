@@ -23,6 +23,8 @@
 //!   from a network mirror the test serves, and makes no AWS call.
 //! - `registry_docs`: nothing from moto: `terraform validate` and
 //!   `providers schema` make no AWS call.
+//! - `release_install`: nothing from moto: the install script and
+//!   `terraform init` read local files only.
 //! - `write_lag`: the realism mode's NotFound on writes right after a create,
 //!   counted under `lagging` by `GET /_emulator/calls`.
 
@@ -40,7 +42,9 @@ mod launch_template;
 mod load_balancer;
 mod load_balancer_drift;
 mod network_mirror;
+mod packaged;
 mod registry_docs;
+mod release_install;
 mod rollout;
 mod rollout_options;
 mod security_group;

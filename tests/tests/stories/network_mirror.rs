@@ -5,14 +5,11 @@
 //! `terraform providers lock -net-mirror` agrees; a tampered archive is
 //! refused. No moto: nothing here calls AWS.
 
-use std::sync::OnceLock;
-
-use anyhow::{Context, Result, anyhow, ensure};
-use e2e::dist::{self, Inputs, Platform, Release};
-use e2e::provider_binary::{BINARY_NAME, PROVIDER_SOURCE, provider_dir};
+use anyhow::{Context, Result, ensure};
+use e2e::dist::{self, Platform, Release};
+use e2e::provider_binary::PROVIDER_SOURCE;
 use e2e::provider_mirror::{Archive, MirrorLayout, MirrorServer, TestCa};
 use e2e::{Output, Workspace};
-use tempfile::TempDir;
 
 /// Never contacted: `terraform init` and `validate` make no AWS call.
 const NO_ENDPOINT: &str = "http://127.0.0.1:9";
@@ -42,30 +39,9 @@ fn mirror_cli_config(url: &str) -> String {
     format!("provider_installation {{\n  network_mirror {{\n    url = \"{url}\"\n  }}\n}}\n")
 }
 
-/// The debug provider packaged as `make dist` packages the release one,
-/// once for all the tests here (compressing it is the slow part).
+/// The packaged provider (see `packaged`).
 fn package() -> Result<&'static Release> {
-    static PACKAGED: OnceLock<Result<(TempDir, Release), String>> = OnceLock::new();
-    let packaged = PACKAGED.get_or_init(|| {
-        let package = || -> Result<(TempDir, Release)> {
-            let out = tempfile::Builder::new().prefix("e2e-dist-").tempdir()?;
-            let inputs = Inputs {
-                provider: provider_dir()?.join(BINARY_NAME),
-                baker: None,
-                platform: Platform::host()?,
-                version: dist::VERSION.to_owned(),
-                out: out.path().to_owned(),
-                gpg_key: None,
-            };
-            let release = dist::package(&inputs)?;
-            Ok((out, release))
-        };
-        package().map_err(|e| format!("{e:#}"))
-    });
-    match packaged {
-        Ok((_, release)) => Ok(release),
-        Err(message) => Err(anyhow!("packaging the provider: {message}")),
-    }
+    Ok(&crate::packaged::release()?.1)
 }
 
 /// The release's zip, served as `bytes`, listed with its true `zh:` hash
