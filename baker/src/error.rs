@@ -65,6 +65,9 @@ pub enum StepError {
     /// A signal asked baker to stop.
     #[error("interrupted")]
     Interrupted,
+    /// The step's code panicked (a bug in baker): the message of the panic.
+    #[error("baker crashed (a bug; please report it): {0}")]
+    Panicked(String),
     /// A command on the builder failed.
     #[error("{0}")]
     Remote(Box<RemoteFailure>),
@@ -175,6 +178,11 @@ fn cleanup_list(failures: &[CleanupFailure]) -> String {
 /// step or a cleanup failed.
 pub const IMAGE_KEPT: u8 = 3;
 
+/// The exit code of a build in which baker itself crashed (a panic in a
+/// step or a cleanup); the cleanups ran all the same. 70 is `EX_SOFTWARE`,
+/// "an internal software error", in BSD's sysexits.h.
+pub const CRASHED: u8 = 70;
+
 /// Everything a command can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -209,6 +217,17 @@ pub enum Error {
         step: &'static str,
         cleanup: Vec<CleanupFailure>,
     },
+    /// A step panicked; the cleanups ran after it.
+    #[error(
+        "step `{step}` crashed (a bug in baker, please report it): {message}{}{}",
+        if cleanup.is_empty() { "" } else { "\nthe cleanup did not remove everything:" },
+        cleanup_list(cleanup)
+    )]
+    Crashed {
+        step: &'static str,
+        message: String,
+        cleanup: Vec<CleanupFailure>,
+    },
     #[error("the build succeeded but its cleanup did not:{}", cleanup_list(.0))]
     Cleanup(Vec<CleanupFailure>),
     /// The image was made and is kept, but something after it failed (a
@@ -222,7 +241,7 @@ pub enum Error {
         region: String,
         error: Box<StepError>,
     },
-    #[error("listening for SIGINT and SIGTERM: {0}")]
+    #[error("listening for SIGINT, SIGTERM and SIGHUP: {0}")]
     Signals(std::io::Error),
     #[error("writing {}: {source}", path.display())]
     Write {
@@ -232,18 +251,33 @@ pub enum Error {
 }
 
 impl Error {
-    /// The exit code for this error: 130 / 143 for SIGINT / SIGTERM, 2 for a
+    /// The exit code for this error: 130 / 143 / 129 for SIGINT / SIGTERM /
+    /// SIGHUP (128 + the signal's number, as a shell reports a process the
+    /// signal killed), [`CRASHED`] when baker panicked, 2 for a
     /// configuration mistake, [`IMAGE_KEPT`] when the image was made but
     /// something after it failed, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::ImageKept { error, .. } => match error.exit_code() {
-                code @ (130 | 143) => code,
+                code @ (129 | 130 | 143 | CRASHED) => code,
                 _ => IMAGE_KEPT,
             },
+            Error::Crashed { .. } => CRASHED,
+            Error::Step { cleanup, .. }
+            | Error::Interrupted { cleanup, .. }
+            | Error::Cleanup(cleanup)
+                if cleanup
+                    .iter()
+                    .any(|c| matches!(c.error, StepError::Panicked(_))) =>
+            {
+                CRASHED
+            }
             Error::Interrupted {
                 signal: "SIGTERM", ..
             } => 143,
+            Error::Interrupted {
+                signal: "SIGHUP", ..
+            } => 129,
             Error::Interrupted { .. } => 130,
             Error::ConfigFile { .. }
             | Error::UnknownKeys { .. }

@@ -19,7 +19,8 @@
 //! - [`manifest`]: `manifest.json`, shaped like Packer's;
 //! - [`template`]: the image name template;
 //! - [`progress`]: a live line per step on a terminal, timestamped lines in CI;
-//! - [`signals`]: SIGINT / SIGTERM as cancellation;
+//! - [`output`]: stdout and stderr writes that a closed stream never fails;
+//! - [`signals`]: SIGINT / SIGTERM / SIGHUP as cancellation;
 //! - [`aws`]: the SDK clients, configured once;
 //! - [`error`]: the errors, each naming a step or a config field.
 
@@ -33,6 +34,7 @@ pub mod ec2;
 pub mod error;
 pub mod generalize;
 pub mod manifest;
+pub mod output;
 pub mod progress;
 pub mod provision;
 pub mod prune;

@@ -1,19 +1,27 @@
 //! `baker`: parse the command line, set up logging, run the command, turn
 //! its result into an exit code. Everything else lives in the library.
 
+use std::panic::AssertUnwindSafe;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use baker::output::stderr_line;
 use clap::Parser as _;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let cli = baker::cli::Cli::parse();
     init_logging(cli.verbose);
-    match run(cli) {
+    // A panic outside the build's steps (theirs are caught by the runner,
+    // which cleans up after them) still ends with the crash's exit code.
+    let Ok(result) = std::panic::catch_unwind(AssertUnwindSafe(|| run(cli))) else {
+        stderr_line("baker: error: baker crashed (a bug in baker, please report it)");
+        return ExitCode::from(baker::error::CRASHED);
+    };
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("baker: error: {error:#}");
+            stderr_line(&format!("baker: error: {error:#}"));
             let code = error
                 .downcast_ref::<baker::Error>()
                 .map_or(1, baker::Error::exit_code);

@@ -1,12 +1,15 @@
 //! Progress on stderr: on a terminal, a live line per step with its elapsed
 //! time; in CI (or when stderr is not a terminal), plain timestamped lines.
-//! stdout is kept for the result (the AMI id, or JSON).
+//! stdout is kept for the result (the AMI id, or JSON). A closed stderr
+//! never fails the build (see [`crate::output`]).
 
 use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::output::stderr_line;
 
 #[derive(Clone)]
 pub struct Progress {
@@ -47,9 +50,9 @@ impl Progress {
         match &*self.mode {
             Mode::Live(current) => match current.lock().ok().as_deref().and_then(Option::as_ref) {
                 Some(bar) if !bar.is_finished() => bar.println(message),
-                _ => eprintln!("{message}"),
+                _ => stderr_line(message),
             },
-            Mode::Plain => eprintln!("{} {message}", stamp()),
+            Mode::Plain => stderr_line(&format!("{} {message}", stamp())),
         }
     }
 
@@ -69,7 +72,7 @@ impl Progress {
                 Some(bar)
             }
             Mode::Plain => {
-                eprintln!("{} ==> {label}", stamp());
+                stderr_line(&format!("{} ==> {label}", stamp()));
                 None
             }
         };
@@ -93,7 +96,7 @@ impl StepLine {
     pub fn note(&self, message: &str) {
         match &self.bar {
             Some(bar) => bar.set_message(format!("{}: {message}", self.label)),
-            None => eprintln!("{}     {}: {message}", stamp(), self.label),
+            None => stderr_line(&format!("{}     {}: {message}", stamp(), self.label)),
         }
     }
 
@@ -120,7 +123,11 @@ impl StepLine {
                 );
                 bar.finish_with_message(format!("{mark} {}{summary} ({elapsed})", self.label));
             }
-            None => eprintln!("{} {mark}  {}{summary} ({elapsed})", stamp(), self.label),
+            None => stderr_line(&format!(
+                "{} {mark}  {}{summary} ({elapsed})",
+                stamp(),
+                self.label
+            )),
         }
     }
 }

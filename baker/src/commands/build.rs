@@ -11,6 +11,7 @@ use crate::cli::{BuildArgs, OutputFormat};
 use crate::config::{base_dir, ci, validate};
 use crate::error::{Error, Problem, Problems};
 use crate::manifest;
+use crate::output::stdout_line;
 use crate::progress::Progress;
 use crate::signals::Signals;
 use crate::steps::{self, BuildState, Ctx, Spec, runner};
@@ -57,7 +58,7 @@ pub async fn run(args: BuildArgs) -> Result<u8, Error> {
 fn print_result(output: OutputFormat, ctx: &Ctx, state: &BuildState, error: Option<&str>) {
     let image = state.image.clone().unwrap_or_default();
     match output {
-        OutputFormat::Text => println!("{}", image.id),
+        OutputFormat::Text => stdout_line(&image.id),
         OutputFormat::Json => {
             let json = serde_json::json!({
                 "ami_id": image.id,
@@ -81,7 +82,7 @@ fn print_result(output: OutputFormat, ctx: &Ctx, state: &BuildState, error: Opti
                 "build_id": ctx.spec.build_id,
                 "error": error,
             });
-            println!("{json}");
+            stdout_line(&json.to_string());
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::cli::{OutputFormat, PruneArgs};
 use crate::config::image_regions::copy_regions;
 use crate::ec2::SnapshotRelease;
 use crate::error::{Error, StepError};
+use crate::output::{stderr_line, stdout_line};
 use crate::prune::{self, Candidate, Selection};
 
 /// What prune decided in one region.
@@ -62,7 +63,7 @@ pub async fn run(args: PruneArgs) -> Result<u8, Error> {
     }
     match args.output {
         OutputFormat::Json => {
-            println!("{}", json(&aws.region, &app, keep, args.dry_run, &outcomes))
+            stdout_line(&json(&aws.region, &app, keep, args.dry_run, &outcomes).to_string())
         }
         OutputFormat::Text => print_text(&app, keep, args.dry_run, &outcomes),
     }
@@ -71,7 +72,7 @@ pub async fn run(args: PruneArgs) -> Result<u8, Error> {
         None => Ok(0),
         Some(first) => {
             for other in failures {
-                eprintln!("error: {other}");
+                stderr_line(&format!("error: {other}"));
             }
             Err(first)
         }
@@ -122,27 +123,30 @@ fn print_text(app: &str, keep: u32, dry_run: bool, outcomes: &[RegionOutcome]) {
     let several = outcomes.len() > 1;
     for RegionOutcome { region, selection } in outcomes {
         if several {
-            println!("{region}:");
+            stdout_line(&format!("{region}:"));
         }
         for image in &selection.kept {
-            println!("keep    {} {} ({})", image.id, image.name, image.created);
+            stdout_line(&format!(
+                "keep    {} {} ({})",
+                image.id, image.name, image.created
+            ));
         }
         for (image, reason) in &selection.skipped {
-            println!("skip    {} {}: {reason}", image.id, image.name);
+            stdout_line(&format!("skip    {} {}: {reason}", image.id, image.name));
         }
         for image in &selection.removed {
-            println!(
+            stdout_line(&format!(
                 "{verb} {} {} and snapshots {}",
                 image.id,
                 image.name,
                 image.snapshots.join(", ")
-            );
+            ));
         }
         if selection.removed.is_empty() {
-            println!(
+            stdout_line(&format!(
                 "nothing to remove: {} image(s) of {app}, keeping {keep}",
                 selection.kept.len()
-            );
+            ));
         }
     }
 }

@@ -4,6 +4,7 @@
 use crate::cli::ValidateArgs;
 use crate::config::{base_dir, ci, validate};
 use crate::error::{Error, Problems};
+use crate::output::stdout_line;
 use crate::template;
 
 pub fn run(args: &ValidateArgs) -> Result<u8, Error> {
@@ -30,9 +31,9 @@ pub fn run(args: &ValidateArgs) -> Result<u8, Error> {
         }
         Err(_) => String::new(),
     };
-    println!("{}: valid", args.config.config.display());
+    stdout_line(&format!("{}: valid", args.config.config.display()));
     if !example.is_empty() {
-        println!("image name for this checkout: {example}");
+        stdout_line(&format!("image name for this checkout: {example}"));
     }
     Ok(0)
 }

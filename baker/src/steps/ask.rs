@@ -10,6 +10,7 @@ use tokio::sync::oneshot;
 
 use super::Ctx;
 use crate::error::StepError;
+use crate::output::{stderr_line, stderr_text};
 
 /// The question, as shown after the step's error.
 pub const QUESTION: &str =
@@ -49,16 +50,16 @@ pub async fn ask(ctx: &Ctx, step: &str, error: &StepError) -> Answer {
         );
         return Answer::Cleanup;
     }
-    eprintln!("step `{step}` failed: {error}");
+    stderr_line(&format!("step `{step}` failed: {error}"));
     loop {
-        eprint!("{QUESTION}? ");
+        stderr_text(&format!("{QUESTION}? "));
         let Some(line) = read_line(ctx).await else {
-            eprintln!();
+            stderr_line("");
             return Answer::Cleanup;
         };
         match Answer::parse(&line) {
             Some(answer) => return answer,
-            None => eprintln!("{:?}: answer c, a or r", line.trim()),
+            None => stderr_line(&format!("{:?}: answer c, a or r", line.trim())),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod image;
 pub mod instance_profile;
 pub mod launch;
 pub mod manifest;
+pub mod panics;
 pub mod preflight;
 pub mod provision;
 pub mod prune;

@@ -1,7 +1,10 @@
 //! Runs the steps in order, then the cleanups of every step that started, in
-//! reverse, whatever happened: success, a failed step, or a signal.
+//! reverse, whatever happened: success, a failed step, a signal, or a panic
+//! (a crash in a step is caught as its failure; one in a cleanup as that
+//! cleanup's failure, and the next cleanups still run).
 
 use super::ask::{self, Answer};
+use super::panics;
 use super::{BuildState, Ctx, OnError, Outcome, Step};
 use crate::error::{CleanupFailure, Error, StepError};
 
@@ -20,10 +23,21 @@ pub async fn run(ctx: &Ctx, steps: &[Box<dyn Step>], state: &mut BuildState) -> 
         started = started.max(index + 1);
         tracing::debug!(step = step.name(), "starting");
         let line = ctx.progress.step(step.name());
-        match step.run(ctx, state, &line).await {
+        let result = panics::catch(
+            panics::PANIC_IN_STEP,
+            step.name(),
+            step.run(ctx, state, &line),
+        )
+        .await;
+        match result {
             Ok(summary) => {
                 line.done(&summary);
                 index += 1;
+            }
+            Err(error @ StepError::Panicked(_)) => {
+                line.failed("crashed");
+                failure = Some((step.name(), error));
+                break;
             }
             Err(error) => {
                 line.failed(if ctx.stop().is_cancelled() {
@@ -49,6 +63,7 @@ pub async fn run(ctx: &Ctx, steps: &[Box<dyn Step>], state: &mut BuildState) -> 
 
     let outcome = match &failure {
         None => Outcome::Success,
+        Some((_, StepError::Panicked(_))) => Outcome::Failed,
         Some(_) if ctx.stop().is_cancelled() => Outcome::Interrupted,
         Some(_) => Outcome::Failed,
     };
@@ -56,10 +71,17 @@ pub async fn run(ctx: &Ctx, steps: &[Box<dyn Step>], state: &mut BuildState) -> 
     if outcome == Outcome::Failed && keep {
         report_abort(ctx, state);
         let (step, error) = failure.unwrap_or(("(none)", StepError::unexpected("no failure")));
-        return Err(Error::Step {
-            step,
-            error: Box::new(error),
-            cleanup: Vec::new(),
+        return Err(match error {
+            StepError::Panicked(message) => Error::Crashed {
+                step,
+                message,
+                cleanup: Vec::new(),
+            },
+            error => Error::Step {
+                step,
+                error: Box::new(error),
+                cleanup: Vec::new(),
+            },
         });
     }
 
@@ -68,6 +90,11 @@ pub async fn run(ctx: &Ctx, steps: &[Box<dyn Step>], state: &mut BuildState) -> 
     match failure {
         None if cleanup.is_empty() => Ok(()),
         None => Err(Error::Cleanup(cleanup)),
+        Some((step, StepError::Panicked(message))) => Err(Error::Crashed {
+            step,
+            message,
+            cleanup,
+        }),
         Some((step, _)) if outcome == Outcome::Interrupted => Err(Error::Interrupted {
             signal: signal_name(ctx),
             step,
@@ -119,7 +146,13 @@ async fn cleanup(
     let mut failures = Vec::new();
     for step in started.iter().rev() {
         tracing::debug!(step = step.name(), ?outcome, "cleanup");
-        match step.cleanup(ctx, state, outcome).await {
+        let result = panics::catch(
+            panics::PANIC_IN_CLEANUP,
+            step.name(),
+            step.cleanup(ctx, state, outcome),
+        )
+        .await;
+        match result {
             Ok(Some(removed)) => ctx
                 .progress
                 .info(&format!("cleanup ({}): {removed}", step.name())),

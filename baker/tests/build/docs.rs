@@ -42,8 +42,10 @@ fn every_exit_code_is_documented() {
         (1, "failed step"),
         (2, "configuration"),
         (baker::error::IMAGE_KEPT, "image was made and kept"),
+        (baker::error::CRASHED, "crashed"),
         (130, "interrupted"),
         (143, "interrupted"),
+        (129, "interrupted"),
     ] {
         assert!(
             line.contains(&code.to_string()) && line.contains(what),

@@ -15,6 +15,7 @@ mod encrypt_boot;
 mod eventual_consistency;
 mod exec;
 mod exec_fleet;
+mod exit_paths;
 mod faults;
 mod generalize;
 mod hostile_input;
