@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs a released baker and terraform-provider-roundrobin, by version, each
-# checked against the release's SHA256SUMS (and its GPG signature when a
+# checked against its release checksums (and their GPG signatures when a
 # public key is given) before anything is unpacked.
 #
 #   .ci/install-release.sh VERSION
@@ -34,29 +34,39 @@ case "$(uname -m)" in
 esac
 platform=${os}_${arch}
 
-sums=terraform-provider-roundrobin_${version}_SHA256SUMS
+provider_sums=terraform-provider-roundrobin_${version}_SHA256SUMS
+baker_sums=baker_${version}_SHA256SUMS
 provider_zip=terraform-provider-roundrobin_${version}_${platform}.zip
 baker_archive=baker_${version}_${platform}.tar.gz
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-for file in "$sums" "$provider_zip" "$baker_archive"; do
-  curl --fail --silent --show-error --location --retry 3 --output "$file" "$releases/v$version/$file"
+fetch() {
+  curl --fail --silent --show-error --location --retry 3 --output "$1" "$releases/v$version/$1"
+}
+for file in "$provider_sums" "$baker_sums" "$provider_zip" "$baker_archive"; do
+  fetch "$file"
 done
 
 if [ -n "${ROUNDROBIN_RELEASE_KEY:-}" ]; then
-  curl --fail --silent --show-error --location --retry 3 --output "$sums.sig" "$releases/v$version/$sums.sig"
   export GNUPGHOME="$work/gnupg"
   mkdir -m 700 "$GNUPGHOME"
   gpg --batch --quiet --import "$ROUNDROBIN_RELEASE_KEY"
-  gpg --batch --verify "$sums.sig" "$sums"
+  for sums in "$provider_sums" "$baker_sums"; do
+    fetch "$sums.sig"
+    gpg --batch --verify "$sums.sig" "$sums"
+  done
+  gpgconf --kill gpg-agent 2>/dev/null || true
 fi
 
 # Exactly the two archives' lines, each of which must match.
-grep -E "  ($provider_zip|$baker_archive)\$" "$sums" > expected.sums
+{
+  grep -E "  $provider_zip\$" "$provider_sums" || true
+  grep -E "  $baker_archive\$" "$baker_sums" || true
+} > expected.sums
 if [ "$(wc -l < expected.sums)" -ne 2 ]; then
-  echo "install-release.sh: $sums does not list $provider_zip and $baker_archive" >&2
+  echo "install-release.sh: the checksums do not list $provider_zip and $baker_archive" >&2
   exit 1
 fi
 if command -v sha256sum >/dev/null; then

@@ -38,6 +38,7 @@ fn main() -> Result<()> {
         version: dist::VERSION.to_owned(),
         out,
         gpg_key: std::env::var("GPG_KEY_ID").ok().filter(|k| !k.is_empty()),
+        gpg_home: None,
     };
     let release = dist::package(&inputs)?;
 
@@ -49,8 +50,16 @@ fn main() -> Result<()> {
     }
     println!("{}", release.manifest.display());
     println!("{}", release.sums.display());
+    if let Some(sums) = &release.baker_sums {
+        println!("{}", sums.display());
+    }
     match &release.signature {
-        Some(signature) => println!("{}", signature.display()),
+        Some(signature) => {
+            println!("{}", signature.display());
+            if let Some(signature) = &release.baker_signature {
+                println!("{}", signature.display());
+            }
+        }
         None => println!("(not signed: set GPG_KEY_ID to sign the checksums)"),
     }
     Ok(())

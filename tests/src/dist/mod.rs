@@ -9,11 +9,14 @@
 //! - `baker_V_OS_ARCH.tar.gz`, holding the executable `baker`;
 //! - `terraform-provider-roundrobin_V_manifest.json`, the registry manifest
 //!   (plugin protocol 6.0);
-//! - `terraform-provider-roundrobin_V_SHA256SUMS`, one line per archive of `V`
-//!   found in the directory (so platforms packaged into one directory share
-//!   it) and for the manifest;
-//! - `terraform-provider-roundrobin_V_SHA256SUMS.sig`, a detached binary GPG
-//!   signature of that file, only when a key is given.
+//! - `terraform-provider-roundrobin_V_SHA256SUMS`, one line per provider zip
+//!   of `V` found in the directory (so platforms packaged into one directory
+//!   share it) and for the manifest, as the registry's checksums are. Nothing
+//!   else: Terraform records every line of a signed checksums file as a `zh:`
+//!   hash in its users' lock files;
+//! - `baker_V_SHA256SUMS`, one line per baker archive of `V`;
+//! - `….sig` beside each checksums file, a detached binary GPG signature,
+//!   only when a key is given.
 //!
 //! The version is the workspace's (Cargo.toml), which both binaries print for
 //! `--version`; a binary that prints another is refused.
@@ -28,7 +31,7 @@ pub mod zip;
 pub use checksum::{package_hash, sha256_hex, sums_file, zip_hash};
 pub use error::DistError;
 pub use platform::{Platform, RELEASED};
-pub use release::{Inputs, Release, package};
+pub use release::{Inputs, Release, package, sign, signature_path};
 
 /// The workspace version, the one place every version comes from.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -57,6 +60,11 @@ pub fn baker_archive_name(version: &str, platform: &Platform) -> String {
 /// `terraform-provider-roundrobin_V_SHA256SUMS`
 pub fn sums_name(version: &str) -> String {
     format!("{PROVIDER}_{version}_SHA256SUMS")
+}
+
+/// `baker_V_SHA256SUMS`
+pub fn baker_sums_name(version: &str) -> String {
+    format!("{BAKER}_{version}_SHA256SUMS")
 }
 
 /// `terraform-provider-roundrobin_V_manifest.json`

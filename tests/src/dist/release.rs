@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::{
-    BAKER, DistError, Platform, baker_archive_name, manifest, manifest_name, package_hash,
-    provider_binary_name, provider_zip_name, sums_file, sums_name, tarball, zip, zip_hash,
+    BAKER, DistError, Platform, baker_archive_name, baker_sums_name, manifest, manifest_name,
+    package_hash, provider_binary_name, provider_zip_name, sums_file, sums_name, tarball, zip,
+    zip_hash,
 };
 
 /// What to package.
@@ -23,6 +24,8 @@ pub struct Inputs {
     pub out: PathBuf,
     /// A GPG key id to sign the checksums with.
     pub gpg_key: Option<String>,
+    /// The GnuPG home holding that key; `None` leaves gpg its default.
+    pub gpg_home: Option<PathBuf>,
 }
 
 /// The files written, and the hashes Terraform will know the provider by.
@@ -35,11 +38,16 @@ pub struct Release {
     pub package_hash: String,
     pub baker_archive: Option<PathBuf>,
     pub manifest: PathBuf,
+    /// The provider's checksums: its zip archives and the manifest.
     pub sums: PathBuf,
     pub signature: Option<PathBuf>,
+    /// baker's checksums, when baker archives were packaged.
+    pub baker_sums: Option<PathBuf>,
+    pub baker_signature: Option<PathBuf>,
 }
 
-/// Packages `inputs` and (re)writes the version's checksums and signature.
+/// Packages `inputs` and (re)writes the version's checksums and signatures,
+/// over every archive of the version in the directory.
 pub fn package(inputs: &Inputs) -> Result<Release, DistError> {
     let version = &inputs.version;
     std::fs::create_dir_all(&inputs.out)
@@ -73,26 +81,27 @@ pub fn package(inputs: &Inputs) -> Result<Release, DistError> {
     let manifest_path = inputs.out.join(manifest_name(version));
     write(&manifest_path, manifest().as_bytes())?;
 
+    // The provider's checksums list only what Terraform may install: every
+    // line of a signed checksums file becomes a `zh:` hash in the users'
+    // lock files. baker's archives have checksums of their own.
+    let provider_prefix = format!("{}_{version}_", super::PROVIDER);
+    let provider_files = release_files(&inputs.out, |name| {
+        name.starts_with(&provider_prefix)
+            && (name.ends_with(".zip") || name == manifest_name(version))
+    })?;
     let sums = inputs.out.join(sums_name(version));
-    let mut files = Vec::new();
-    for name in release_files(&inputs.out, version)? {
-        let contents = read(&inputs.out.join(&name))?;
-        files.push((name, contents));
-    }
-    let text = sums_file(files.iter().map(|(n, c)| (n.as_str(), c.as_slice())));
-    write(&sums, text.as_bytes())?;
+    let signature = write_sums(inputs, &sums, &provider_files)?;
 
-    let signature_path = signature_path(&sums);
-    let signature = match &inputs.gpg_key {
-        Some(key) => {
-            sign(&sums, &signature_path, key)?;
-            Some(signature_path)
-        }
-        None => {
-            // A signature of earlier checksums would no longer match.
-            remove_if_present(&signature_path)?;
-            None
-        }
+    let baker_prefix = format!("{BAKER}_{version}_");
+    let baker_files = release_files(&inputs.out, |name| {
+        name.starts_with(&baker_prefix) && name.ends_with(".tar.gz")
+    })?;
+    let (baker_sums, baker_signature) = if baker_files.is_empty() {
+        (None, None)
+    } else {
+        let path = inputs.out.join(baker_sums_name(version));
+        let signature = write_sums(inputs, &path, &baker_files)?;
+        (Some(path), signature)
     };
 
     Ok(Release {
@@ -103,7 +112,37 @@ pub fn package(inputs: &Inputs) -> Result<Release, DistError> {
         manifest: manifest_path,
         sums,
         signature,
+        baker_sums,
+        baker_signature,
     })
+}
+
+/// Writes the checksums of `names` (files in the release directory) to
+/// `path` and, with a key, signs them; returns the signature's path.
+fn write_sums(
+    inputs: &Inputs,
+    path: &Path,
+    names: &[String],
+) -> Result<Option<PathBuf>, DistError> {
+    let mut files = Vec::new();
+    for name in names {
+        files.push((name.as_str(), read(&inputs.out.join(name))?));
+    }
+    let text = sums_file(files.iter().map(|(n, c)| (*n, c.as_slice())));
+    write(path, text.as_bytes())?;
+
+    let signature = signature_path(path);
+    match &inputs.gpg_key {
+        Some(key) => {
+            sign(path, &signature, key, inputs.gpg_home.as_deref())?;
+            Ok(Some(signature))
+        }
+        None => {
+            // A signature of earlier checksums would no longer match.
+            remove_if_present(&signature)?;
+            Ok(None)
+        }
+    }
 }
 
 /// `binary --version` must print `version` as its last word.
@@ -125,20 +164,14 @@ fn check_version(binary: &Path, version: &str) -> Result<(), DistError> {
     }
 }
 
-/// The archives of `version` and its manifest in `dir`, by name.
-fn release_files(dir: &Path, version: &str) -> Result<Vec<String>, DistError> {
+/// The names of the files in `dir` that `wanted` picks, sorted.
+fn release_files(dir: &Path, wanted: impl Fn(&str) -> bool) -> Result<Vec<String>, DistError> {
     let context = || format!("listing {}", dir.display());
-    let provider_prefix = format!("{}_{version}_", super::PROVIDER);
-    let baker_prefix = format!("{BAKER}_{version}_");
-    let manifest = manifest_name(version);
     let mut names = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| DistError::io(context(), e))? {
         let entry = entry.map_err(|e| DistError::io(context(), e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let is_release_file = (name.starts_with(&provider_prefix) && name.ends_with(".zip"))
-            || (name.starts_with(&baker_prefix) && name.ends_with(".tar.gz"))
-            || name == manifest;
-        if is_release_file {
+        if wanted(&name) {
             names.push(name);
         }
     }
@@ -146,20 +179,31 @@ fn release_files(dir: &Path, version: &str) -> Result<Vec<String>, DistError> {
     Ok(names)
 }
 
-fn signature_path(sums: &Path) -> PathBuf {
+/// `FILE.sig`, where the registry looks for the checksums' signature.
+pub fn signature_path(sums: &Path) -> PathBuf {
     let mut name = sums.as_os_str().to_owned();
     name.push(".sig");
     PathBuf::from(name)
 }
 
-/// A detached binary signature, the form the registry verifies.
-fn sign(file: &Path, signature: &Path, key: &str) -> Result<(), DistError> {
+/// A detached binary signature of `file` by `key`, the form the registry
+/// verifies; `gpg_home` is the GnuPG home holding the key (default gpg's).
+pub fn sign(
+    file: &Path,
+    signature: &Path,
+    key: &str,
+    gpg_home: Option<&Path>,
+) -> Result<(), DistError> {
     let failed = |detail: String| DistError::Signing {
         file: file.to_owned(),
         key: key.to_owned(),
         detail,
     };
-    let output = Command::new("gpg")
+    let mut gpg = Command::new("gpg");
+    if let Some(home) = gpg_home {
+        gpg.env("GNUPGHOME", home);
+    }
+    let output = gpg
         .args(["--batch", "--yes", "--local-user", key, "--output"])
         .arg(signature)
         .arg("--detach-sign")

@@ -59,6 +59,11 @@ impl MirrorLayout {
         MirrorLayout { files }
     }
 
+    /// Any files, by path (starting with `/`).
+    pub fn from_files(files: BTreeMap<String, Vec<u8>>) -> MirrorLayout {
+        MirrorLayout { files }
+    }
+
     /// The body served for `path` (starting with `/`).
     pub fn get(&self, path: &str) -> Option<&[u8]> {
         self.files.get(path).map(Vec::as_slice)

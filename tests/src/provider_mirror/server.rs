@@ -6,7 +6,7 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -22,6 +22,7 @@ pub struct MirrorServer {
     address: SocketAddr,
     stop: Arc<AtomicBool>,
     requests: Arc<Mutex<Vec<String>>>,
+    layout: Arc<RwLock<MirrorLayout>>,
     accept: Option<JoinHandle<()>>,
 }
 
@@ -36,8 +37,9 @@ impl MirrorServer {
             .map_err(|e| HarnessError::io("reading the mirror's address", e))?;
         let stop = Arc::new(AtomicBool::new(false));
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let layout = Arc::new(layout);
+        let layout = Arc::new(RwLock::new(layout));
         let accept = {
+            let layout = Arc::clone(&layout);
             let stop = Arc::clone(&stop);
             let requests = Arc::clone(&requests);
             std::thread::spawn(move || {
@@ -59,8 +61,15 @@ impl MirrorServer {
             address,
             stop,
             requests,
+            layout,
             accept: Some(accept),
         })
+    }
+
+    /// Serves `layout` from now on (for documents that name the server's
+    /// own URL, known only once it started).
+    pub fn set_layout(&self, layout: MirrorLayout) {
+        *self.layout.write().unwrap_or_else(PoisonError::into_inner) = layout;
     }
 
     /// The base URL for `network_mirror { url = … }`, ending in `/`.
@@ -91,7 +100,7 @@ impl Drop for MirrorServer {
 fn serve(
     stream: TcpStream,
     tls: Arc<rustls::ServerConfig>,
-    layout: &MirrorLayout,
+    layout: &RwLock<MirrorLayout>,
     requests: &Mutex<Vec<String>>,
 ) -> std::io::Result<()> {
     stream.set_read_timeout(Some(IO_TIMEOUT))?;
@@ -107,10 +116,19 @@ fn serve(
         words.next().unwrap_or("/"),
     );
     let path = path.split('?').next().unwrap_or(path);
-    let (status, body, content_type): (&str, &[u8], &str) = match (method, layout.get(path)) {
+    let found = layout
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(path)
+        .map(<[u8]>::to_vec);
+    let (status, body, content_type): (&str, Vec<u8>, &str) = match (method, found) {
         ("GET", Some(body)) => ("200 OK", body, content_type(path)),
-        ("GET", None) => ("404 Not Found", b"not found\n", "text/plain"),
-        _ => ("405 Method Not Allowed", b"GET only\n", "text/plain"),
+        ("GET", None) => ("404 Not Found", b"not found\n".to_vec(), "text/plain"),
+        _ => (
+            "405 Method Not Allowed",
+            b"GET only\n".to_vec(),
+            "text/plain",
+        ),
     };
     requests
         .lock()
@@ -121,7 +139,7 @@ fn serve(
         body.len()
     );
     stream.write_all(header.as_bytes())?;
-    stream.write_all(body)?;
+    stream.write_all(&body)?;
     stream.conn.send_close_notify();
     stream.flush()
 }
@@ -144,9 +162,14 @@ fn read_head(stream: &mut impl Read) -> std::io::Result<String> {
 }
 
 fn content_type(path: &str) -> &'static str {
-    if path.ends_with(".json") {
-        "application/json"
-    } else {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    if file.ends_with(".zip") {
         "application/zip"
+    } else if file.ends_with("SHA256SUMS") || file.ends_with(".sig") {
+        "application/octet-stream"
+    } else {
+        // index.json, V.json, and the registry's documents, which have no
+        // extension.
+        "application/json"
     }
 }

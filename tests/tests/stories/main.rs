@@ -23,6 +23,8 @@
 //!   from a network mirror the test serves, and makes no AWS call.
 //! - `registry_docs`: nothing from moto: `terraform validate` and
 //!   `providers schema` make no AWS call.
+//! - `registry_protocol`: nothing from moto: terraform installs the provider
+//!   from a registry the test serves, and makes no AWS call.
 //! - `release_install`: nothing from moto: the install script and
 //!   `terraform init` read local files only.
 //! - `write_lag`: the realism mode's NotFound on writes right after a create,
@@ -44,6 +46,7 @@ mod load_balancer_drift;
 mod network_mirror;
 mod packaged;
 mod registry_docs;
+mod registry_protocol;
 mod release_install;
 mod rollout;
 mod rollout_options;

@@ -23,6 +23,7 @@ pub fn release() -> Result<&'static (TempDir, Release)> {
                 version: dist::VERSION.to_owned(),
                 out: out.path().to_owned(),
                 gpg_key: None,
+                gpg_home: None,
             };
             let release = dist::package(&inputs)?;
             Ok((out, release))

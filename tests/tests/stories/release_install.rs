@@ -27,11 +27,13 @@ fn publish(release: &Release, releases: &Path) -> Result<()> {
         .baker_archive
         .as_ref()
         .context("baker was packaged")?;
+    let baker_sums = release.baker_sums.as_ref().context("baker's checksums")?;
     for file in [
         &release.provider_zip,
         baker,
         &release.manifest,
         &release.sums,
+        baker_sums,
     ] {
         let name = file.file_name().context("a file name")?;
         std::fs::copy(file, dir.join(name))?;
