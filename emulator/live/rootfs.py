@@ -26,7 +26,7 @@ DEFAULT_MIRROR = "http://deb.debian.org/debian"
 SUITE = "bookworm"
 DEBOOTSTRAP_TIMEOUT = 20 * 60
 # Must equal LAYOUT in rootfs.rs: bumped whenever `prepare` changes the tree.
-LAYOUT = 1
+LAYOUT = 2
 MARKER = ".roundrobin-rootfs"
 
 PACKAGES = (
@@ -84,10 +84,17 @@ def cached_path() -> str:
 
 
 def prepare(root: str) -> None:
-    """As rootfs.rs: no fixed host name, no package caches, then the marker."""
+    """As rootfs.rs: no fixed host name, no machine id (an empty
+    /etc/machine-id, as an official AMI has, so each machine makes its own at
+    first boot: machine-id(5)), no package caches, then the marker."""
     hostname = os.path.join(root, "etc/hostname")
     if os.path.lexists(hostname):
         os.remove(hostname)
+    with open(os.path.join(root, "etc/machine-id"), "w"):
+        pass
+    dbus_id = os.path.join(root, "var/lib/dbus/machine-id")
+    if os.path.lexists(dbus_id):
+        os.remove(dbus_id)
     archives = os.path.join(root, "var/cache/apt/archives")
     if os.path.isdir(archives):
         for name in os.listdir(archives):

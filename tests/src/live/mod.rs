@@ -6,17 +6,21 @@
 //! - [`load`]: a load generator and the tally of what it saw.
 //! - [`page`]: one answer of the app (host, commit, build).
 //! - [`broken_app`]: a genuinely broken build of the app.
+//! - [`baker_exec`]: `baker exec` against the live emulator.
+//! - [`identity`]: every instance its own machine id, journal and host.
 //! - [`launch`]: launch → healthy, timed (for `make bench`).
 //! - [`host_leftovers`]: what of the live emulator is still on the host.
 //! - [`chaos`]: an app stopped and a machine killed under load; the group heals.
 //! - [`fleet`]: the group's instances beside their target health, as chaos watches them.
 //! - [`story`]: the seven stages (`make demo-live`, and the `live` test).
 
+pub mod baker_exec;
 pub mod broken_app;
 pub mod chaos;
 pub mod cloud;
 pub mod fleet;
 pub mod host_leftovers;
+pub mod identity;
 pub mod launch;
 pub mod load;
 pub mod page;

@@ -229,10 +229,11 @@ async fn deploy(live: &mut Live, v1: &Baked) -> Result<((), String)> {
         "every answer is build 1 of {}: {pages:?}",
         v1.commit
     );
+    let identity = super::identity::check(&live.cloud, GROUP)?;
     Ok((
         (),
         format!(
-            "two machines ({}) answer in turn, build 1",
+            "two machines ({}) answer in turn, build 1; {identity}",
             hosts.into_iter().collect::<Vec<_>>().join(", ")
         ),
     ))

@@ -20,7 +20,7 @@ const DEFAULT_MIRROR: &str = "http://deb.debian.org/debian";
 const SUITE: &str = "bookworm";
 const DEBOOTSTRAP_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 /// Bumped whenever what [`prepare`] changes in the tree changes.
-const LAYOUT: u32 = 1;
+const LAYOUT: u32 = 2;
 
 /// What goes into the base machine (the list).
 pub const PACKAGES: &[&str] = &[
@@ -128,12 +128,22 @@ pub fn ensure() -> Result<Rootfs> {
 }
 
 /// Makes the tree behave like a cloud base image: no fixed host name (the
-/// machine name becomes the host name) and no package caches.
+/// machine name becomes the host name), an empty machine id and no package
+/// caches.
 fn prepare(root: &Path) -> Result<()> {
     let hostname = root.join("etc/hostname");
     if hostname.exists() {
         std::fs::remove_file(&hostname)
             .map_err(|e| RealHostError::io("removing /etc/hostname from the rootfs", e))?;
+    }
+    // No machine id, as an official AMI: each machine makes its own at its
+    // first boot (machine-id(5)); the D-Bus copy follows /etc/machine-id.
+    std::fs::write(root.join("etc/machine-id"), "")
+        .map_err(|e| RealHostError::io("emptying /etc/machine-id of the rootfs", e))?;
+    match std::fs::remove_file(root.join("var/lib/dbus/machine-id")) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(RealHostError::io("removing /var/lib/dbus/machine-id", e)),
     }
     let archives = root.join("var/cache/apt/archives");
     if let Ok(entries) = std::fs::read_dir(&archives) {
