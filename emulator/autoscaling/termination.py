@@ -137,15 +137,43 @@ def draining_in(group: FakeAutoScalingGroup) -> list[str]:
     return [i for i, d in _draining.items() if d.group is group]
 
 
+def _member(group: FakeAutoScalingGroup, instance_id: str) -> InstanceState | None:
+    """The group's current entry for the instance, found by id: code that rebuilds
+    a group's member list may hold a new entry for the same instance."""
+    return next((st for st in group.instance_states if st.instance.id == instance_id), None)
+
+
+def _all_groups() -> list[FakeAutoScalingGroup]:
+    from moto.autoscaling.models import autoscaling_backends
+
+    groups: list[FakeAutoScalingGroup] = []
+    for per_account in list(dict.values(autoscaling_backends)):
+        for backend in list(dict.values(per_account)):
+            groups.extend(backend.autoscaling_groups.values())
+    return groups
+
+
 def advance_due() -> None:
     """Terminates the instances whose drain is over. Call with state.LOCK held."""
     now = time.monotonic()
     for instance_id, drain in list(_draining.items()):
-        gone = drain.member not in drain.group.instance_states
+        member = _member(drain.group, instance_id)
         due = now >= drain.until and (
             now >= drain.until + DRAIN_REPORT_SLACK_SECONDS or not _load_balancer_drains(drain.group, instance_id)
         )
-        if gone or due:
+        if member is None or due:
             del _draining[instance_id]
-            if not gone:
-                _terminate(drain.group, [drain.member])
+            if member is not None:
+                _terminate(drain.group, [member])
+    # An instance its group shows Terminating is on its way out. One without a
+    # drain (its group's members were rebuilt, or it was marked by code that did
+    # not come through take_out) is terminated now: a group never keeps an
+    # instance Terminating for ever, as AWS's never does.
+    for group in _all_groups():
+        stranded = [
+            st
+            for st in group.instance_states
+            if st.lifecycle_state == TERMINATING and st.instance.id not in _draining
+        ]
+        if stranded:
+            _terminate(group, stranded)
