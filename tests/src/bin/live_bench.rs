@@ -1,9 +1,10 @@
 //! `make bench`, live part: the live story on real machines, timed. Prints,
 //! each beside its goal, a new instance's machine start → app answering on
 //! its private IP and → healthy in its target group, the wall time of a
-//! two-instance rollout and of a failed rollout rolled back, and the failed
-//! requests the load saw in each; exits non-zero when a goal is missed or
-//! cannot be measured. The load balancer's added latency is measured by
+//! two-instance rollout and of a failed rollout rolled back, the failed
+//! requests the load saw in each and in the chaos stage (an app stopped, a
+//! machine killed); exits non-zero when a goal is missed or cannot be
+//! measured. The load balancer's added latency is measured by
 //! emulator/tests/bench_live_lb.py.
 
 use std::process::ExitCode;
@@ -91,4 +92,13 @@ fn score(figures: &Figures, card: &mut Scorecard) {
         "0",
         figures.rollback_failed == 0 && figures.rollback_requests > 0,
     );
+    match figures.chaos {
+        Some(chaos) => card.goal(
+            "failed requests, app stopped + machine killed (chaos)",
+            &format!("{}/{}", chaos.failed, chaos.requests),
+            &format!("≤ {} (in flight before detection)", chaos.bound),
+            chaos.failed <= chaos.bound && chaos.requests > 0,
+        ),
+        None => card.unmeasured("failed requests during chaos", "the stage did not run"),
+    }
 }

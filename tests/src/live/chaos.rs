@@ -14,16 +14,14 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Result, bail, ensure};
 
+use super::baker_exec::baker_exec;
 use super::cloud::LiveCloud;
 use super::fleet::{Fleet, HealthChecks, full_health, health_checks, out_of_rotation};
 use super::load::{Load, Tally};
 use crate::demo::cloud::Cloud;
 use crate::demo::report;
-use crate::demo::{profile_dir, repo_root};
-use crate::moto::{ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY};
-use crate::process::{self, run_bounded};
 
 /// Requests per second during the chaos.
 pub const RATE: u32 = 40;
@@ -31,41 +29,6 @@ pub const RATE: u32 = 40;
 const LOAD_LIMIT: usize = 40 * 60 * 20;
 /// Seconds of steady load before the first fault, for the table.
 const BASELINE: Duration = Duration::from_secs(3);
-
-/// `baker exec --instance-id ID -- COMMAND`: the product's own way to run a
-/// command on an instance (through SSM, as root).
-fn baker_exec(cloud: &LiveCloud, instance: &str, command: &[&str]) -> Result<String> {
-    let home = tempfile::Builder::new()
-        .prefix("chaos-baker-")
-        .tempdir()
-        .context("a directory for baker exec")?;
-    for file in ["aws-config", "aws-credentials"] {
-        std::fs::write(home.path().join(file), "")
-            .with_context(|| format!("writing an empty {file}"))?;
-    }
-    let mut exec = process::command(profile_dir()?.join("baker"));
-    exec.args(["exec", "--config"])
-        .arg(repo_root().join("baker.toml"))
-        .args(["--instance-id", instance, "--timeout", "120", "--"])
-        .args(command)
-        .current_dir(home.path())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home.path())
-        .env("AWS_ENDPOINT_URL", cloud.moto.endpoint())
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
-        .env("AWS_REGION", REGION)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", home.path().join("aws-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            home.path().join("aws-credentials"),
-        );
-    let output = run_bounded(exec, "baker exec".to_owned(), Duration::from_secs(180))?;
-    ensure!(output.success(), "baker exec failed:\n{output}");
-    Ok(output.combined())
-}
 
 /// One fault and the healing after it: what the story prints of it.
 struct Healed {
@@ -126,8 +89,23 @@ fn table_near(tally: &Tally, faults: &[&Healed], checks: &HealthChecks) -> Vec<S
         .collect()
 }
 
-/// The chaos stage: returns the stage's summary line.
-pub async fn run(cloud: &LiveCloud, sdk: &Cloud, port: u16, group: &str) -> Result<((), String)> {
+/// What `make bench` reports of the chaos stage.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ChaosFigures {
+    pub requests: usize,
+    pub failed: usize,
+    /// The most that may fail: requests in flight to the dead targets before
+    /// the health checks could notice.
+    pub bound: usize,
+}
+
+/// The chaos stage: returns its figures and the stage's summary line.
+pub async fn run(
+    cloud: &LiveCloud,
+    sdk: &Cloud,
+    port: u16,
+    group: &str,
+) -> Result<(ChaosFigures, String)> {
     let checks = health_checks(cloud, sdk, group).await?;
     let before = full_health(sdk, group, &checks, &[]).await?;
     let serving: Vec<String> = before.serving().iter().map(|s| (*s).to_owned()).collect();
@@ -147,7 +125,11 @@ pub async fn run(cloud: &LiveCloud, sdk: &Cloud, port: u16, group: &str) -> Resu
         "baker exec --instance-id {first} -- systemctl stop nodeapp   # under {RATE} requests/s"
     ));
     let at = started.elapsed();
-    let shown = baker_exec(cloud, first, &["systemctl", "stop", "nodeapp"]);
+    let shown = baker_exec(
+        cloud,
+        &["--instance-id", first],
+        &["systemctl", "stop", "nodeapp"],
+    );
     let shown = match shown {
         Ok(text) => text,
         Err(error) => {
@@ -223,8 +205,13 @@ pub async fn run(cloud: &LiveCloud, sdk: &Cloud, port: u16, group: &str) -> Resu
         "both victims left the group: {}",
         after.line()
     );
+    let figures = ChaosFigures {
+        requests: tally.total(),
+        failed,
+        bound,
+    };
     Ok((
-        (),
+        figures,
         format!(
             "app stopped on {first}, {second} killed: both replaced, {} in service; {} requests, {failed} failed (≤ {bound})",
             after.serving().len(),

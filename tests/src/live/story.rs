@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, ensure};
 
 use super::broken_app::loopback_only_copy;
+use super::chaos::ChaosFigures;
 use super::cloud::LiveCloud;
 use super::launch::{LaunchTimes, Stack, launch_times};
 use super::load::{Load, Outcome, Tally, fetch};
@@ -75,6 +76,8 @@ pub struct Figures {
     pub rollback: Duration,
     pub rollback_requests: usize,
     pub rollback_failed: usize,
+    /// The chaos stage's failed requests and their bound.
+    pub chaos: Option<ChaosFigures>,
 }
 
 /// Runs the whole story.
@@ -100,7 +103,7 @@ pub async fn run_measured(measure_launch: bool) -> Result<Figures> {
     stage(5, title, broken(&mut live, &v2)).await?;
     let title = "chaos: the app stopped on one machine, another killed; the group heals";
     let chaos = super::chaos::run(&live.cloud, &live.sdk, live.port, GROUP);
-    stage(6, title, chaos).await?;
+    live.figures.chaos = Some(stage(6, title, chaos).await?);
     let title = "terraform destroy: no machine left";
     let scope = stage(7, title, destroy(&live)).await?;
     let Live { cloud, figures, .. } = live;
