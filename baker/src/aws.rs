@@ -63,6 +63,18 @@ impl Clients {
             .build();
         aws_sdk_ec2::Client::from_conf(config)
     }
+
+    /// An autoscaling client for `region`, configured as
+    /// [`Clients::autoscaling`] is: what prune asks in a copy region.
+    pub fn autoscaling_in(&self, region: &str) -> aws_sdk_autoscaling::Client {
+        let config = self
+            .autoscaling
+            .config()
+            .to_builder()
+            .region(aws_config::Region::new(region.to_string()))
+            .build();
+        aws_sdk_autoscaling::Client::from_conf(config)
+    }
 }
 
 /// The partition of a region, for ARNs of AWS managed policies.

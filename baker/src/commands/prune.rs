@@ -32,23 +32,27 @@ pub async fn run(args: PruneArgs) -> Result<u8, Error> {
         });
     }
     let aws = Clients::connect(&config.aws, None).await?;
-    let mut regions = vec![(aws.region.clone(), aws.ec2.clone())];
+    let mut regions = vec![(aws.region.clone(), aws.ec2.clone(), aws.autoscaling.clone())];
     for region in copy_regions(&config, &aws.region) {
         let ec2 = aws.ec2_in(&region);
-        regions.push((region, ec2));
+        let autoscaling = aws.autoscaling_in(&region);
+        regions.push((region, ec2, autoscaling));
     }
     // A region that fails does not stop the others: what was done is
     // printed, then the first failure is the command's error.
     let mut outcomes = Vec::new();
     let mut failures = Vec::new();
-    for (region, ec2) in regions {
+    for (region, ec2, autoscaling) in regions {
         let result = async {
-            let selection = prune::plan(&ec2, &app, keep as usize, None).await?;
+            let mut selection = prune::plan(&ec2, &autoscaling, &app, keep as usize, None).await?;
             if !args.dry_run {
                 // Bounded by its timeout; no signal handling here.
                 let never = CancellationToken::new();
                 let release = SnapshotRelease::new(&config.wait, &never);
                 prune::remove(&ec2, &selection.removed, release).await?;
+                // What is left (still in use) waits for the next prune.
+                selection.orphaned_snapshots =
+                    prune::orphans::sweep(&ec2, &selection.orphaned_snapshots).await?;
             }
             Ok::<_, StepError>(selection)
         }
@@ -81,7 +85,8 @@ pub async fn run(args: PruneArgs) -> Result<u8, Error> {
 
 /// The build region's decision at the top level (as before `ami_regions`
 /// was pruned too), and every region's under `regions` (a region that
-/// failed is missing there, and the command fails).
+/// failed is missing there, and the command fails). `why_kept` gives the
+/// reason for each kept or skipped image.
 fn json(
     build_region: &str,
     app: &str,
@@ -91,6 +96,12 @@ fn json(
 ) -> serde_json::Value {
     let ids = |c: &[Candidate]| c.iter().map(|i| i.id.clone()).collect::<Vec<_>>();
     let region_json = |s: &Selection| {
+        let mut why_kept: BTreeMap<&str, String> = s
+            .kept
+            .iter()
+            .map(|c| (c.id.as_str(), s.why_kept(c, keep as usize, None)))
+            .collect();
+        why_kept.extend(s.skipped.iter().map(|(c, r)| (c.id.as_str(), r.clone())));
         serde_json::json!({
             "kept": ids(&s.kept),
             "removed": ids(&s.removed),
@@ -99,6 +110,8 @@ fn json(
                 .iter()
                 .map(|(c, reason)| serde_json::json!({"id": c.id, "reason": reason}))
                 .collect::<Vec<_>>(),
+            "why_kept": why_kept,
+            "orphaned_snapshots": s.orphaned_snapshots,
         })
     };
     let mut top = outcomes
@@ -118,6 +131,9 @@ fn json(
     top
 }
 
+/// One line per image: `keep` with why (`kept: one of the newest 2`,
+/// `kept: used by autoscaling group web (lt-… version 3)`), or what was
+/// (or would be) removed; then the orphaned snapshots.
 fn print_text(app: &str, keep: u32, dry_run: bool, outcomes: &[RegionOutcome]) {
     let verb = if dry_run { "would remove" } else { "removed" };
     let several = outcomes.len() > 1;
@@ -126,13 +142,17 @@ fn print_text(app: &str, keep: u32, dry_run: bool, outcomes: &[RegionOutcome]) {
             stdout_line(&format!("{region}:"));
         }
         for image in &selection.kept {
+            let why = selection.why_kept(image, keep as usize, None);
             stdout_line(&format!(
-                "keep    {} {} ({})",
+                "keep    {} {} ({}): kept: {why}",
                 image.id, image.name, image.created
             ));
         }
         for (image, reason) in &selection.skipped {
-            stdout_line(&format!("skip    {} {}: {reason}", image.id, image.name));
+            stdout_line(&format!(
+                "keep    {} {} ({}): kept: {reason}",
+                image.id, image.name, image.created
+            ));
         }
         for image in &selection.removed {
             stdout_line(&format!(
@@ -142,10 +162,15 @@ fn print_text(app: &str, keep: u32, dry_run: bool, outcomes: &[RegionOutcome]) {
                 image.snapshots.join(", ")
             ));
         }
-        if selection.removed.is_empty() {
+        for snapshot in &selection.orphaned_snapshots {
+            stdout_line(&format!(
+                "{verb} orphaned snapshot {snapshot}: no image uses it"
+            ));
+        }
+        if selection.removed.is_empty() && selection.orphaned_snapshots.is_empty() {
             stdout_line(&format!(
                 "nothing to remove: {} image(s) of {app}, keeping {keep}",
-                selection.kept.len()
+                selection.kept.len() + selection.skipped.len()
             ));
         }
     }

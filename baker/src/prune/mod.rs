@@ -1,13 +1,17 @@
 //! Keeping the newest `keep` images of an app and removing the others
 //! (deregister, then delete their snapshots). Only images owned by this
 //! account that carry both `app = <app>` and `baked-by = baker` are ever
-//! considered; a pending image, one a launch template's default or latest
-//! version uses ([`in_use`]), and — after a build — one not older than the
-//! image just made (another build's, running at the same time) are left
-//! alone and reported. Each region is pruned on its own: the build region,
-//! and each region of `image.ami_regions`, where the copies live.
+//! considered; a pending image, one something still uses ([`in_use`]: a
+//! launch template's default or latest version, an autoscaling group's
+//! version, an instance, running or stopped), and — after a build — one not
+//! older than the image just made (another build's, running at the same
+//! time) are left alone and reported. The app's snapshots that no image
+//! uses any more ([`orphans`]) are deleted too. Each region is pruned on its
+//! own: the build region, and each region of `image.ami_regions`, where the
+//! copies live.
 
 pub mod in_use;
+pub mod orphans;
 
 use std::cmp::Ordering;
 
@@ -83,6 +87,19 @@ pub struct Selection {
     pub removed: Vec<Candidate>,
     /// Left alone whatever `keep` says, with the reason.
     pub skipped: Vec<(Candidate, String)>,
+    /// The app's snapshots that no image uses ([`orphans`]).
+    pub orphaned_snapshots: Vec<String>,
+}
+
+impl Selection {
+    /// Why an image in `kept` is kept.
+    pub fn why_kept(&self, image: &Candidate, keep: usize, protect: Option<&str>) -> String {
+        if protect == Some(image.id.as_str()) {
+            "the image just made".to_string()
+        } else {
+            format!("one of the newest {}", keep.max(1))
+        }
+    }
 }
 
 /// Splits `images`. `protect` (the image just built) is always kept and
@@ -104,7 +121,7 @@ pub fn select(
     }
     for image in images {
         let skip = if let Some(users) = in_use.get(&image.id) {
-            Some(format!("used by launch template {}", users.join(", ")))
+            Some(format!("used by {}", users.join("; ")))
         } else if image.state == "pending" {
             Some("pending: still being created".to_string())
         } else {
@@ -128,17 +145,20 @@ pub fn select(
     selection
 }
 
-/// What prune would do in the region `ec2` speaks to: the app's images
-/// there and the images its launch templates use, split by [`select`].
+/// What prune would do in the region the clients speak to: the app's
+/// images there and the images in use, split by [`select`], and the app's
+/// orphaned snapshots.
 pub async fn plan(
     ec2: &aws_sdk_ec2::Client,
+    autoscaling: &aws_sdk_autoscaling::Client,
     app: &str,
     keep: usize,
     protect: Option<&str>,
 ) -> Result<Selection, StepError> {
     let images = list(ec2, app).await?;
-    let in_use = in_use::images_in_use(ec2).await?;
+    let in_use = in_use::images_in_use(ec2, autoscaling).await?;
     let mut selection = select(images, keep, protect, &in_use);
+    selection.orphaned_snapshots = orphans::find(ec2, app).await?;
     // Of the images to remove, only the snapshots baker made go with them.
     let all: Vec<String> = selection
         .removed
@@ -233,7 +253,7 @@ mod tests {
         ];
         let in_use = in_use::InUse::from([(
             "used".to_string(),
-            vec!["lt-1 (web) version 2, the default".to_string()],
+            vec!["launch template lt-1 (web) version 2, the default".to_string()],
         )]);
         let selection = select(images, 1, Some("new"), &in_use);
         assert_eq!(ids(&selection.kept), ["new"]);
@@ -244,7 +264,10 @@ mod tests {
             .map(|(c, r)| (c.id.as_str(), r.as_str()))
             .collect();
         assert_eq!(skipped.len(), 2, "{skipped:?}");
-        assert!(skipped[0].0 == "used" && skipped[0].1.contains("lt-1 (web)"));
+        assert!(
+            skipped[0].0 == "used"
+                && skipped[0].1 == "used by launch template lt-1 (web) version 2, the default"
+        );
         assert!(skipped[1].0 == "p" && skipped[1].1.contains("pending"));
     }
 }

@@ -48,6 +48,12 @@ pub async fn deregister_replaced(
     };
     let release = SnapshotRelease::new(&ctx.spec.config.wait, ctx.stop());
     delete_image(ec2, &old.id, &snapshots, release).await?;
+    if !ctx.spec.config.image.force_delete_snapshot {
+        // Kept as asked: marked, so that prune does not sweep them as
+        // orphans.
+        let kept = baked_snapshots(ec2, &old.snapshots).await?;
+        crate::prune::orphans::mark_kept(ec2, &kept, &old.id).await?;
+    }
     if snapshots.is_empty() {
         return Ok(format!("deregistered {}", old.id));
     }

@@ -1,8 +1,9 @@
 //! Step 13: keep the newest `image.keep` images of this app (the new one
 //! included) and remove the older others, in the build region and in each
 //! region the image was copied to (`image.ami_regions`), where the copy just
-//! made is the protected one. Pending images, images launch templates use
-//! and images newer than this build's are left alone. A failure here is
+//! made is the protected one. Pending images, images in use (launch
+//! templates, autoscaling groups, instances) and images newer than this
+//! build's are left alone; the app's orphaned snapshots are deleted. A failure here is
 //! reported but does not fail the build: the image is good, and the next
 //! build prunes again.
 
@@ -30,25 +31,28 @@ impl Step for Prune {
     ) -> Result<String, StepError> {
         let mut regions = vec![(
             ctx.aws.region.clone(),
-            ctx.aws.ec2.clone(),
+            (ctx.aws.ec2.clone(), ctx.aws.autoscaling.clone()),
             state.image.as_ref().map(|i| i.id.clone()),
         )];
         for copy in &state.copies {
             regions.push((
                 copy.region.clone(),
-                ctx.aws.ec2_in(&copy.region),
+                (
+                    ctx.aws.ec2_in(&copy.region),
+                    ctx.aws.autoscaling_in(&copy.region),
+                ),
                 copy.id.clone(),
             ));
         }
         let several = regions.len() > 1;
         let mut summaries = Vec::new();
-        for (region, ec2, protect) in regions {
+        for (region, clients, protect) in regions {
             let at = if several {
                 format!("{region}: ")
             } else {
                 String::new()
             };
-            match prune_region(ctx, &ec2, protect.as_deref(), line, &at).await {
+            match prune_region(ctx, &clients, protect.as_deref(), line, &at).await {
                 Ok((kept, done)) => {
                     summaries.push(if done.is_empty() {
                         format!("{at}{kept} image(s) kept, nothing to remove")
@@ -77,13 +81,14 @@ impl Step for Prune {
 /// ids removed.
 async fn prune_region(
     ctx: &Ctx,
-    ec2: &aws_sdk_ec2::Client,
+    (ec2, autoscaling): &(aws_sdk_ec2::Client, aws_sdk_autoscaling::Client),
     protect: Option<&str>,
     line: &StepLine,
     at: &str,
 ) -> Result<(usize, Vec<String>), StepError> {
     let keep = ctx.spec.config.image.keep as usize;
-    let selection = prune::plan(ec2, &ctx.spec.config.app.name, keep, protect).await?;
+    let app = &ctx.spec.config.app.name;
+    let selection = prune::plan(ec2, autoscaling, app, keep, protect).await?;
     for (image, reason) in &selection.skipped {
         ctx.progress.info(&format!(
             "  {at}left alone {} ({}): {reason}",
@@ -98,5 +103,12 @@ async fn prune_region(
     }
     let release = SnapshotRelease::new(&ctx.spec.config.wait, ctx.stop());
     let done = prune::remove(ec2, &selection.removed, release).await?;
+    let swept = prune::orphans::sweep(ec2, &selection.orphaned_snapshots).await?;
+    if !swept.is_empty() {
+        ctx.progress.info(&format!(
+            "  {at}deleted orphaned snapshots (no image uses them): {}",
+            swept.join(", ")
+        ));
+    }
     Ok((selection.kept.len() + selection.skipped.len(), done))
 }

@@ -24,6 +24,7 @@ mod interrupt;
 mod keep_images;
 mod on_error_ask;
 mod provisioning;
+mod prune_in_use;
 mod prune_regions;
 mod prune_safety;
 mod public_ip;

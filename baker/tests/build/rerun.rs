@@ -79,6 +79,16 @@ async fn force_deregister_from_the_environment_keeps_the_old_snapshots() {
     for snapshot in &old_snapshots {
         assert!(left.snapshots.contains(snapshot), "{snapshot} kept: {left}");
     }
+    // Kept on purpose, so prune does not sweep them as orphans.
+    let prune = project.run(&["prune"]);
+    assert!(prune.success(), "{prune}");
+    let left = Leftovers::count(&emulator).await;
+    for snapshot in &old_snapshots {
+        assert!(
+            left.snapshots.contains(snapshot),
+            "{snapshot} kept: {left}\n{prune}"
+        );
+    }
 }
 
 #[test]
