@@ -174,3 +174,80 @@ fn checksums_signed_by_another_key_are_refused() -> Result<()> {
     );
     Ok(())
 }
+
+/// Every file under `dir`, by path relative to it.
+fn files_under(dir: &std::path::Path) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(next) = pending.pop() {
+        for entry in std::fs::read_dir(&next)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let relative = path.strip_prefix(dir)?.to_string_lossy().into_owned();
+                found.push(relative);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// `terraform providers mirror` (which always downloads from the origin
+/// registry) writes the layout the network mirror of `network_mirror`
+/// serves: the same paths, the zip unchanged.
+#[test]
+fn terraform_providers_mirror_writes_the_network_mirrors_layout() -> Result<()> {
+    let (_, release) = crate::packaged::release()?;
+    let zip = std::fs::read(&release.provider_zip)?;
+    let key = TestSigningKey::new()?;
+    let ca = TestCa::new()?;
+    let (_server, workspace) = serve(&registry_release(release, &key, &key)?, &ca)?;
+    let platform = Platform::host()?;
+
+    let copy = workspace.path().join("copy");
+    let output = workspace.run(&[
+        "providers",
+        "mirror",
+        "-no-color",
+        &format!("-platform={platform}"),
+        &copy.to_string_lossy(),
+    ])?;
+    ensure!(
+        output.success(),
+        "terraform providers mirror failed:\n{output}"
+    );
+
+    // The paths the network mirror serves (see MirrorLayout), the zip
+    // unchanged, and the version document naming it by the same relative URL.
+    let zip_name = dist::provider_zip_name(dist::VERSION, &platform);
+    let expected: Vec<String> = [
+        format!("{PROVIDER_SOURCE}/{}.json", dist::VERSION),
+        format!("{PROVIDER_SOURCE}/index.json"),
+        format!("{PROVIDER_SOURCE}/{zip_name}"),
+    ]
+    .into_iter()
+    .collect();
+    let mut expected = expected;
+    expected.sort();
+    let written = files_under(&copy)?;
+    ensure!(
+        written == expected,
+        "providers mirror wrote {written:?}, the mirror serves {expected:?}"
+    );
+    ensure!(
+        std::fs::read(copy.join(PROVIDER_SOURCE).join(&zip_name))? == zip,
+        "providers mirror changed the zip"
+    );
+    let version: serde_json::Value = serde_json::from_slice(&std::fs::read(
+        copy.join(PROVIDER_SOURCE)
+            .join(format!("{}.json", dist::VERSION)),
+    )?)?;
+    ensure!(
+        version.pointer(&format!("/archives/{platform}/url")) == Some(&serde_json::json!(zip_name)),
+        "providers mirror's {}.json: {version}",
+        dist::VERSION
+    );
+    Ok(())
+}
