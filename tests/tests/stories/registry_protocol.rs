@@ -4,8 +4,9 @@
 //! sends `registry.terraform.io`'s provider service there). A plain
 //! `terraform init` checks the signature and records both the `h1:` hash of
 //! the package and the `zh:` hashes of the signed checksums; `terraform
-//! providers lock` agrees; checksums signed by another key are refused.
-//! No moto.
+//! providers lock` agrees; checksums signed by another key are refused; and
+//! `terraform providers mirror` writes the layout the network mirror of
+//! `network_mirror` serves. No moto.
 
 use anyhow::{Context, Result, ensure};
 use e2e::dist::{self, Platform, Release};
