@@ -50,6 +50,9 @@ class Result:
     stderr: str
     started: datetime.datetime
     ended: datetime.datetime
+    # Where the whole output is (for an output bucket); empty when nothing ran.
+    stdout_file: str = ""
+    stderr_file: str = ""
 
 
 def _first(parameters: dict[str, Any], key: str, default: str) -> str:
@@ -82,6 +85,22 @@ def _read_prefix(path: str, limit: int) -> str:
     except OSError:
         return ""
     return data.decode("utf-8", errors="replace")[:limit]
+
+
+# The most of one stream an output bucket gets from a live machine (the
+# emulator holds it in memory once).
+MAX_KEPT_BYTES = 64 * 1024 * 1024
+
+
+def read_whole(path: str) -> str:
+    """A stream's whole output (up to MAX_KEPT_BYTES), for an output bucket."""
+    if not path:
+        return ""
+    try:
+        with open(path, "rb") as f:
+            return f.read(MAX_KEPT_BYTES).decode("utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 def status_of(exit_code: int) -> str:
@@ -166,4 +185,6 @@ def run(machine: Machine, instance_id: str, region: str, command_id: str, parame
         _read_prefix(stderr_path, MAX_STDERR),
         started,
         _now(),
+        stdout_path,
+        stderr_path,
     )

@@ -25,7 +25,7 @@ from typing import Any
 from moto.ssm.models import Command, SimpleSystemManagerBackend
 
 from emulator.ssm import agents as ssm
-from emulator.ssm import delivery
+from emulator.ssm import delivery, output_s3
 from emulator.live import instances, runshell
 from emulator.state import LOCK
 
@@ -92,6 +92,12 @@ def _run(live: instances.LiveInstance, command: Command, invocation: dict[str, A
                 "ExecutionEndDateTime": result.ended.isoformat(),
                 "ExecutionElapsedTime": _elapsed(result),
             }
+        )
+        output_s3.keep(
+            command,
+            live.id,
+            runshell.read_whole(result.stdout_file) or result.stdout,
+            runshell.read_whole(result.stderr_file) or result.stderr,
         )
         _summarize(command)
 

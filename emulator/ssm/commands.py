@@ -35,7 +35,7 @@ from moto.ec2 import ec2_backends
 from moto.ssm.models import Command, SimpleSystemManagerBackend
 
 from emulator.ssm import agents as ssm
-from emulator.ssm import delivery
+from emulator.ssm import delivery, output_s3
 from emulator.state import LOCK, on_reset, timing
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -198,6 +198,8 @@ def _send_command(self: SimpleSystemManagerBackend, **kwargs: Any) -> Command:
     command.target_count = command.completed_count = len(keep)
     command.emu_sent_at = time.monotonic()
     outcome = _find_outcome(kwargs.get("parameters") or {})
+    # The whole output, for the output bucket (GetCommandInvocation cuts it).
+    command.emu_full_output = (outcome.stdout, outcome.stderr) if outcome is not None else ("", "")
     if outcome is not None:
         for invocation in command.invocations:
             invocation.update(
@@ -252,6 +254,8 @@ def _get_command_invocation(
             }
         )
         return pending
+    if invocation.get("Status") in output_s3.TERMINAL and not getattr(command, "emu_live", False):
+        output_s3.keep(command, instance_id, *getattr(command, "emu_full_output", ("", "")))
     return invocation
 
 

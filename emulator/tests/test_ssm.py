@@ -205,3 +205,40 @@ def test_delivery_rules():
     delivered: dict = {}
     assert delivery.step(waiting, delivered, Instance(), True, 120.0)
     assert delivered["Status"] == "Success"
+
+
+def test_the_whole_output_goes_to_the_output_bucket_once_the_command_ends(emu):
+    """GetCommandInvocation cuts stdout at 24,000 characters; with an output
+    bucket SSM uploads the whole of each stream under
+    <prefix>/<command>/<instance>/awsrunShellScript/0.awsrunShellScript/."""
+    ec2, ssm, s3 = emu.client("ec2"), emu.client("ssm"), emu.client("s3")
+    s3.create_bucket(Bucket="command-output")
+    instance = _launch(ec2, instance_profile(emu.client("iam")))
+    long = "".join(f"{n}\n" for n in range(1, 20001))
+    emu.ok(
+        "POST",
+        "/_emulator/ssm/command-outcomes",
+        {"match": "seq", "status": "Failed", "stdout": long, "stderr": "boom\n", "exit_code": 3},
+    )
+    command = ssm.send_command(
+        InstanceIds=[instance], DocumentName="AWS-RunShellScript", Parameters={"commands": ["seq 1 20000"]},
+        OutputS3BucketName="command-output", OutputS3KeyPrefix="runs/",
+    )["Command"]["CommandId"]
+    invocation = ssm.get_command_invocation(CommandId=command, InstanceId=instance)
+    assert len(invocation["StandardOutputContent"]) == 24000
+    base = f"runs/{command}/{instance}/awsrunShellScript/0.awsrunShellScript"
+    stdout = s3.get_object(Bucket="command-output", Key=f"{base}/stdout")["Body"].read().decode()
+    assert stdout == long
+    stderr = s3.get_object(Bucket="command-output", Key=f"{base}/stderr")["Body"].read().decode()
+    assert stderr == "boom\n"
+
+
+def test_a_missing_output_bucket_gets_nothing_and_the_command_is_unchanged(emu):
+    ec2, ssm, s3 = emu.client("ec2"), emu.client("ssm"), emu.client("s3")
+    instance = _launch(ec2, instance_profile(emu.client("iam")))
+    command = ssm.send_command(
+        InstanceIds=[instance], DocumentName="AWS-RunShellScript", Parameters={"commands": ["true"]},
+        OutputS3BucketName="no-such-bucket",
+    )["Command"]["CommandId"]
+    assert ssm.get_command_invocation(CommandId=command, InstanceId=instance)["Status"] == "Success"
+    assert "no-such-bucket" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
