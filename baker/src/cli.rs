@@ -150,6 +150,15 @@ pub struct ValidateArgs {
     pub config: ConfigArgs,
     #[command(flatten)]
     pub overrides: OverrideArgs,
+    /// The commit, as `baker build --commit` (default: TRAVIS_COMMIT, GITHUB_SHA, else git rev-parse HEAD).
+    #[arg(long, env = "BAKER_COMMIT")]
+    pub commit: Option<String>,
+    /// The build number, as `baker build --build-number`.
+    #[arg(long, env = "BAKER_BUILD_NUMBER")]
+    pub build_number: Option<String>,
+    /// Where the manifest would be written, as `baker build --manifest`.
+    #[arg(long, env = "BAKER_MANIFEST")]
+    pub manifest: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -169,6 +178,10 @@ pub struct ExecArgs {
     /// Seconds to wait for the command to finish.
     #[arg(long, default_value_t = 600)]
     pub timeout: u64,
+    /// A bucket where SSM keeps the whole output (communicator.output_s3_bucket):
+    /// baker prints it whole when GetCommandInvocation cut it.
+    #[arg(long, value_name = "BUCKET")]
+    pub output_bucket: Option<String>,
     /// A shell script to run instead of a command, sent as it is.
     #[arg(long, value_name = "FILE", conflicts_with = "command")]
     pub script: Option<PathBuf>,

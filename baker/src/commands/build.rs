@@ -1,21 +1,13 @@
 //! `baker build`: settle what to build (config, CI values, image name,
 //! bundle) before the first AWS call, then run the steps.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use crate::aws::Clients;
-use crate::bundle;
 use crate::cli::{BuildArgs, OutputFormat};
-use crate::config::{base_dir, ci, validate};
-use crate::error::{Error, Problem, Problems};
-use crate::manifest;
+use crate::error::Error;
 use crate::output::stdout_line;
 use crate::progress::Progress;
 use crate::signals::Signals;
 use crate::steps::{self, BuildState, Ctx, Spec, runner};
-use crate::template;
 
 pub async fn run(args: BuildArgs) -> Result<u8, Error> {
     let spec = spec(&args)?;
@@ -87,81 +79,15 @@ fn print_result(output: OutputFormat, ctx: &Ctx, state: &BuildState, error: Opti
     }
 }
 
-/// Everything about the build that needs no AWS call; every problem found
-/// is reported at once.
+/// Everything about the build that needs no AWS call, settled by the
+/// same code `baker validate` runs.
 pub fn spec(args: &BuildArgs) -> Result<Spec, Error> {
-    let mut overrides = args.overrides.pairs();
-    if let Some(manifest) = &args.manifest {
-        overrides.push(("output.manifest", manifest.display().to_string()));
-    }
-    let config = super::load_config(&args.config, &overrides, true)?;
-    let base = base_dir(&args.config.config);
-    let env = |name: &str| std::env::var(name).ok();
-    let detected = ci::detect(
-        args.commit.as_deref(),
-        args.build_number.as_deref(),
-        &env,
-        &base,
-    );
-    let mut problems = validate::check_build(&config, &base, detected.as_ref().ok());
-    let info = match detected {
-        Ok(info) => Some(info),
-        Err(message) => {
-            problems.push(Problem::new("commit", message));
-            None
-        }
-    };
-    // Checked before any AWS call: a manifest that cannot be written must
-    // not fail the build after the image exists.
-    if let Err(message) = manifest::check(&config.output.manifest) {
-        problems.push(Problem::new("output.manifest", message));
-    }
-    let mut image_name = String::new();
-    if let Some(info) = &info {
-        let timestamp = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let values = template::values(
-            &config.app.name,
-            &info.build,
-            &info.commit,
-            info.short_commit(),
-            timestamp,
-        );
-        match template::render(&config.image.name_template, &values)
-            .and_then(|n| template::check_ami_name(&n).map(|()| n))
-        {
-            Ok(name) => image_name = name,
-            Err(e) => problems.push(Problem::new("image.name_template", e)),
-        }
-    }
-    let Some(info) = info.filter(|_| problems.is_empty()) else {
-        return Err(Error::Invalid(Problems(problems)));
-    };
-
-    let unit = base.join(&config.app.unit);
-    let bundle = bundle::pack(&base.join(&config.app.dir), &unit)?;
-    let unit_name = bundle::unit_file_name(&unit)?;
-    Ok(Spec {
-        config,
-        base_dir: base,
-        info,
-        image_name,
-        build_id: new_build_id(),
-        bundle,
-        unit_name,
+    super::settle::settle(&super::settle::Inputs {
+        config: &args.config,
+        overrides: &args.overrides,
+        commit: args.commit.as_deref(),
+        build_number: args.build_number.as_deref(),
+        manifest: args.manifest.as_deref(),
         on_error: args.on_error,
     })
-}
-
-/// 12 random hex digits.
-fn new_build_id() -> String {
-    let mut hasher = RandomState::new().build_hasher();
-    hasher.write_u128(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    hasher.write_u32(std::process::id());
-    format!("{:012x}", hasher.finish() & 0xffff_ffff_ffff)
 }

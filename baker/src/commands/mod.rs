@@ -5,6 +5,7 @@ pub mod exec;
 pub mod exec_fleet;
 pub mod provision;
 pub mod prune;
+pub mod settle;
 pub mod validate;
 
 use crate::cli::{Cli, Command, ConfigArgs};

@@ -1,39 +1,25 @@
-//! `baker validate`: every problem with the configuration, by field, with no
-//! AWS call.
+//! `baker validate`: exactly what `baker build` checks before its first AWS
+//! call (the same code, [`super::settle`]), with no AWS call: every problem
+//! with the configuration, by field, and the image name this checkout gets.
 
 use crate::cli::ValidateArgs;
-use crate::config::{base_dir, ci, validate};
-use crate::error::{Error, Problems};
+use crate::error::Error;
 use crate::output::stdout_line;
-use crate::template;
+use crate::steps::OnError;
 
 pub fn run(args: &ValidateArgs) -> Result<u8, Error> {
-    let config = super::load_config(&args.config, &args.overrides.pairs(), true)?;
-    let base = base_dir(&args.config.config);
-    let env = |name: &str| std::env::var(name).ok();
-    // The commit and build number of this checkout (or CI), when known,
-    // are checked like `build` and `provision` check them.
-    let detected = ci::detect(None, None, &env, &base);
-    let problems = validate::check(&config, &base, detected.as_ref().ok());
-    if !problems.is_empty() {
-        return Err(Error::Invalid(Problems(problems)));
-    }
-    let example = match detected {
-        Ok(info) => {
-            let values = template::values(
-                &config.app.name,
-                &info.build,
-                &info.commit,
-                info.short_commit(),
-                0,
-            );
-            template::render(&config.image.name_template, &values).unwrap_or_default()
-        }
-        Err(_) => String::new(),
-    };
+    let spec = super::settle::settle(&super::settle::Inputs {
+        config: &args.config,
+        overrides: &args.overrides,
+        commit: args.commit.as_deref(),
+        build_number: args.build_number.as_deref(),
+        manifest: args.manifest.as_deref(),
+        on_error: OnError::Cleanup,
+    })?;
     stdout_line(&format!("{}: valid", args.config.config.display()));
-    if !example.is_empty() {
-        stdout_line(&format!("image name for this checkout: {example}"));
-    }
+    stdout_line(&format!(
+        "image name for this checkout: {}",
+        spec.image_name
+    ));
     Ok(0)
 }

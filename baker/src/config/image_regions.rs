@@ -55,6 +55,15 @@ pub fn unshareable(config: &Config, build_region: &str) -> Vec<String> {
         .collect()
 }
 
+/// The problem with `region`, one of [`unshareable`]'s.
+pub fn unshareable_problem(region: &str) -> Problem {
+    Problem::new(
+        format!("image.region_kms_key_ids.{region}"),
+        "image.snapshot_users cannot use snapshots encrypted with the default EBS key: \
+         name a customer managed key for each copy region",
+    )
+}
+
 /// Every problem with the two keys, each naming its field.
 pub fn check(config: &Config) -> Vec<Problem> {
     let image = &config.image;

@@ -9,6 +9,7 @@ pub mod deprecation;
 pub mod image;
 pub mod image_regions;
 pub mod keys;
+pub mod names;
 pub mod network;
 pub mod script_inputs;
 pub mod spot;

@@ -42,18 +42,16 @@ pub fn check(config: &Config, info: Option<&BuildInfo>) -> Vec<Problem> {
             "app.node_package",
             "must name the package that provides `node`",
         ));
-    } else if package.len() > 200
-        || !package
-            .split_whitespace()
-            .all(|p| plain(p, "._+:@~-") && p.starts_with(|c: char| c.is_ascii_alphanumeric()))
-    {
+    } else if package.len() > 200 {
         problems.push(Problem::new(
             "app.node_package",
-            format!(
-                "{package:?} must be package names (letters, digits, . _ + : @ ~ -, each starting \
-                 with a letter or digit) separated by spaces"
-            ),
+            "at most 200 characters of package names separated by spaces",
         ));
+    } else if let Some(why) = package
+        .split_whitespace()
+        .find_map(super::names::package_problem)
+    {
+        problems.push(Problem::new("app.node_package", why));
     }
 
     if let Some(unit) = config.app.unit.file_name().and_then(|n| n.to_str())
@@ -66,6 +64,14 @@ pub fn check(config: &Config, info: Option<&BuildInfo>) -> Vec<Problem> {
                  (systemd's unit name characters)"
             ),
         ));
+    } else if let Some(why) = config
+        .app
+        .unit
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(super::names::unit_name_problem)
+    {
+        problems.push(Problem::new("app.unit", why));
     }
 
     if let Some(info) = info {

@@ -26,6 +26,9 @@ pub const RESERVED_TAGS: &[&str] = &[
 /// `builder.run_volume_tags` may not override them.
 pub const BUILDER_TAGS: &[&str] = &["Name", "baker:build-id", "app", "baked-by"];
 
+/// The longest wait any setting may ask for: a day, in seconds.
+pub const MAX_WAIT_SECONDS: u64 = 24 * 60 * 60;
+
 /// Every problem with `config`; relative paths are resolved against `base`.
 /// `info` (commit and build number), when known, is checked too.
 pub fn check(config: &Config, base: &Path, info: Option<&BuildInfo>) -> Vec<Problem> {
@@ -229,19 +232,77 @@ pub fn check(config: &Config, base: &Path, info: Option<&BuildInfo>) -> Vec<Prob
     }
 
     let w = &config.wait;
-    for (field, value) in [
-        ("wait.instance_running", w.instance_running),
-        ("wait.ssm_online", w.ssm_online),
-        ("wait.command", w.command),
-        ("wait.instance_stopped", w.instance_stopped),
-        ("wait.image_available", w.image_available),
-        ("wait.instance_terminated", w.instance_terminated),
-        ("wait.snapshot_released", w.snapshot_released),
-        ("wait.poll_first_ms", w.poll_first_ms),
-        ("app.health_timeout", config.app.health_timeout),
+    // Bounded, so that no deadline computed from them can overflow (a
+    // deadline past the clock's range panics) and a typo does not wait
+    // for years: a day is longer than anything a build waits for.
+    for (field, value, unit, limit) in [
+        (
+            "wait.instance_running",
+            w.instance_running,
+            "seconds",
+            MAX_WAIT_SECONDS,
+        ),
+        ("wait.ssm_online", w.ssm_online, "seconds", MAX_WAIT_SECONDS),
+        ("wait.command", w.command, "seconds", MAX_WAIT_SECONDS),
+        (
+            "wait.instance_stopped",
+            w.instance_stopped,
+            "seconds",
+            MAX_WAIT_SECONDS,
+        ),
+        (
+            "wait.image_available",
+            w.image_available,
+            "seconds",
+            MAX_WAIT_SECONDS,
+        ),
+        (
+            "wait.instance_terminated",
+            w.instance_terminated,
+            "seconds",
+            MAX_WAIT_SECONDS,
+        ),
+        (
+            "wait.snapshot_released",
+            w.snapshot_released,
+            "seconds",
+            MAX_WAIT_SECONDS,
+        ),
+        (
+            "wait.poll_first_ms",
+            w.poll_first_ms,
+            "milliseconds",
+            MAX_WAIT_SECONDS * 1000,
+        ),
+        (
+            "app.health_timeout",
+            config.app.health_timeout,
+            "seconds",
+            MAX_WAIT_SECONDS,
+        ),
     ] {
         if value == 0 {
             problem(field, "must be greater than 0".into());
+        } else if value > limit {
+            problem(
+                field,
+                format!("{value} {unit} is more than a day: at most {limit}"),
+            );
+        }
+    }
+    for (field, value) in [
+        ("wait.poll_max_ms", w.poll_max_ms),
+        (
+            "aws.retry_initial_backoff_ms",
+            config.aws.retry_initial_backoff_ms,
+        ),
+    ] {
+        let limit = MAX_WAIT_SECONDS * 1000;
+        if value > limit {
+            problem(
+                field,
+                format!("{value} milliseconds is more than a day: at most {limit}"),
+            );
         }
     }
     if w.poll_max_ms < w.poll_first_ms {

@@ -8,7 +8,7 @@
 use async_trait::async_trait;
 
 use super::{BuildState, Ctx, NewImage, Step};
-use crate::config::image_regions::{copy_regions, unshareable};
+use crate::config::image_regions::{copy_regions, unshareable, unshareable_problem};
 use crate::ec2::images::owned_image_named;
 use crate::ec2::snapshots_of;
 use crate::error::StepError;
@@ -34,10 +34,9 @@ impl Step for CheckCopyRegions {
             return Ok("no other region".into());
         }
         if let Some(region) = unshareable(config, &ctx.aws.region).first() {
-            return Err(StepError::unexpected(format!(
-                "image.region_kms_key_ids.{region}: image.snapshot_users cannot use snapshots \
-                 encrypted with the default EBS key: name a customer managed key for each copy region"
-            )));
+            return Err(StepError::unexpected(
+                unshareable_problem(region).to_string(),
+            ));
         }
         line.note("DescribeRegions");
         let out = ctx

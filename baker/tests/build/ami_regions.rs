@@ -228,16 +228,18 @@ async fn a_copy_region_problem_stops_the_build_before_anything_is_created() {
         "[image]\nami_regions = [\"eu-west-1\"]\nencrypt_boot = true\n\
          snapshot_users = [\"111122223333\"]\n",
     );
+    // The build region is known (AWS_REGION), so the problem is found
+    // before any AWS call, as `baker validate` finds it (`one_verdict.rs`).
     let run = project.build(94);
-    assert_eq!(run.code, Some(1), "{run}");
+    assert_eq!(run.code, Some(2), "{run}");
     assert!(
         run.stderr.contains(
-            "step `check copy regions` failed: image.region_kms_key_ids.eu-west-1: \
+            "  - image.region_kms_key_ids.eu-west-1: \
              image.snapshot_users cannot use snapshots encrypted with the default EBS key"
         ),
         "{run}"
     );
+    assert!(emulator.calls().is_empty(), "{:#?}", emulator.calls());
     let left = crate::harness::Leftovers::count(&emulator).await;
     assert!(left.nothing(), "{left}");
-    assert_eq!(emulator.calls().get("ec2:RunInstances"), None);
 }

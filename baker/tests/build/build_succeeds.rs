@@ -129,9 +129,10 @@ async fn a_build_bakes_a_tagged_image_and_leaves_nothing_else() {
         assert!(scripts[1].contains(line), "{line:?} in the plan");
     }
 
-    // Within the budget of API calls.
+    // Within the budget of API calls (prune's reads of what uses images —
+    // templates, groups, instances — and of orphaned snapshots included).
     let total: u64 = emulator.calls().values().sum();
-    assert!(total <= 45, "{total} calls: {:#?}", emulator.calls());
+    assert!(total <= 48, "{total} calls: {:#?}", emulator.calls());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -23,6 +23,7 @@ mod image_kept;
 mod interrupt;
 mod keep_images;
 mod on_error_ask;
+mod one_verdict;
 mod provisioning;
 mod prune_in_use;
 mod prune_regions;

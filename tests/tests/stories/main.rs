@@ -38,6 +38,7 @@ mod data_sources;
 mod default_tags;
 mod example_stack;
 mod first_apply;
+mod import_round_trip;
 mod instance_profile;
 mod interrupted_rollout;
 mod launch_template;

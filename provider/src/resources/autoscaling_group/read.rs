@@ -5,14 +5,58 @@ use aws_sdk_autoscaling::types::AutoScalingGroup;
 
 use super::health::describe_group;
 use super::schema::{Group, GroupTag, InstanceInfo, LaunchTemplateRef};
-use crate::aws::Aws;
+use crate::aws::{Aws, aws_error};
 use crate::framework::Diagnostics;
 
 pub async fn read_group(aws: &Aws, known: &Group) -> Result<Option<Group>, Diagnostics> {
     let Some(group) = describe_group(aws, &known.name).await? else {
         return Ok(None);
     };
-    Ok(Some(from_aws(&group, known)))
+    let mut read = from_aws(&group, known);
+    if let Some(lt) = read.launch_template.as_mut() {
+        lt.version = resolve_version(aws, &lt.id, &lt.version).await?;
+    }
+    Ok(Some(read))
+}
+
+/// A group made outside Terraform may run `$Default` or `$Latest`, which
+/// this resource refuses in a configuration (a new version must be a visible
+/// change). Such a group is read as the version number the name stands for
+/// now (EC2 Auto Scaling API reference, `LaunchTemplateSpecification`:
+/// `$Latest` and `$Default` are resolved when an instance launches), so an
+/// import generates a configuration that plans no change; if the default
+/// or latest version moves later, the next plan shows it.
+async fn resolve_version(
+    aws: &Aws,
+    template_id: &str,
+    version: &str,
+) -> Result<String, Diagnostics> {
+    if version != "$Default" && version != "$Latest" {
+        return Ok(version.to_string());
+    }
+    let out = aws
+        .ec2
+        .describe_launch_templates()
+        .launch_template_ids(template_id)
+        .send()
+        .await
+        .map_err(|e| {
+            aws_error(
+                &format!("resolving version {version} of launch template {template_id}"),
+                &e,
+            )
+        })?;
+    let template = out.launch_templates().first();
+    let number = match version {
+        "$Default" => template.and_then(|t| t.default_version_number()),
+        _ => template.and_then(|t| t.latest_version_number()),
+    };
+    number.map(|n| n.to_string()).ok_or_else(|| {
+        Diagnostics::error(
+            "Launch template version not found",
+            format!("The group runs version {version} of launch template {template_id}, which AWS no longer lists."),
+        )
+    })
 }
 
 fn from_aws(group: &AutoScalingGroup, known: &Group) -> Group {

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_ec2::types::{IpPermission, IpRange, UserIdGroupPair};
+use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, PrefixListId, UserIdGroupPair};
 use serde::{Deserialize, Serialize};
 
 use crate::framework::null_as_default;
@@ -19,13 +19,21 @@ pub struct Rule {
     #[serde(deserialize_with = "null_as_default")]
     pub protocol: String,
     pub cidr_blocks: Option<Vec<String>>,
+    #[serde(default)]
+    pub ipv6_cidr_blocks: Option<Vec<String>>,
+    #[serde(default)]
+    pub prefix_list_ids: Option<Vec<String>>,
     pub security_groups: Option<Vec<String>>,
     pub description: Option<String>,
 }
 
+/// Whom one AWS rule entry allows: the four kinds of source an
+/// `IpPermission` holds (EC2 API reference, `IpPermission`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Source {
     Cidr(String),
+    Ipv6Cidr(String),
+    PrefixList(String),
     Group(String),
 }
 
@@ -54,18 +62,14 @@ impl Rule {
     pub fn grants(&self) -> Vec<Grant> {
         let (protocol, from_port, to_port) =
             normalize(&self.protocol, self.from_port, self.to_port);
-        let cidrs = self
-            .cidr_blocks
-            .iter()
-            .flatten()
-            .map(|c| Source::Cidr(c.clone()));
-        let groups = self
-            .security_groups
-            .iter()
-            .flatten()
-            .map(|g| Source::Group(g.clone()));
-        cidrs
-            .chain(groups)
+        let of = |list: &Option<Vec<String>>, kind: fn(String) -> Source| {
+            list.iter().flatten().cloned().map(kind).collect::<Vec<_>>()
+        };
+        of(&self.cidr_blocks, Source::Cidr)
+            .into_iter()
+            .chain(of(&self.ipv6_cidr_blocks, Source::Ipv6Cidr))
+            .chain(of(&self.prefix_list_ids, Source::PrefixList))
+            .chain(of(&self.security_groups, Source::Group))
             .map(|source| Grant {
                 protocol: protocol.clone(),
                 from_port,
@@ -83,6 +87,8 @@ impl Rule {
             to_port: 0,
             protocol: "-1".into(),
             cidr_blocks: Some(vec!["0.0.0.0/0".into()]),
+            ipv6_cidr_blocks: None,
+            prefix_list_ids: None,
             security_groups: None,
             description: None,
         }
@@ -112,6 +118,16 @@ pub fn grants_from_aws(permissions: &[IpPermission]) -> Vec<Grant> {
         for r in p.ip_ranges() {
             if let Some(cidr) = r.cidr_ip() {
                 grants.push(grant(Source::Cidr(cidr.to_string()), r.description()));
+            }
+        }
+        for r in p.ipv6_ranges() {
+            if let Some(cidr) = r.cidr_ipv6() {
+                grants.push(grant(Source::Ipv6Cidr(cidr.to_string()), r.description()));
+            }
+        }
+        for l in p.prefix_list_ids() {
+            if let Some(id) = l.prefix_list_id() {
+                grants.push(grant(Source::PrefixList(id.to_string()), l.description()));
             }
         }
         for g in p.user_id_group_pairs() {
@@ -155,26 +171,30 @@ pub fn rebuild(prior: &[Rule], actual: Vec<Grant>) -> Vec<Rule> {
     }
     for ((protocol, from_port, to_port, description), mut sources) in grouped {
         sources.sort();
-        let cidrs: Vec<String> = sources
-            .iter()
-            .filter_map(|s| match s {
-                Source::Cidr(c) => Some(c.clone()),
-                Source::Group(_) => None,
-            })
-            .collect();
-        let groups: Vec<String> = sources
-            .iter()
-            .filter_map(|s| match s {
-                Source::Group(g) => Some(g.clone()),
-                Source::Cidr(_) => None,
-            })
-            .collect();
+        let pick = |wanted: fn(&Source) -> Option<&String>| {
+            let found: Vec<String> = sources.iter().filter_map(wanted).cloned().collect();
+            (!found.is_empty()).then_some(found)
+        };
         rules.push(Rule {
             from_port,
             to_port,
             protocol,
-            cidr_blocks: (!cidrs.is_empty()).then_some(cidrs),
-            security_groups: (!groups.is_empty()).then_some(groups),
+            cidr_blocks: pick(|s| match s {
+                Source::Cidr(c) => Some(c),
+                _ => None,
+            }),
+            ipv6_cidr_blocks: pick(|s| match s {
+                Source::Ipv6Cidr(c) => Some(c),
+                _ => None,
+            }),
+            prefix_list_ids: pick(|s| match s {
+                Source::PrefixList(id) => Some(id),
+                _ => None,
+            }),
+            security_groups: pick(|s| match s {
+                Source::Group(g) => Some(g),
+                _ => None,
+            }),
             description,
         });
     }
@@ -213,6 +233,18 @@ pub fn to_aws(grants: &[Grant]) -> Vec<IpPermission> {
                         .set_description(g.description.clone())
                         .build(),
                 ),
+                Source::Ipv6Cidr(c) => p.ipv6_ranges(
+                    Ipv6Range::builder()
+                        .cidr_ipv6(c)
+                        .set_description(g.description.clone())
+                        .build(),
+                ),
+                Source::PrefixList(id) => p.prefix_list_ids(
+                    PrefixListId::builder()
+                        .prefix_list_id(id)
+                        .set_description(g.description.clone())
+                        .build(),
+                ),
                 Source::Group(id) => p.user_id_group_pairs(
                     UserIdGroupPair::builder()
                         .group_id(id)
@@ -239,6 +271,8 @@ mod tests {
             to_port: 80,
             protocol: "tcp".into(),
             cidr_blocks: Some(vec!["0.0.0.0/0".into(), "10.0.0.0/8".into()]),
+            ipv6_cidr_blocks: None,
+            prefix_list_ids: None,
             security_groups: None,
             description: Some("web".into()),
         }
@@ -248,6 +282,18 @@ mod tests {
     fn a_rule_survives_the_round_trip_through_aws() {
         let grants = grants_from_aws(&to_aws(&http().grants()));
         assert_eq!(rebuild(&[http()], grants), vec![http()]);
+    }
+
+    #[test]
+    fn ipv6_ranges_and_prefix_lists_survive_the_round_trip_through_aws() {
+        let rule = Rule {
+            ipv6_cidr_blocks: Some(vec!["::/0".into()]),
+            prefix_list_ids: Some(vec!["pl-0123".into()]),
+            ..http()
+        };
+        let grants = grants_from_aws(&to_aws(&rule.grants()));
+        assert_eq!(grants.len(), 4);
+        assert_eq!(rebuild(&[], grants), vec![rule]);
     }
 
     #[test]

@@ -25,6 +25,8 @@ fn rule_block(direction: &'static str) -> Block {
                 .validate(Validator::OneOf(PROTOCOLS)),
         )
         .attribute(Attribute::optional("cidr_blocks", Type::list(Type::String)).describe("IPv4 CIDR ranges."))
+        .attribute(Attribute::optional("ipv6_cidr_blocks", Type::list(Type::String)).describe("IPv6 CIDR ranges."))
+        .attribute(Attribute::optional("prefix_list_ids", Type::list(Type::String)).describe("Ids of managed prefix lists whose ranges may connect."))
         .attribute(Attribute::optional("security_groups", Type::list(Type::String)).describe("Ids of security groups whose members may connect."))
         .attribute(
             Attribute::optional("description", Type::String)
@@ -81,11 +83,19 @@ pub fn validate_rule(rule: &Value, path: &Path, diags: &mut Diagnostics) {
         Some(v) => v.as_elements().is_some_and(|items| !items.is_empty()),
         None => false,
     };
-    if !has("cidr_blocks") && !has("security_groups") {
+    const SOURCES: [&str; 4] = [
+        "cidr_blocks",
+        "ipv6_cidr_blocks",
+        "prefix_list_ids",
+        "security_groups",
+    ];
+    if !SOURCES.into_iter().any(has) {
         diags.push_attribute_error(
             path.clone(),
             "Rule without a source",
-            format!("{path} needs cidr_blocks or security_groups: a rule must say whom it allows."),
+            format!(
+                "{path} needs cidr_blocks, ipv6_cidr_blocks, prefix_list_ids or security_groups: a rule must say whom it allows."
+            ),
         );
     }
 }
