@@ -7,6 +7,7 @@
 //! with its exit code.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::aws::Clients;
 use crate::cli::ExecArgs;
@@ -25,7 +26,10 @@ pub async fn run(args: ExecArgs) -> Result<u8, Error> {
     let config = super::load_config(&args.config, &[], false)?;
     let signals = Signals::install().map_err(Error::Signals)?;
     let aws = Clients::connect(&config.aws, None).await?;
-    let output = SsmOutput::from_config(&config.communicator);
+    let mut output = SsmOutput::from_config(&config.communicator);
+    if let Some(bucket) = &args.output_bucket {
+        output.s3_bucket = bucket.trim().to_string();
+    }
     let backoff = backoff(&config.wait, args.timeout.max(1));
     let Some(instance) = &args.instance_id else {
         let targets = exec_fleet::targets(&aws, &args).await?;
@@ -47,15 +51,40 @@ pub async fn run(args: ExecArgs) -> Result<u8, Error> {
         .send(&script, "baker exec")
         .await
         .map_err(|e| Error::Exec(Box::new(e)))?;
-    let output = ssm
-        .wait(&id, &signals.stop, &|_| {})
-        .await
-        .map_err(|e| Error::Exec(Box::new(e)))?;
-    print!("{}", output.stdout);
-    eprint!("{}", output.stderr);
-    let _ = std::io::stdout().flush();
+    // stdout as it grows, as a long command runs.
+    let shown = AtomicUsize::new(0);
+    let follow = |new: &str| {
+        shown.fetch_add(new.chars().count(), Ordering::Relaxed);
+        let mut out = std::io::stdout();
+        let _ = out.write_all(new.as_bytes());
+        let _ = out.flush();
+    };
+    let result = ssm.wait(&id, &signals.stop, &follow).await;
+    let output = match result {
+        Ok(output) => output,
+        Err(error) => {
+            if let Some(signal) = signals.received() {
+                eprintln!("baker: {signal}: asked SSM to cancel command {id} on {instance}");
+                return Ok(if signal == "SIGTERM" { 143 } else { 130 });
+            }
+            return Err(Error::Exec(Box::new(error)));
+        }
+    };
+    let whole = WholeOutput::fetch(&aws.s3, &ssm.output, &id, instance, &output).await;
+    let shown = shown.load(Ordering::Relaxed);
+    let mut out = std::io::stdout();
+    if let Some(stdout) = &whole.stdout {
+        let _ = out.write_all(stdout.chars().skip(shown).collect::<String>().as_bytes());
+    } else if shown == 0 {
+        let _ = out.write_all(output.stdout.as_bytes());
+    }
+    let _ = out.flush();
+    eprint!("{}", whole.stderr.as_deref().unwrap_or(&output.stderr));
     for note in truncation_notes(&output, &ssm.output, &id, instance) {
         eprintln!("baker: {note}");
+    }
+    for problem in &whole.problems {
+        eprintln!("baker: {problem}");
     }
     if output.success() {
         return Ok(0);
@@ -64,6 +93,59 @@ pub async fn run(args: ExecArgs) -> Result<u8, Error> {
         eprintln!("baker: the command ended with status {}", output.status);
     }
     Ok(exit_code(&output))
+}
+
+/// The streams SSM cut, read whole from the output bucket.
+#[derive(Debug, Default)]
+struct WholeOutput {
+    stdout: Option<String>,
+    stderr: Option<String>,
+    /// Why a stream could not be read from there.
+    problems: Vec<String>,
+}
+
+impl WholeOutput {
+    async fn fetch(
+        s3: &aws_sdk_s3::Client,
+        kept: &SsmOutput,
+        command_id: &str,
+        instance: &str,
+        output: &RemoteOutput,
+    ) -> WholeOutput {
+        let mut whole = WholeOutput::default();
+        if kept.s3_bucket.is_empty() {
+            return whole;
+        }
+        for (stream, text, limit) in [
+            ("stdout", &output.stdout, STDOUT_LIMIT),
+            ("stderr", &output.stderr, STDERR_LIMIT),
+        ] {
+            if text.chars().count() < limit {
+                continue;
+            }
+            let key = kept.s3_key(command_id, instance, stream);
+            let read = async {
+                let object = s3
+                    .get_object()
+                    .bucket(&kept.s3_bucket)
+                    .key(&key)
+                    .send()
+                    .await
+                    .map_err(|e| roundrobin_aws::AwsErrorDetail::describe(&e))?;
+                let bytes = object.body.collect().await.map_err(|e| e.to_string())?;
+                Ok::<_, String>(String::from_utf8_lossy(&bytes.into_bytes()).into_owned())
+            };
+            match read.await {
+                Ok(text) if stream == "stdout" => whole.stdout = Some(text),
+                Ok(text) => whole.stderr = Some(text),
+                Err(why) => whole.problems.push(format!(
+                    "reading the whole {stream} from s3://{}/{key}: {why}",
+                    kept.s3_bucket
+                )),
+            }
+        }
+        whole
+    }
 }
 
 /// The remote exit code as baker's, 1 when it is not one a process can have.

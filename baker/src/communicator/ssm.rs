@@ -158,7 +158,9 @@ impl Ssm<'_> {
             }))
         })
         .await;
-        if matches!(result, Err(WaitError::Stopped)) {
+        // A command baker stops waiting for (a signal, or its own deadline)
+        // would otherwise go on running on the instance.
+        if matches!(result, Err(WaitError::Stopped | WaitError::TimedOut(_))) {
             self.cancel(command_id).await;
         }
         result.map_err(|e| {
@@ -170,8 +172,8 @@ impl Ssm<'_> {
         })
     }
 
-    /// Asks SSM to stop the command (on a signal). A failure is only logged:
-    /// the command ends with the builder anyway.
+    /// Asks SSM to stop the command (on a signal, or when baker's wait ran
+    /// out). A failure is only logged: the command ends with the builder anyway.
     pub async fn cancel(&self, command_id: &str) {
         match self
             .client

@@ -49,6 +49,18 @@ impl SsmOutput {
         request
     }
 
+    /// The S3 key of `stream` (`stdout`, `stderr`) of `command_id` on
+    /// `instance` in the output bucket, as SSM lays it out for
+    /// AWS-RunShellScript.
+    pub fn s3_key(&self, command_id: &str, instance: &str, stream: &str) -> String {
+        let prefix = if self.s3_prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.s3_prefix)
+        };
+        format!("{prefix}{command_id}/{instance}/awsrunShellScript/0.awsrunShellScript/{stream}")
+    }
+
     /// Where the whole stderr of `command_id` on `instance` is kept, in the
     /// layout SSM documents for AWS-RunShellScript; `None` when neither is set.
     pub fn where_kept(&self, command_id: &str, instance: &str) -> Option<String> {
@@ -65,14 +77,10 @@ impl SsmOutput {
     ) -> Option<String> {
         let mut places = Vec::new();
         if !self.s3_bucket.is_empty() {
-            let prefix = if self.s3_prefix.is_empty() {
-                String::new()
-            } else {
-                format!("{}/", self.s3_prefix)
-            };
             places.push(format!(
-                "s3://{}/{prefix}{command_id}/{instance}/awsrunShellScript/0.awsrunShellScript/{stream}",
-                self.s3_bucket
+                "s3://{}/{}",
+                self.s3_bucket,
+                self.s3_key(command_id, instance, stream)
             ));
         }
         if !self.log_group.is_empty() {

@@ -204,3 +204,86 @@ async fn exec_says_when_ssm_kept_only_the_start_of_the_output() {
     );
     assert!(run.stderr.contains("output_s3_bucket"), "{run}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_prints_the_whole_output_from_the_output_bucket() {
+    let emulator = Emulator::start();
+    let instance = managed_instance(&emulator).await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&emulator.sdk().await)
+            .force_path_style(true)
+            .build(),
+    );
+    s3.create_bucket()
+        .bucket("command-output")
+        .send()
+        .await
+        .expect("CreateBucket");
+    let long: String = (1..=20_000).map(|n| format!("{n}\n")).collect();
+    emulator.command_outcome("seq", "Success", &long, "", 0);
+    let project = Project::new(&emulator, "");
+
+    let run = project.run(&[
+        "exec",
+        "--instance-id",
+        &instance,
+        "--output-bucket",
+        "command-output",
+        "--",
+        "seq",
+        "1",
+        "20000",
+    ]);
+    assert!(run.success(), "{run}");
+    assert_eq!(run.stdout, long, "the whole stdout, once");
+    assert!(
+        run.stderr
+            .contains("the whole stdout is kept in s3://command-output/"),
+        "{run}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_cancels_the_remote_command_and_says_so() {
+    use std::time::{Duration, Instant};
+
+    use rustix::process::{Pid, Signal, kill_process};
+
+    let emulator = Emulator::start();
+    // The command stays InProgress for a while: baker is following it.
+    emulator.timing(serde_json::json!({"ssm_command_delay_seconds": 300}));
+    let instance = managed_instance(&emulator).await;
+    let project = Project::new(&emulator, "");
+    let args = ["exec", "--instance-id", &instance, "--", "sleep", "600"];
+    let child = project.command(&args).spawn().expect("starting baker");
+    let started = Instant::now();
+    while emulator
+        .calls()
+        .get("ssm:GetCommandInvocation")
+        .copied()
+        .unwrap_or(0)
+        == 0
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "baker never started following the command"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    kill_process(Pid::from_child(&child), Signal::INT).expect("sending SIGINT");
+    let run = crate::harness::project::finish(child, &args);
+    assert_eq!(run.code, Some(130), "{run}");
+    assert!(
+        run.stderr.contains("SIGINT: asked SSM to cancel command"),
+        "{run}"
+    );
+    assert!(
+        emulator
+            .calls()
+            .get("ssm:CancelCommand")
+            .copied()
+            .unwrap_or(0)
+            >= 1,
+        "CancelCommand was called"
+    );
+}
