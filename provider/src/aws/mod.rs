@@ -3,6 +3,7 @@
 //! the shared `roundrobin-aws` crate.
 
 pub mod consistency;
+pub mod ownership;
 pub mod shared_reads;
 
 use roundrobin_aws::{ConnectError, Settings};

@@ -11,8 +11,12 @@ use aws_sdk_ec2::types::{
 use cty::{Type, Value};
 use serde::{Deserialize, Serialize};
 
+use crate::aws::ownership::{Existing, already_exists, is_duplicate};
 use crate::aws::tags::{self, Tags};
 use crate::aws::{Aws, AwsErrorDetail, aws_error, read_after_write};
+use crate::resources::existing;
+
+const TYPE_NAME: &str = "roundrobin_launch_template";
 use crate::framework::{
     ApplyError, ApplyResult, Attribute, Block, Diagnostics, NestedBlock, Plan, Resource, Schema,
     Validator, null_as_default,
@@ -105,7 +109,7 @@ impl Resource for LaunchTemplateResource {
     type Model = LaunchTemplate;
 
     fn type_name(&self) -> &'static str {
-        "roundrobin_launch_template"
+        TYPE_NAME
     }
 
     fn schema(&self) -> Schema {
@@ -157,6 +161,13 @@ impl Resource for LaunchTemplateResource {
     }
 
     async fn create(&self, aws: &Aws, planned: LaunchTemplate) -> ApplyResult<LaunchTemplate> {
+        let taken = |id: &str| {
+            let what = Existing::named("launch template", TYPE_NAME, &planned.name, id);
+            already_exists(&what)
+        };
+        if let Some(id) = existing::launch_template(aws, &planned.name).await? {
+            return Err(taken(&id).into());
+        }
         let tags = planned.tags.clone().unwrap_or_default();
         let out = aws
             .ec2
@@ -168,8 +179,20 @@ impl Resource for LaunchTemplateResource {
                 tags::tag_specification(ResourceType::LaunchTemplate, &tags).map(|t| vec![t]),
             )
             .send()
-            .await
-            .map_err(|e| aws_error(&format!("creating launch template {:?}", planned.name), &e))?;
+            .await;
+        // The name is taken atomically: a template made since the look-up
+        // fails the create, which then names it.
+        let out = match out {
+            Ok(out) => out,
+            Err(e) if is_duplicate(e.code()) => {
+                let id = existing::launch_template(aws, &planned.name).await?;
+                return Err(taken(id.as_deref().unwrap_or("ID")).into());
+            }
+            Err(e) => {
+                let what = format!("creating launch template {:?}", planned.name);
+                return Err(aws_error(&what, &e).into());
+            }
+        };
         let id = out
             .launch_template()
             .and_then(|t| t.launch_template_id())

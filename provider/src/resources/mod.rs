@@ -1,6 +1,7 @@
 //! Managed resources, one module each.
 
 pub mod autoscaling_group;
+mod existing;
 pub mod instance_profile;
 pub mod launch_template;
 pub mod lb;

@@ -51,6 +51,7 @@ mod registry_protocol;
 mod release_install;
 mod rollout;
 mod rollout_options;
+mod same_names;
 mod security_group;
 mod support;
 mod teardown;

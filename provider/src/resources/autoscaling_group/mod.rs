@@ -12,8 +12,12 @@ use aws_sdk_autoscaling::types::{LaunchTemplateSpecification, Tag};
 use cty::{Path, Value};
 
 use crate::aws::consistency::{is_profile_propagation, retry_while_lagging};
+use crate::aws::ownership::{Existing, already_exists, is_duplicate};
 use crate::aws::wait::{Backoff, WaitError, until};
 use crate::aws::{Aws, AwsErrorDetail, aws_error, read_after_write};
+use crate::resources::existing;
+
+const TYPE_NAME: &str = "roundrobin_autoscaling_group";
 use crate::framework::{ApplyError, ApplyResult, Diagnostics, Plan, Resource, Schema};
 use health::{describe_group, wait_healthy};
 use read::read_group;
@@ -27,7 +31,7 @@ impl Resource for AutoscalingGroupResource {
     type Model = Group;
 
     fn type_name(&self) -> &'static str {
-        "roundrobin_autoscaling_group"
+        TYPE_NAME
     }
 
     fn schema(&self) -> Schema {
@@ -44,6 +48,13 @@ impl Resource for AutoscalingGroupResource {
 
     async fn create(&self, aws: &Aws, planned: Group) -> ApplyResult<Group> {
         check_zones(aws, &planned.vpc_zone_identifier).await?;
+        let taken = |name: &str| {
+            let kind = "autoscaling group";
+            already_exists(&Existing::named(kind, TYPE_NAME, name, name))
+        };
+        if let Some(name) = existing::autoscaling_group(aws, &planned.name).await? {
+            return Err(taken(&name).into());
+        }
         let lt = planned.template();
         let desired = planned.desired();
         let request = aws
@@ -70,14 +81,18 @@ impl Resource for AutoscalingGroupResource {
             .set_termination_policies(planned.termination_policies.clone())
             .set_tags(Some(tags_of(&planned.name, &planned.tag)));
         // A new instance profile in the template is refused for a while.
-        retry_while_lagging(&aws.stop, is_profile_propagation, || request.clone().send())
-            .await
-            .map_err(|e| {
-                aws_error(
-                    &format!("creating autoscaling group {:?}", planned.name),
-                    &e,
-                )
-            })?;
+        // The name is taken atomically: a group made since the look-up fails
+        // the create with AlreadyExists, which then names it.
+        let created =
+            retry_while_lagging(&aws.stop, is_profile_propagation, || request.clone().send()).await;
+        match created {
+            Ok(_) => {}
+            Err(e) if is_duplicate(e.code()) => return Err(taken(&planned.name).into()),
+            Err(e) => {
+                let what = format!("creating autoscaling group {:?}", planned.name);
+                return Err(aws_error(&what, &e).into());
+            }
+        }
         let made = Group {
             id: Some(planned.name.clone()),
             desired_capacity: Some(desired),

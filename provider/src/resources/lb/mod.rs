@@ -12,6 +12,10 @@ use cty::{Path, Type, Value};
 use serde::{Deserialize, Serialize};
 
 use crate::aws::consistency::Made;
+use crate::aws::ownership::{
+    Existing, already_exists, create_token, drop_elb_token, elb_made_by_us, is_duplicate,
+    not_made_by_us, token_tag,
+};
 use crate::aws::tags::Tags;
 use crate::aws::wait::{self, Backoff};
 use crate::aws::{Aws, AwsErrorDetail, aws_error, read_after_write};
@@ -19,6 +23,7 @@ use crate::framework::{
     ApplyError, ApplyResult, Attribute, Block, Diagnostics, Resource, Schema, Timeouts, Validator,
     null_as_default, timeouts,
 };
+use crate::resources::existing;
 pub(crate) use elb::{arn_suffix, read_tags, read_tags_sharing, to_elb, update_tags};
 use ops::{
     check_distinct_zones, describe, same_set, set_idle_timeout, wait_error, wait_until_active,
@@ -107,7 +112,12 @@ impl Resource for LoadBalancerResource {
         } else {
             LoadBalancerSchemeEnum::InternetFacing
         };
-        let tags = planned.tags.clone().unwrap_or_default();
+        if let Some(arn) = existing::load_balancer(aws, &planned.name).await? {
+            return Err(already_exists(&taken(&planned.name, &arn)).into());
+        }
+        let token = create_token();
+        let mut tags = to_elb(&planned.tags.clone().unwrap_or_default());
+        tags.push(token_tag(&token));
         let out = aws
             .elb
             .create_load_balancer()
@@ -116,22 +126,41 @@ impl Resource for LoadBalancerResource {
             .scheme(scheme)
             .set_subnets(Some(subnets))
             .set_security_groups(planned.security_groups.clone().filter(|g| !g.is_empty()))
-            .set_tags((!tags.is_empty()).then(|| to_elb(&tags)))
+            .set_tags(Some(tags))
             .send()
-            .await
-            .map_err(|e| aws_error(&format!("creating load balancer {:?}", planned.name), &e))?;
+            .await;
+        let out = match out {
+            Ok(out) => out,
+            Err(e) if is_duplicate(e.code()) => {
+                let arn = existing::load_balancer(aws, &planned.name).await?;
+                return Err(
+                    not_made_by_us(&taken(&planned.name, arn.as_deref().unwrap_or("ARN"))).into(),
+                );
+            }
+            Err(e) => {
+                return Err(
+                    aws_error(&format!("creating load balancer {:?}", planned.name), &e).into(),
+                );
+            }
+        };
         let arn = out
             .load_balancers()
             .first()
             .and_then(|lb| lb.load_balancer_arn())
             .unwrap_or_default()
             .to_string();
+        // ELBv2 answers an existing load balancer of the same name and
+        // settings as if it were new: only one with our token is ours.
+        if !elb_made_by_us(aws, &arn, &token).await? {
+            return Err(not_made_by_us(&taken(&planned.name, &arn)).into());
+        }
         let made = LoadBalancer {
             id: Some(arn.clone()),
             arn: Some(arn.clone()),
             ..planned.clone()
         };
         let rest = async {
+            drop_elb_token(aws, &arn).await?;
             set_idle_timeout(
                 aws,
                 &arn,
@@ -255,6 +284,17 @@ impl Resource for LoadBalancerResource {
             arn: Some(id.to_string()),
             ..LoadBalancer::default()
         })
+    }
+}
+
+/// A load balancer of the name exists already; its import takes its ARN.
+fn taken<'a>(name: &'a str, arn: &'a str) -> Existing<'a> {
+    Existing {
+        kind: "load balancer",
+        name,
+        type_name: "roundrobin_lb",
+        import_id: arn,
+        path: Path::root().attr("name"),
     }
 }
 

@@ -8,14 +8,19 @@ use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
     ActionTypeEnum, Listener as AwsListener, ProtocolEnum,
 };
-use cty::{Type, Value};
+use cty::{Path, Type, Value};
 use serde::{Deserialize, Serialize};
 
+use crate::aws::ownership::{
+    Existing, already_exists, create_token, drop_elb_token, elb_made_by_us, is_duplicate,
+    not_made_by_us, token_tag,
+};
 use crate::aws::{Aws, AwsErrorDetail, aws_error, read_after_write};
 use crate::framework::{
     ApplyError, ApplyResult, Attribute, Block, Diagnostics, NestedBlock, Resource, Schema,
     Validator, null_as_default,
 };
+use crate::resources::existing;
 pub use forward::{Forward, Stickiness, WeightedTargetGroup};
 
 pub struct ListenerResource;
@@ -96,27 +101,57 @@ impl Resource for ListenerResource {
     }
 
     async fn create(&self, aws: &Aws, planned: Listener) -> ApplyResult<Listener> {
+        let lb = planned.load_balancer_arn.as_str();
+        let Some(port) = planned.port() else {
+            let path = Path::root().attr("port");
+            let why = "A listener needs a port between 1 and 65535.";
+            return Err(Diagnostics::attribute_error(path, "Invalid port", why).into());
+        };
+        let port_text = port.to_string();
+        if let Some(arn) = existing::listener(aws, lb, port).await? {
+            return Err(already_exists(&taken(&port_text, &arn)).into());
+        }
+        let token = create_token();
         let out = aws
             .elb
             .create_listener()
-            .load_balancer_arn(&planned.load_balancer_arn)
-            .set_port(planned.port())
+            .load_balancer_arn(lb)
+            .port(port)
             .protocol(planned.protocol())
             .default_actions(planned.forward.clone().unwrap_or_default().to_action())
+            .tags(token_tag(&token))
             .send()
-            .await
-            .map_err(|e| {
-                aws_error(
-                    &format!("creating a listener on {}", planned.load_balancer_arn),
-                    &e,
-                )
-            })?;
+            .await;
+        let out = match out {
+            Ok(out) => out,
+            Err(e) if is_duplicate(e.code()) => {
+                let arn = existing::listener(aws, lb, port).await?;
+                let arn = arn.as_deref().unwrap_or("ARN");
+                return Err(not_made_by_us(&taken(&port_text, arn)).into());
+            }
+            Err(e) => {
+                return Err(aws_error(&format!("creating a listener on {lb}"), &e).into());
+            }
+        };
         let arn = out
             .listeners()
             .first()
             .and_then(|l| l.listener_arn())
             .unwrap_or_default()
             .to_string();
+        // ELBv2 answers an existing listener on the port with the same
+        // settings as if it were new: only one with our token is ours.
+        if !elb_made_by_us(aws, &arn, &token).await? {
+            return Err(not_made_by_us(&taken(&port_text, &arn)).into());
+        }
+        if let Err(d) = drop_elb_token(aws, &arn).await {
+            let made = Listener {
+                id: Some(arn.clone()),
+                arn: Some(arn.clone()),
+                ..planned.clone()
+            };
+            return Err(ApplyError::partial(made, d));
+        }
         let made = Listener {
             id: Some(arn.clone()),
             arn: Some(arn.clone()),
@@ -184,6 +219,17 @@ impl Resource for ListenerResource {
             arn: Some(id.to_string()),
             ..Listener::default()
         })
+    }
+}
+
+/// A listener on the port exists already; its import takes its ARN.
+fn taken<'a>(port: &'a str, arn: &'a str) -> Existing<'a> {
+    Existing {
+        kind: "listener on port",
+        name: port,
+        type_name: "roundrobin_lb_listener",
+        import_id: arn,
+        path: Path::root().attr("port"),
     }
 }
 

@@ -9,11 +9,15 @@ use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
     ProtocolEnum, TargetGroup as AwsTargetGroup, TargetGroupAttribute, TargetTypeEnum,
 };
-use cty::{Type, Value};
+use cty::{Path, Type, Value};
 use serde::{Deserialize, Serialize};
 
 use super::lb::{read_tags_sharing, to_elb, update_tags};
 use crate::aws::consistency::{Made, write_to};
+use crate::aws::ownership::{
+    Existing, already_exists, create_token, drop_elb_token, elb_made_by_us, is_duplicate,
+    not_made_by_us, token_tag,
+};
 use crate::aws::tags::Tags;
 use crate::aws::wait::{self, Backoff, WaitError};
 use crate::aws::{Aws, AwsErrorDetail, aws_error, read_after_write};
@@ -21,6 +25,7 @@ use crate::framework::{
     ApplyError, ApplyResult, Attribute, Block, Diagnostics, NestedBlock, Resource, Schema,
     Validator, null_as_default,
 };
+use crate::resources::existing;
 pub use health_check::HealthCheck;
 use health_check::int;
 
@@ -115,7 +120,12 @@ impl Resource for TargetGroupResource {
 
     async fn create(&self, aws: &Aws, planned: TargetGroup) -> ApplyResult<TargetGroup> {
         let check = planned.health_check.clone().unwrap_or_default();
-        let tags = planned.tags.clone().unwrap_or_default();
+        if let Some(arn) = existing::target_group(aws, &planned.name).await? {
+            return Err(already_exists(&taken(&planned.name, &arn)).into());
+        }
+        let token = create_token();
+        let mut tags = to_elb(&planned.tags.clone().unwrap_or_default());
+        tags.push(token_tag(&token));
         let out = aws
             .elb
             .create_target_group()
@@ -133,22 +143,39 @@ impl Resource for TargetGroupResource {
             .set_healthy_threshold_count(int(check.healthy_threshold))
             .set_unhealthy_threshold_count(int(check.unhealthy_threshold))
             .set_matcher(check.matcher())
-            .set_tags((!tags.is_empty()).then(|| to_elb(&tags)))
+            .set_tags(Some(tags))
             .send()
-            .await
-            .map_err(|e| aws_error(&format!("creating target group {:?}", planned.name), &e))?;
+            .await;
+        let out = match out {
+            Ok(out) => out,
+            Err(e) if is_duplicate(e.code()) => {
+                let arn = existing::target_group(aws, &planned.name).await?;
+                let arn = arn.as_deref().unwrap_or("ARN");
+                return Err(not_made_by_us(&taken(&planned.name, arn)).into());
+            }
+            Err(e) => {
+                let what = format!("creating target group {:?}", planned.name);
+                return Err(aws_error(&what, &e).into());
+            }
+        };
         let arn = out
             .target_groups()
             .first()
             .and_then(|t| t.target_group_arn())
             .unwrap_or_default()
             .to_string();
+        // ELBv2 answers an existing target group of the same name and
+        // settings as if it were new: only one with our token is ours.
+        if !elb_made_by_us(aws, &arn, &token).await? {
+            return Err(not_made_by_us(&taken(&planned.name, &arn)).into());
+        }
         let made = TargetGroup {
             id: Some(arn.clone()),
             arn: Some(arn.clone()),
             ..planned.clone()
         };
         let rest = async {
+            drop_elb_token(aws, &arn).await?;
             modify_attributes(aws, &made, Made::ThisApply).await?;
             read_after_write(aws, &format!("target group {arn}"), || {
                 read_group(aws, &made)
@@ -254,6 +281,17 @@ impl Resource for TargetGroupResource {
 
 /// Sets the group's attributes; `made` says whether this apply just created
 /// it (AWS may not know it for a few seconds yet).
+/// A target group of the name exists already; its import takes its ARN.
+fn taken<'a>(name: &'a str, arn: &'a str) -> Existing<'a> {
+    Existing {
+        kind: "target group",
+        name,
+        type_name: "roundrobin_lb_target_group",
+        import_id: arn,
+        path: Path::root().attr("name"),
+    }
+}
+
 async fn modify_attributes(aws: &Aws, group: &TargetGroup, made: Made) -> Result<(), Diagnostics> {
     let arn = group.arn();
     let call = aws

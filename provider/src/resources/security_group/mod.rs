@@ -10,9 +10,13 @@ use cty::{Path, Value};
 use serde::{Deserialize, Serialize};
 
 use crate::aws::consistency::{Made, write_to};
+use crate::aws::ownership::{Existing, already_exists, is_duplicate};
 use crate::aws::tags::{self, Tags};
 use crate::aws::wait::{Backoff, WaitError, until};
 use crate::aws::{Aws, AwsErrorDetail, aws_error, read_after_write};
+use crate::resources::existing;
+
+const TYPE_NAME: &str = "roundrobin_security_group";
 use crate::framework::{
     ApplyError, ApplyResult, Diagnostics, Resource, Schema, Timeouts, null_as_default,
 };
@@ -51,7 +55,7 @@ impl Resource for SecurityGroupResource {
     type Model = SecurityGroup;
 
     fn type_name(&self) -> &'static str {
-        "roundrobin_security_group"
+        TYPE_NAME
     }
 
     fn schema(&self) -> Schema {
@@ -82,6 +86,13 @@ impl Resource for SecurityGroupResource {
             .description
             .clone()
             .unwrap_or_else(|| schema::DEFAULT_DESCRIPTION.into());
+        let taken = |id: &str| {
+            let kind = "security group";
+            already_exists(&Existing::named(kind, TYPE_NAME, &planned.name, id))
+        };
+        if let Some(id) = existing::security_group(aws, &vpc_id, &planned.name).await? {
+            return Err(taken(&id).into());
+        }
         let tags = planned.tags.clone().unwrap_or_default();
         let created = aws
             .ec2
@@ -93,8 +104,20 @@ impl Resource for SecurityGroupResource {
                 tags::tag_specification(ResourceType::SecurityGroup, &tags).map(|t| vec![t]),
             )
             .send()
-            .await
-            .map_err(|e| aws_error(&format!("creating security group {:?}", planned.name), &e))?;
+            .await;
+        // The name is taken atomically in its VPC: a group made since the
+        // look-up fails the create, which then names it.
+        let created = match created {
+            Ok(created) => created,
+            Err(e) if is_duplicate(e.code()) => {
+                let id = existing::security_group(aws, &vpc_id, &planned.name).await?;
+                return Err(taken(id.as_deref().unwrap_or("ID")).into());
+            }
+            Err(e) => {
+                let what = format!("creating security group {:?}", planned.name);
+                return Err(aws_error(&what, &e).into());
+            }
+        };
         let id = created.group_id().unwrap_or_default().to_string();
         let made = SecurityGroup {
             id: Some(id.clone()),
