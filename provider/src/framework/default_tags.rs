@@ -123,10 +123,19 @@ pub fn after_read(defaults: &DefaultTags, prior: &Value, state: &mut Value) {
     }
     let all = tag_map(state.get_attr(TAGS)).unwrap_or_default();
     let own_before = tag_map(prior.get_attr(TAGS)).unwrap_or_default();
-    let defaults = defaults.clone().unwrap_or_default();
+    // Unknown defaults (the provider block set from a value not known yet)
+    // cannot tell a default tag from one of the resource's own: the prior
+    // split is kept, the resource's own keys with the values AWS has, and
+    // every other tag is left to `tags_all`, so that no provider tag moves
+    // into `tags` (which would plan its removal).
     let own: BTreeMap<String, String> = all
         .iter()
-        .filter(|(k, v)| own_before.contains_key(*k) || defaults.get(*k) != Some(*v))
+        .filter(|(k, v)| {
+            own_before.contains_key(*k)
+                || defaults
+                    .as_ref()
+                    .is_some_and(|defaults| defaults.get(*k) != Some(*v))
+        })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     set(state, TAGS_ALL, map_value(&all));
@@ -226,6 +235,25 @@ mod tests {
             read.get_attr(TAGS)
                 .is_some_and(|v| v.semantic_eq(&tags(&[("team", "someone-else")])))
         );
+    }
+
+    #[test]
+    fn a_read_with_unknown_defaults_keeps_the_prior_split() {
+        let prior = object(tags(&[("app", "web")]));
+        let mut read = object(tags(&[("app", "web2"), ("team", "ops")]));
+        after_read(&None, &prior, &mut read);
+        assert!(
+            read.get_attr(TAGS)
+                .is_some_and(|v| v.semantic_eq(&tags(&[("app", "web2")])))
+        );
+        assert!(
+            read.get_attr(TAGS_ALL)
+                .is_some_and(|v| v.semantic_eq(&tags(&[("app", "web2"), ("team", "ops")])))
+        );
+        let prior = object(Value::Null);
+        let mut read = object(tags(&[("team", "ops")]));
+        after_read(&None, &prior, &mut read);
+        assert!(read.get_attr(TAGS).is_some_and(Value::is_null));
     }
 
     #[test]
