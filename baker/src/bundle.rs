@@ -1,7 +1,12 @@
 //! The app and its unit packed as one tar.gz: `app/…` and `unit/<name>`.
+//! What of the app directory goes in is [`select`]'s choice (regular files
+//! and symlinks that stay inside, `.bakerignore`, no `.env*` unless
+//! `app.include` lists it).
 //!
 //! Entries are sorted and carry no owner or time, so the same files give
 //! the same bytes (and the same delivery command).
+
+pub mod select;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -11,28 +16,32 @@ use flate2::write::GzEncoder;
 
 use crate::error::Error;
 
-/// Directories never shipped.
-const SKIPPED: &[&str] = &[".git"];
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bundle {
     pub bytes: Vec<u8>,
     /// How many files it holds.
     pub files: usize,
+    /// `.env*` files left out (relative to the app directory).
+    pub left_out: Vec<PathBuf>,
 }
 
-/// Packs `app_dir` under `app/` and `unit` as `unit/<its file name>`.
-pub fn pack(app_dir: &Path, unit: &Path) -> Result<Bundle, Error> {
+/// Packs `app_dir` under `app/` and `unit` as `unit/<its file name>`;
+/// `include` lists the `.env*` files to ship all the same.
+pub fn pack(app_dir: &Path, unit: &Path, include: &[String]) -> Result<Bundle, Error> {
     let unit_name = unit_file_name(unit)?;
-    let mut files = Vec::new();
-    collect(app_dir, Path::new("app"), &mut files)?;
-    files.sort();
+    let selection = select::select(app_dir, include)?;
     let mut tar = tar::Builder::new(GzEncoder::new(Vec::new(), Compression::best()));
-    for (name, source) in &files {
-        append(&mut tar, source, name)?;
+    let app = Path::new("app");
+    for entry in &selection.entries {
+        match entry {
+            select::Entry::File { name, source } => append(&mut tar, source, &app.join(name))?,
+            select::Entry::Symlink { name, target } => {
+                append_link(&mut tar, &app.join(name), target)?;
+            }
+        }
     }
     append(&mut tar, unit, &Path::new("unit").join(&unit_name))?;
-    let count = files.len() + 1;
+    let count = selection.entries.len() + 1;
     let encoder = tar
         .into_inner()
         .map_err(|e| Error::Bundle(format!("finishing the archive: {e}")))?;
@@ -42,7 +51,24 @@ pub fn pack(app_dir: &Path, unit: &Path) -> Result<Bundle, Error> {
     Ok(Bundle {
         bytes,
         files: count,
+        left_out: selection.left_out,
     })
+}
+
+/// The line that names the `.env*` files left out, if any.
+pub fn left_out_note(bundle: &Bundle) -> Option<String> {
+    if bundle.left_out.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = bundle
+        .left_out
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    Some(format!(
+        "left out of the bundle: {} (.env files stay home unless app.include lists them)",
+        names.join(", ")
+    ))
 }
 
 /// `nodeapp.service` for `systemd/nodeapp.service`.
@@ -53,26 +79,21 @@ pub fn unit_file_name(unit: &Path) -> Result<String, Error> {
         .ok_or_else(|| Error::Bundle(format!("{} has no file name", unit.display())))
 }
 
-/// Files under `dir` as (name in the archive, path on disk).
-fn collect(dir: &Path, prefix: &Path, out: &mut Vec<(PathBuf, PathBuf)>) -> Result<(), Error> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| Error::Bundle(format!("reading {}: {e}", dir.display())))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::Bundle(format!("reading {}: {e}", dir.display())))?;
-        let path = entry.path();
-        let name = entry.file_name();
-        if SKIPPED.iter().any(|s| name == *s) {
-            continue;
-        }
-        let meta = std::fs::metadata(&path)
-            .map_err(|e| Error::Bundle(format!("{}: {e}", path.display())))?;
-        if meta.is_dir() {
-            collect(&path, &prefix.join(&name), out)?;
-        } else if meta.is_file() {
-            out.push((prefix.join(&name), path));
-        }
-    }
-    Ok(())
+/// A symlink entry, as `ln -s target name` makes it.
+fn append_link<W: Write>(
+    tar: &mut tar::Builder<W>,
+    name: &Path,
+    target: &Path,
+) -> Result<(), Error> {
+    let mut header = tar::Header::new_gnu();
+    header.set_size(0);
+    header.set_mode(0o777);
+    header.set_mtime(0);
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_entry_type(tar::EntryType::Symlink);
+    tar.append_link(&mut header, name, target)
+        .map_err(|e| Error::Bundle(format!("adding the link {}: {e}", name.display())))
 }
 
 fn append<W: Write>(tar: &mut tar::Builder<W>, source: &Path, name: &Path) -> Result<(), Error> {
@@ -109,8 +130,8 @@ mod tests {
         let unit = dir.path().join("nodeapp.service");
         std::fs::write(&unit, "[Service]\n").expect("write");
 
-        let first = pack(&app, &unit).expect("packs");
-        assert_eq!(first, pack(&app, &unit).expect("packs again"));
+        let first = pack(&app, &unit, &[]).expect("packs");
+        assert_eq!(first, pack(&app, &unit, &[]).expect("packs again"));
         assert_eq!(first.files, 3);
 
         let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(first.bytes.as_slice()));

@@ -13,6 +13,9 @@ pub async fn run(args: BuildArgs) -> Result<u8, Error> {
     let spec = spec(&args)?;
     let signals = Signals::install().map_err(Error::Signals)?;
     let progress = Progress::detect();
+    if let Some(note) = crate::bundle::left_out_note(&spec.bundle) {
+        progress.info(&note);
+    }
     let aws = Clients::connect(&spec.config.aws, None).await?;
     progress.info(&format!(
         "baking {} (commit {}, build {}) in {}; build id {}",

@@ -173,7 +173,7 @@ pub async fn run(args: ProvisionArgs) -> Result<u8, Error> {
         return Err(Error::Invalid(Problems(problems)));
     }
     let unit = base.join(&config.app.unit);
-    let bundle = bundle::pack(&base.join(&config.app.dir), &unit)?;
+    let bundle = bundle::pack(&base.join(&config.app.dir), &unit, &config.app.include)?;
     let plan = Plan {
         app: config.app.name.clone(),
         unit: bundle::unit_file_name(&unit)?,

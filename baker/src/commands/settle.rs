@@ -74,7 +74,7 @@ pub fn settle(inputs: &Inputs<'_>) -> Result<Spec, Error> {
     };
 
     let unit = base.join(&config.app.unit);
-    let bundle = bundle::pack(&base.join(&config.app.dir), &unit)?;
+    let bundle = bundle::pack(&base.join(&config.app.dir), &unit, &config.app.include)?;
     let unit_name = bundle::unit_file_name(&unit)?;
     Ok(Spec {
         config,

@@ -61,6 +61,9 @@ pub struct AppConfig {
     pub node_package: String,
     /// Seconds the provisioning plan waits for `/health` to answer 200.
     pub health_timeout: u64,
+    /// `.env*` files (paths relative to `dir`) shipped all the same; every
+    /// other `.env*` file is left out of the bundle.
+    pub include: Vec<String>,
 }
 
 impl Default for AppConfig {
@@ -72,6 +75,7 @@ impl Default for AppConfig {
             port: 8080,
             node_package: "nodejs".into(),
             health_timeout: 30,
+            include: Vec::new(),
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::harness::project::{COMMIT, repo_root};
 use crate::harness::{Emulator, Leftovers, Project};
 
 /// The `commands` parameter of every SendCommand, in order.
-async fn sent_scripts(emulator: &Emulator) -> Vec<String> {
+pub(crate) async fn sent_scripts(emulator: &Emulator) -> Vec<String> {
     let ssm = aws_sdk_ssm::Client::new(&emulator.sdk().await);
     let listed = ssm.list_commands().send().await.expect("ListCommands");
     let mut commands: Vec<_> = listed.commands().to_vec();
@@ -102,8 +102,12 @@ async fn a_build_bakes_a_tagged_image_and_leaves_nothing_else() {
     let scripts = sent_scripts(&emulator).await;
     assert_eq!(scripts.len(), 3, "{scripts:#?}");
     let root = repo_root();
-    let bundle = baker::bundle::pack(&root.join("app"), &root.join("systemd/nodeapp.service"))
-        .expect("bundle");
+    let bundle = baker::bundle::pack(
+        &root.join("app"),
+        &root.join("systemd/nodeapp.service"),
+        &[],
+    )
+    .expect("bundle");
     let encoded = base64::engine::general_purpose::STANDARD.encode(&bundle.bytes);
     assert_eq!(scripts[0], provision::fetch_inline(&encoded));
     let plan = Plan {

@@ -9,6 +9,7 @@ mod ami_regions;
 mod ami_regions_cleanup;
 mod block_devices;
 mod build_succeeds;
+mod bundle_contents;
 mod deprecate_at;
 mod docs;
 mod encrypt_boot;
