@@ -8,6 +8,7 @@
 //! from the profile) is repaired.
 
 mod role;
+mod role_view;
 
 use async_trait::async_trait;
 use cty::{Path, Type, Value};
@@ -45,6 +46,8 @@ pub struct InstanceProfile {
     pub extra_policy_arns: Option<Vec<String>>,
     pub policy_arns: Option<Vec<String>>,
     pub tags: Option<Tags>,
+    pub role_trust_policy: Option<String>,
+    pub role_tags: Option<Tags>,
 }
 
 impl InstanceProfile {
@@ -82,7 +85,9 @@ impl Resource for InstanceProfileResource {
                 .attribute(Attribute::computed("role_name", Type::String).stable().describe("Name of the role in the profile (the same as `name`)."))
                 .attribute(Attribute::optional("extra_policy_arns", Type::list(Type::String)).describe("ARNs of managed policies to attach besides AmazonSSMManagedInstanceCore."))
                 .attribute(Attribute::computed("policy_arns", Type::list(Type::String)).stable().describe("Every managed policy attached to the role, sorted."))
-                .attribute(Attribute::optional("tags", Type::map(Type::String)).describe("Tags of the instance profile and its role.")),
+                .attribute(Attribute::optional("tags", Type::map(Type::String)).describe("Tags of the instance profile and its role."))
+                .attribute(Attribute::computed("role_trust_policy", Type::String).stable().describe("The role's trust policy as IAM holds it. An apply sets it to EC2's (`ec2.amazonaws.com` may assume the role); another one, as an imported role may have, shows in the plan before it is replaced."))
+                .attribute(Attribute::computed("role_tags", Type::map(Type::String)).stable().describe("The role's tags as IAM holds them, apart from the provider's ownership mark. An apply makes them equal to `tags`; tags set by others show in the plan before they are removed.")),
         )
     }
 
@@ -163,6 +168,7 @@ impl Resource for InstanceProfileResource {
                 fields.insert("policy_arns".into(), Value::Unknown);
             }
         }
+        role_view::plan(prior, plan);
     }
 
     async fn create(&self, aws: &Aws, planned: InstanceProfile) -> ApplyResult<InstanceProfile> {
@@ -319,6 +325,14 @@ async fn read_profile(
         None => Vec::new(),
     };
     attached.sort();
+    let view = match &role_name {
+        Some(role) => role_view::read(aws, role).await?,
+        None => None,
+    };
+    let (role_trust_policy, role_tags) = match view {
+        Some((trust, tags)) => (Some(trust), Some(tags)),
+        None => (None, None),
+    };
     let mut extras: Vec<String> = known
         .extra_policy_arns
         .iter()
@@ -346,6 +360,8 @@ async fn read_profile(
                 .map(|t| (t.key().to_string(), t.value().to_string()))
                 .collect(),
         ),
+        role_trust_policy,
+        role_tags,
     }))
 }
 

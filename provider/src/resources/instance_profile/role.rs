@@ -13,7 +13,7 @@ use crate::aws::{Aws, AwsErrorDetail, aws_error};
 use crate::framework::Diagnostics;
 use aws_sdk_iam::error::SdkError;
 
-const EC2_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+pub const EC2_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 pub const NOT_FOUND: &str = "NoSuchEntity";
 pub const EXISTS: &str = "EntityAlreadyExists";
 
@@ -170,11 +170,20 @@ pub enum RoleOwner {
 /// The error for a profile or role that exists already: nothing is changed,
 /// and the way to manage it with Terraform is named.
 pub fn already_exists(kind: &str, name: &str) -> Diagnostics {
+    // The import reads the profile of that name; a role alone has none, so
+    // the import only works once a profile holds the role.
+    let profile_first = if kind == "IAM role" {
+        format!(
+            " If no instance profile {name:?} holds the role yet, make one first, or the import finds nothing:\n\n  aws iam create-instance-profile --instance-profile-name {name}\n  aws iam add-role-to-instance-profile --instance-profile-name {name} --role-name {name}\n\nthen import it"
+        )
+    } else {
+        " Import it".to_string()
+    };
     Diagnostics::attribute_error(
         Path::root().attr("name"),
         format!("{kind} {name:?} already exists"),
         format!(
-            "roundrobin_instance_profile creates its own instance profile and role and does not take over existing ones: their trust policy and policies may serve something else. Nothing was changed. To manage the existing {kind} with Terraform, import it (terraform import ADDRESS {name}); otherwise choose another name."
+            "roundrobin_instance_profile creates its own instance profile and role and does not take over existing ones: their trust policy and policies may serve something else. Nothing was changed. Choose another name, or manage the existing {kind} with Terraform.{profile_first}, replacing NAME with this resource's name in your configuration:\n\n  terraform import 'roundrobin_instance_profile.NAME' '{name}'\n\nThe plan after the import shows the role's trust policy and tags that an apply would replace (role_trust_policy, role_tags)."
         ),
     )
 }
