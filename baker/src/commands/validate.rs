@@ -21,5 +21,8 @@ pub fn run(args: &ValidateArgs) -> Result<u8, Error> {
         "image name for this checkout: {}",
         spec.image_name
     ));
+    if let Some(note) = crate::bundle::left_out_note(&spec.bundle) {
+        stdout_line(&note);
+    }
     Ok(0)
 }

@@ -91,6 +91,20 @@ async fn the_bundle_leaves_out_ignored_paths_and_unlisted_env_files() {
 }
 
 #[test]
+fn validate_names_the_env_files_left_out() {
+    let project = Project::offline("");
+    let app = app_in(&project);
+    let dir = format!("app.dir={}", app.display());
+    let run = project.run(&["validate", "--set", &dir]);
+    assert!(run.success(), "{run}");
+    assert!(
+        run.stdout
+            .contains("left out of the bundle: .env, .env.production ("),
+        "{run}"
+    );
+}
+
+#[test]
 fn a_link_out_of_the_app_directory_stops_build_and_validate() {
     let project = Project::offline("");
     let app = app_in(&project);
