@@ -4,48 +4,13 @@
 //! Emulated behaviours relied on: DescribeInstanceInformation / SendCommand
 //! accept a running instance with a profile; command outcomes give output.
 
+use crate::harness::ssm_view::{managed_instance, sent_commands};
 use crate::harness::{Emulator, Project};
-
-/// A running instance with an instance profile: an SSM managed node.
-async fn managed_instance(emulator: &Emulator) -> String {
-    let sdk = emulator.sdk().await;
-    let iam = aws_sdk_iam::Client::new(&sdk);
-    iam.create_instance_profile()
-        .instance_profile_name("web")
-        .send()
-        .await
-        .expect("CreateInstanceProfile");
-    let ec2 = aws_sdk_ec2::Client::new(&sdk);
-    let image = ec2
-        .describe_images()
-        .owners("amazon")
-        .send()
-        .await
-        .expect("images")
-        .images()[0]
-        .image_id()
-        .expect("image id")
-        .to_string();
-    let run = ec2
-        .run_instances()
-        .image_id(image)
-        .min_count(1)
-        .max_count(1)
-        .iam_instance_profile(
-            aws_sdk_ec2::types::IamInstanceProfileSpecification::builder()
-                .name("web")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("RunInstances");
-    run.instances()[0].instance_id().expect("id").to_string()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exec_prints_remote_output_and_exits_with_its_code() {
     let emulator = Emulator::start();
-    let instance = managed_instance(&emulator).await;
+    let instance = managed_instance(&emulator, "web").await;
     emulator.command_outcome(
         "systemctl status",
         "Failed",
@@ -80,13 +45,7 @@ async fn exec_prints_remote_output_and_exits_with_its_code() {
     ]);
     assert!(ok.success(), "{ok}");
 
-    let ssm = aws_sdk_ssm::Client::new(&emulator.sdk().await);
-    let listed = ssm.list_commands().send().await.expect("ListCommands");
-    let sent: Vec<String> = listed
-        .commands()
-        .iter()
-        .filter_map(|c| c.parameters()?.get("commands")?.first().cloned())
-        .collect();
+    let sent = sent_commands(&emulator).await;
     assert!(
         sent.contains(&"systemctl status nodeapp".to_string()),
         "{sent:?}"
@@ -101,21 +60,10 @@ async fn exec_prints_remote_output_and_exits_with_its_code() {
     assert!(unknown.stderr.contains("SendCommand"), "{unknown}");
 }
 
-/// The commands baker sent, as SSM recorded them (ListCommands).
-async fn sent_commands(emulator: &Emulator) -> Vec<String> {
-    let ssm = aws_sdk_ssm::Client::new(&emulator.sdk().await);
-    let listed = ssm.list_commands().send().await.expect("ListCommands");
-    listed
-        .commands()
-        .iter()
-        .filter_map(|c| c.parameters()?.get("commands")?.first().cloned())
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exec_runs_exactly_what_was_typed_and_sends_a_script_file() {
     let emulator = Emulator::start();
-    let instance = managed_instance(&emulator).await;
+    let instance = managed_instance(&emulator, "web").await;
     let project = Project::new(&emulator, "");
 
     // One word with shell syntax stays one argument of `sh -c`, as
@@ -175,7 +123,7 @@ async fn exec_runs_exactly_what_was_typed_and_sends_a_script_file() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exec_says_when_ssm_kept_only_the_start_of_the_output() {
     let emulator = Emulator::start();
-    let instance = managed_instance(&emulator).await;
+    let instance = managed_instance(&emulator, "web").await;
     // SSM's GetCommandInvocation returns the first 24,000 characters of
     // stdout; the emulator cuts the outcome there as AWS does.
     let long: String = (1..=20_000).map(|n| format!("{n}\n")).collect();
@@ -208,7 +156,7 @@ async fn exec_says_when_ssm_kept_only_the_start_of_the_output() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exec_prints_the_whole_output_from_the_output_bucket() {
     let emulator = Emulator::start();
-    let instance = managed_instance(&emulator).await;
+    let instance = managed_instance(&emulator, "web").await;
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&emulator.sdk().await)
             .force_path_style(true)
@@ -252,7 +200,7 @@ async fn ctrl_c_cancels_the_remote_command_and_says_so() {
     let emulator = Emulator::start();
     // The command stays InProgress for a while: baker is following it.
     emulator.timing(serde_json::json!({"ssm_command_delay_seconds": 300}));
-    let instance = managed_instance(&emulator).await;
+    let instance = managed_instance(&emulator, "web").await;
     let project = Project::new(&emulator, "");
     let args = ["exec", "--instance-id", &instance, "--", "sleep", "600"];
     let child = project.command(&args).spawn().expect("starting baker");

@@ -7,18 +7,8 @@
 //! Emulated behaviour relied on: ListCommands records every SendCommand
 //! with its `commands` parameter.
 
+use crate::harness::ssm_view::sent_commands;
 use crate::harness::{Emulator, Project};
-
-/// The scripts baker sent.
-async fn scripts(emulator: &Emulator) -> Vec<String> {
-    let ssm = aws_sdk_ssm::Client::new(&emulator.sdk().await);
-    let listed = ssm.list_commands().send().await.expect("ListCommands");
-    listed
-        .commands()
-        .iter()
-        .filter_map(|c| c.parameters()?.get("commands")?.first().cloned())
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_builder_is_generalized_after_provisioning_and_the_manifest_says_so() {
@@ -31,7 +21,7 @@ async fn the_builder_is_generalized_after_provisioning_and_the_manifest_says_so(
     let generalized = run.stderr.find("✓  generalize: ").expect("generalized");
     let stopped = run.stderr.find("✓  stop builder: ").expect("stopped");
     assert!(provisioned < generalized && generalized < stopped, "{run}");
-    let sent = scripts(&emulator).await;
+    let sent = sent_commands(&emulator).await;
     let plan = sent
         .iter()
         .find(|s| s.contains("Generalize plan rendered by baker"))
@@ -59,7 +49,7 @@ async fn generalize_false_keeps_the_builders_identity() {
             .contains("generalize: skipped (image.generalize = false)"),
         "{run}"
     );
-    let sent = scripts(&emulator).await;
+    let sent = sent_commands(&emulator).await;
     assert!(
         !sent
             .iter()

@@ -9,53 +9,14 @@
 
 use serde_json::json;
 
+use crate::harness::ssm_view::managed_instance;
 use crate::harness::{Emulator, Project};
-
-/// A running instance with an instance profile whose agent comes online
-/// `ssm_online_delay_seconds` after launch.
-async fn booting_instance(emulator: &Emulator) -> String {
-    let sdk = emulator.sdk().await;
-    aws_sdk_iam::Client::new(&sdk)
-        .create_instance_profile()
-        .instance_profile_name("booting")
-        .send()
-        .await
-        .expect("CreateInstanceProfile");
-    let ec2 = aws_sdk_ec2::Client::new(&sdk);
-    let image = ec2
-        .describe_images()
-        .owners("amazon")
-        .send()
-        .await
-        .expect("images")
-        .images()
-        .iter()
-        .find_map(|i| i.image_id().map(str::to_string))
-        .expect("an image");
-    let run = ec2
-        .run_instances()
-        .image_id(image)
-        .min_count(1)
-        .max_count(1)
-        .iam_instance_profile(
-            aws_sdk_ec2::types::IamInstanceProfileSpecification::builder()
-                .name("booting")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("RunInstances");
-    run.instances()[0]
-        .instance_id()
-        .expect("instance id")
-        .to_string()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exec_on_an_instance_whose_agent_is_not_online_yet_waits_for_delivery() {
     let emulator = Emulator::start();
     emulator.timing(json!({"ssm_online_delay_seconds": 3}));
-    let instance = booting_instance(&emulator).await;
+    let instance = managed_instance(&emulator, "booting").await;
     emulator.command_outcome("uptime", "Success", "up 1 min\n", "", 0);
 
     // The invocation stays Pending, then Delayed, for about three seconds.

@@ -7,6 +7,7 @@ pub mod emulator;
 pub mod http;
 pub mod leftovers;
 pub mod project;
+pub mod ssm_view;
 
 pub use emulator::Emulator;
 pub use leftovers::Leftovers;
