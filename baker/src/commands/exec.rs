@@ -46,6 +46,7 @@ pub async fn run(args: ExecArgs) -> Result<u8, Error> {
         instance,
         backoff,
         output,
+        s3: Some(&aws.s3),
     };
     let id = ssm
         .send(&script, "baker exec")
@@ -123,25 +124,11 @@ impl WholeOutput {
             if text.chars().count() < limit {
                 continue;
             }
-            let key = kept.s3_key(command_id, instance, stream);
-            let read = async {
-                let object = s3
-                    .get_object()
-                    .bucket(&kept.s3_bucket)
-                    .key(&key)
-                    .send()
-                    .await
-                    .map_err(|e| roundrobin_aws::AwsErrorDetail::describe(&e))?;
-                let bytes = object.body.collect().await.map_err(|e| e.to_string())?;
-                Ok::<_, String>(String::from_utf8_lossy(&bytes.into_bytes()).into_owned())
-            };
-            match read.await {
-                Ok(text) if stream == "stdout" => whole.stdout = Some(text),
-                Ok(text) => whole.stderr = Some(text),
-                Err(why) => whole.problems.push(format!(
-                    "reading the whole {stream} from s3://{}/{key}: {why}",
-                    kept.s3_bucket
-                )),
+            match kept.read_stream(s3, command_id, instance, stream).await {
+                Ok(Some(text)) if stream == "stdout" => whole.stdout = Some(text),
+                Ok(Some(text)) => whole.stderr = Some(text),
+                Ok(None) => {}
+                Err(why) => whole.problems.push(format!("the whole {stream}: {why}")),
             }
         }
         whole

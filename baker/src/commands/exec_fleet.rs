@@ -188,6 +188,7 @@ impl Fleet<'_> {
             instance: &target.instance_id,
             backoff: self.backoff,
             output: self.output.clone(),
+            s3: None,
         }
     }
 

@@ -39,6 +39,9 @@ pub struct Ssm<'a> {
     pub backoff: Backoff,
     /// Where SSM keeps the whole output (S3, CloudWatch Logs), if anywhere.
     pub output: SsmOutput,
+    /// Reads the whole stderr of a failed command back from the output
+    /// bucket, when there is one (`None`: only what GetCommandInvocation returns).
+    pub s3: Option<&'a aws_sdk_s3::Client>,
 }
 
 /// SSM's status, with the detail that tells a command that never reached
@@ -216,12 +219,26 @@ impl Ssm<'_> {
                     .to_string()
             })
         });
+        // The real last lines: SSM cut stderr at its start, the bucket has it all.
+        let stderr = match self.s3 {
+            Some(s3) if output.stderr.chars().count() >= STDERR_LIMIT => {
+                match self
+                    .output
+                    .read_stream(s3, &id, self.instance, "stderr")
+                    .await
+                {
+                    Ok(Some(whole)) => whole,
+                    _ => output.stderr,
+                }
+            }
+            _ => output.stderr,
+        };
         Err(StepError::Remote(Box::new(RemoteFailure {
             what: what.to_string(),
             instance: self.instance.to_string(),
             status: output.status,
             exit_code: output.exit_code,
-            stderr: output.stderr,
+            stderr,
             stdout: output.stdout,
             full_output,
         })))
@@ -259,6 +276,7 @@ mod tests {
             instance: "i-0123456789abcdef0",
             backoff: Backoff::new(Duration::from_secs(10)),
             output: SsmOutput::default(),
+            s3: None,
         };
         // SSM's floor for the timeouts, then delivery + execution + grace.
         assert_eq!(ssm.timeout_secs(), MIN_TIMEOUT_SECS);

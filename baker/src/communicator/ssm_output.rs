@@ -61,6 +61,42 @@ impl SsmOutput {
         format!("{prefix}{command_id}/{instance}/awsrunShellScript/0.awsrunShellScript/{stream}")
     }
 
+    /// The whole `stream` of `command_id` on `instance`, read from the output
+    /// bucket; `Ok(None)` without a bucket.
+    pub async fn read_stream(
+        &self,
+        s3: &aws_sdk_s3::Client,
+        command_id: &str,
+        instance: &str,
+        stream: &str,
+    ) -> Result<Option<String>, String> {
+        if self.s3_bucket.is_empty() {
+            return Ok(None);
+        }
+        let key = self.s3_key(command_id, instance, stream);
+        let object = s3
+            .get_object()
+            .bucket(&self.s3_bucket)
+            .key(&key)
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "reading s3://{}/{key}: {}",
+                    self.s3_bucket,
+                    roundrobin_aws::AwsErrorDetail::describe(&e)
+                )
+            })?;
+        let bytes = object
+            .body
+            .collect()
+            .await
+            .map_err(|e| format!("reading s3://{}/{key}: {e}", self.s3_bucket))?;
+        Ok(Some(
+            String::from_utf8_lossy(&bytes.into_bytes()).into_owned(),
+        ))
+    }
+
     /// Where the whole stderr of `command_id` on `instance` is kept, in the
     /// layout SSM documents for AWS-RunShellScript; `None` when neither is set.
     pub fn where_kept(&self, command_id: &str, instance: &str) -> Option<String> {

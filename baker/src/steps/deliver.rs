@@ -79,6 +79,7 @@ impl Step for Deliver {
             instance: &instance,
             backoff: backoff(&config.wait, config.wait.command),
             output: SsmOutput::from_config(&config.communicator),
+            s3: Some(&ctx.aws.s3),
         };
         ssm.run(
             "delivering the app",

@@ -45,6 +45,7 @@ impl Step for Generalize {
             instance: &instance,
             backoff: backoff(&config.wait, config.wait.command),
             output: SsmOutput::from_config(&config.communicator),
+            s3: Some(&ctx.aws.s3),
         };
         line.note("installing the clearing of the builder's identity");
         ssm.run(

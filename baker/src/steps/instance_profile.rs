@@ -1,17 +1,68 @@
 //! Step 3: the builder's instance profile: the configured one, or a
 //! temporary role + profile with `AmazonSSMManagedInstanceCore` (all that
-//! SSM needs), removed at the end.
+//! SSM needs, plus writing a command's output where `communicator` keeps it),
+//! removed at the end.
 
 use async_trait::async_trait;
 use roundrobin_aws::AwsErrorDetail;
 
 use super::{BuildState, Ctx, Outcome, Step};
+use crate::aws::partition;
+use crate::communicator::ssm_output::SsmOutput;
+use crate::config::CommunicatorConfig;
 use crate::error::StepError;
 use crate::progress::StepLine;
 
 pub struct InstanceProfile;
 
 const TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+/// The temporary role's inline policy for the command output places.
+pub const OUTPUT_POLICY: &str = "baker-command-output";
+
+/// The policy that lets the agent put a command's whole output where
+/// `communicator` says: the output bucket (under its prefix) and the log
+/// group; `None` when neither is set.
+pub fn output_policy(communicator: &CommunicatorConfig, region: &str) -> Option<String> {
+    let partition = partition(region);
+    let kept = SsmOutput::from_config(communicator);
+    let mut statements = Vec::new();
+    if !kept.s3_bucket.is_empty() {
+        let prefix = if kept.s3_prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", kept.s3_prefix)
+        };
+        statements.push(serde_json::json!({
+            "Effect": "Allow",
+            "Action": ["s3:PutObject", "s3:PutObjectAcl"],
+            "Resource": format!("arn:{partition}:s3:::{}/{prefix}*", kept.s3_bucket),
+        }));
+        statements.push(serde_json::json!({
+            "Effect": "Allow",
+            "Action": ["s3:GetEncryptionConfiguration"],
+            "Resource": format!("arn:{partition}:s3:::{}", kept.s3_bucket),
+        }));
+    }
+    if !kept.log_group.is_empty() {
+        let group = format!(
+            "arn:{partition}:logs:{region}:*:log-group:{}",
+            kept.log_group
+        );
+        statements.push(serde_json::json!({
+            "Effect": "Allow",
+            "Action": [
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:DescribeLogStreams",
+                "logs:PutLogEvents"
+            ],
+            "Resource": [group.clone(), format!("{group}:*")],
+        }));
+    }
+    (!statements.is_empty())
+        .then(|| serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string())
+}
 
 /// The managed policy that lets the SSM agent register and run commands.
 pub fn ssm_policy_arn(region: &str) -> String {
@@ -84,6 +135,20 @@ impl Step for InstanceProfile {
             .await
             .map_err(StepError::aws("AttachRolePolicy"))?;
         state.temp_policy_attached = Some(policy);
+
+        // AmazonSSMManagedInstanceCore does not let the agent write a command's
+        // output to a bucket or a log group; the configured places get an inline
+        // policy (Systems Manager user guide, "Configure instance permissions":
+        // S3 and CloudWatch Logs output).
+        if let Some(document) = output_policy(&ctx.spec.config.communicator, &ctx.aws.region) {
+            iam.put_role_policy()
+                .role_name(&name)
+                .policy_name(OUTPUT_POLICY)
+                .policy_document(document)
+                .send()
+                .await
+                .map_err(StepError::aws("PutRolePolicy"))?;
+        }
 
         iam.create_instance_profile()
             .instance_profile_name(&name)
@@ -190,6 +255,19 @@ impl Step for InstanceProfile {
             Err(e) => return Err(StepError::aws("DetachRolePolicy")(e)),
         }
         state.temp_policy_attached = None;
+        if output_policy(&ctx.spec.config.communicator, &ctx.aws.region).is_some() {
+            match iam
+                .delete_role_policy()
+                .role_name(&name)
+                .policy_name(OUTPUT_POLICY)
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                Err(e) if gone(e.code()) => {}
+                Err(e) => return Err(StepError::aws("DeleteRolePolicy")(e)),
+            }
+        }
         match iam.delete_role().role_name(&name).send().await {
             Ok(_) => removed.push(format!("role {name}")),
             Err(e) if gone(e.code()) => {}
@@ -197,5 +275,30 @@ impl Step for InstanceProfile {
         }
         state.temp_role = None;
         Ok((!removed.is_empty()).then(|| format!("deleted {}", removed.join(" and "))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_output_places_get_write_access_and_nothing_else() {
+        let mut communicator = CommunicatorConfig::default();
+        assert_eq!(output_policy(&communicator, "us-east-1"), None);
+        communicator.output_s3_bucket = "logs".into();
+        communicator.output_s3_prefix = "/baker/".into();
+        communicator.cloudwatch_log_group = "/ssm/baker".into();
+        let policy: serde_json::Value =
+            serde_json::from_str(&output_policy(&communicator, "eu-west-1").expect("a policy"))
+                .expect("JSON");
+        let statements = policy["Statement"].as_array().expect("statements");
+        assert_eq!(statements[0]["Resource"], "arn:aws:s3:::logs/baker/*");
+        assert_eq!(statements[0]["Action"][0], "s3:PutObject");
+        assert_eq!(statements[1]["Resource"], "arn:aws:s3:::logs");
+        assert_eq!(
+            statements[2]["Resource"][0],
+            "arn:aws:logs:eu-west-1:*:log-group:/ssm/baker"
+        );
     }
 }

@@ -47,6 +47,7 @@ impl Step for Provision {
             instance: &instance,
             backoff: backoff(&config.wait, config.wait.command),
             output: SsmOutput::from_config(&config.communicator),
+            s3: Some(&ctx.aws.s3),
         };
         line.note("running the provisioning plan");
         ssm.run(

@@ -77,3 +77,38 @@ async fn a_signal_during_a_command_cancels_it_and_cleans_up() {
     let left = Leftovers::count(&emulator).await;
     assert!(left.nothing(), "{left}");
 }
+
+/// SSM cut stderr at 8,000 characters; with an output bucket the error shows
+/// the real last lines, read back from it, and the temporary role was allowed
+/// to write there (its inline policy, removed with the role).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_shows_the_real_last_lines_from_the_output_bucket() {
+    let emulator = Emulator::start();
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&emulator.sdk().await)
+            .force_path_style(true)
+            .build(),
+    );
+    s3.create_bucket()
+        .bucket("build-logs")
+        .send()
+        .await
+        .expect("CreateBucket");
+    let stderr: String = (1..=1000).map(|i| format!("err-{i:04}\n")).collect();
+    assert!(stderr.len() > 8000);
+    emulator.command_outcome(PLAN, "Failed", "", &stderr, 1);
+    let project = Project::new(
+        &emulator,
+        "[communicator]\noutput_s3_bucket = \"build-logs\"\n",
+    );
+    let run = project.build(62);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(
+        run.stderr.contains("err-1000") && run.stderr.contains("err-0971"),
+        "the real last lines, beyond SSM's 8,000 characters: {run}"
+    );
+
+    let left = Leftovers::count(&emulator).await;
+    assert!(left.roles.is_empty() && left.instances.is_empty(), "{left}");
+    assert_eq!(left.buckets, ["build-logs"], "{left}");
+}
