@@ -23,6 +23,8 @@
 //! promise the apply must keep exactly.
 
 mod apply_checks;
+#[cfg(test)]
+mod emulator_apply;
 mod plan_checks;
 mod plan_walk;
 mod proposed;
