@@ -16,6 +16,7 @@ use crate::communicator::ssm::Ssm;
 use crate::communicator::ssm_output::{STDERR_LIMIT, STDOUT_LIMIT, SsmOutput};
 use crate::ec2::backoff;
 use crate::error::Error;
+use crate::output::{stderr_line, stderr_text};
 use crate::provision::sh_quote;
 use crate::signals::Signals;
 
@@ -65,7 +66,9 @@ pub async fn run(args: ExecArgs) -> Result<u8, Error> {
         Ok(output) => output,
         Err(error) => {
             if let Some(signal) = signals.received() {
-                eprintln!("baker: {signal}: asked SSM to cancel command {id} on {instance}");
+                stderr_line(&format!(
+                    "baker: {signal}: asked SSM to cancel command {id} on {instance}"
+                ));
                 return Ok(if signal == "SIGTERM" { 143 } else { 130 });
             }
             return Err(Error::Exec(Box::new(error)));
@@ -80,18 +83,21 @@ pub async fn run(args: ExecArgs) -> Result<u8, Error> {
         let _ = out.write_all(output.stdout.as_bytes());
     }
     let _ = out.flush();
-    eprint!("{}", whole.stderr.as_deref().unwrap_or(&output.stderr));
+    stderr_text(whole.stderr.as_deref().unwrap_or(&output.stderr));
     for note in truncation_notes(&output, &ssm.output, &id, instance) {
-        eprintln!("baker: {note}");
+        stderr_line(&format!("baker: {note}"));
     }
     for problem in &whole.problems {
-        eprintln!("baker: {problem}");
+        stderr_line(&format!("baker: {problem}"));
     }
     if output.success() {
         return Ok(0);
     }
     if output.status != "Failed" {
-        eprintln!("baker: the command ended with status {}", output.status);
+        stderr_line(&format!(
+            "baker: the command ended with status {}",
+            output.status
+        ));
     }
     Ok(exit_code(&output))
 }

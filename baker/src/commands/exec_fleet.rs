@@ -23,6 +23,7 @@ use crate::communicator::RemoteOutput;
 use crate::communicator::ssm::Ssm;
 use crate::communicator::ssm_output::SsmOutput;
 use crate::error::{Error, StepError};
+use crate::output::{stderr_line, stdout_line};
 
 /// SendCommand takes at most 50 instance ids.
 const MAX_INSTANCES: usize = 50;
@@ -222,7 +223,7 @@ impl Fleet<'_> {
                     for note in
                         truncation_notes(output, &self.output, &command_id, &target.instance_id)
                     {
-                        eprintln!("{} | baker: {note}", prefix(target));
+                        stderr_line(&format!("{} | baker: {note}", prefix(target)));
                     }
                     if !output.success() {
                         failed.push(format!(
@@ -232,7 +233,7 @@ impl Fleet<'_> {
                     }
                 }
                 Err(error) => {
-                    eprintln!("{} | baker: {error}", prefix(target));
+                    stderr_line(&format!("{} | baker: {error}", prefix(target)));
                     failed.push(format!("{} ({error})", target.instance_id));
                 }
             }
@@ -241,12 +242,12 @@ impl Fleet<'_> {
         if failed.is_empty() {
             return Ok(0);
         }
-        eprintln!(
+        stderr_line(&format!(
             "baker: the command failed on {} of {} instances: {}",
             failed.len(),
             self.targets.len(),
             failed.join(", ")
-        );
+        ));
         Ok(common_exit_code(&results))
     }
 }
@@ -258,10 +259,10 @@ fn prefix(target: &Target) -> String {
 fn print_prefixed(target: &Target, output: &RemoteOutput) {
     let prefix = prefix(target);
     for line in output.stdout.lines() {
-        println!("{prefix} | {line}");
+        stdout_line(&format!("{prefix} | {line}"));
     }
     for line in output.stderr.lines() {
-        eprintln!("{prefix} | {line}");
+        stderr_line(&format!("{prefix} | {line}"));
     }
 }
 
