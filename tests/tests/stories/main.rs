@@ -33,6 +33,7 @@
 mod autoscaling_import;
 mod aws_errors;
 mod bad_input;
+mod capacity_between_plan_and_apply;
 mod ci_files;
 mod data_sources;
 mod default_tags;

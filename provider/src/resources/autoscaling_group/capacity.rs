@@ -1,8 +1,17 @@
-//! The desired capacity when the configuration leaves it out: AWS keeps the
-//! group's current capacity, raised to a new `min_size` or lowered to a new
-//! `max_size` (UpdateAutoScalingGroup's documented behaviour), so the plan
-//! says exactly that; and the update sends a desired capacity only when it
-//! changes, never a stale one next to new bounds.
+//! The desired capacity when the configuration leaves it out. AWS, a
+//! scaling policy or a person may change it at any time (SetDesiredCapacity),
+//! also between a plan and its apply, and an update changes it too when new
+//! bounds clamp it (UpdateAutoScalingGroup's documented behaviour). A known
+//! planned value must be exactly what the apply returns (Terraform's
+//! AssertObjectCompatible: "Provider produced inconsistent result after
+//! apply"), while for a computed attribute the configuration leaves null any
+//! planned value is valid, unknown included (AssertPlanValid). So:
+//!
+//! - a group with nothing to change keeps the prior value: the plan is empty
+//!   and no apply runs for it, so nothing can disagree;
+//! - a group that is updated plans it unknown ("known after apply"), and the
+//!   update sends no desired capacity at all: AWS keeps the current one,
+//!   within the new bounds, and the state records what AWS then holds.
 
 use cty::Value;
 
@@ -17,16 +26,19 @@ pub fn plan_desired(prior: &Value, config: &Value, plan: &mut Plan) {
     {
         return;
     }
-    let planned = |name| plan.planned.get_attr(name).cloned().unwrap_or(Value::Null);
-    let (min, max) = (planned("min_size"), planned("max_size"));
-    let current = prior.get_attr("desired_capacity").and_then(Value::as_i64);
-    let desired = match (min.as_i64(), max.as_i64(), current) {
-        (Some(min), Some(max), Some(current)) if min <= max => Value::from(current.clamp(min, max)),
-        _ if min.is_known() && max.is_known() && current.is_some() => return,
-        _ => Value::Unknown,
+    let prior_desired = prior
+        .get_attr("desired_capacity")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let Value::Object(fields) = &mut plan.planned else {
+        return;
     };
+    fields.insert("desired_capacity".into(), prior_desired);
+    if plan.planned.semantic_eq(prior) {
+        return;
+    }
     if let Value::Object(fields) = &mut plan.planned {
-        fields.insert("desired_capacity".into(), desired);
+        fields.insert("desired_capacity".into(), Value::Unknown);
     }
 }
 
@@ -55,10 +67,10 @@ mod tests {
     }
 
     #[test]
-    fn raising_min_size_raises_an_unset_desired_capacity() {
+    fn new_bounds_make_an_unset_capacity_unknown() {
         let prior = group(2_i64.into(), 4_i64.into(), 2_i64.into());
         let config = group(3_i64.into(), 4_i64.into(), Value::Null);
-        assert_eq!(planned_desired(&prior, &config).as_i64(), Some(3));
+        assert!(planned_desired(&prior, &config).is_unknown());
     }
 
     #[test]

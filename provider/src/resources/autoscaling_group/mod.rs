@@ -135,22 +135,34 @@ impl Resource for AutoscalingGroupResource {
                 check_zones(aws, &planned.vpc_zone_identifier).await?;
             }
             update_settings(aws, &prior, &planned).await?;
-            if prior.desired() != planned.desired() && planned.rollout().waits() {
+            // Planned unknown (left out of the config): whatever AWS holds
+            // now, which the rollout then keeps.
+            let desired = match planned.desired_capacity {
+                Some(desired) => desired,
+                None => current_desired(aws, &name)
+                    .await?
+                    .unwrap_or(prior.desired()),
+            };
+            if prior.desired() != desired && planned.rollout().waits() {
                 wait_healthy(
                     aws,
                     &name,
-                    planned.desired(),
+                    desired,
                     &planned.target_groups(),
                     None,
                     planned.timeout("update"),
                 )
                 .await?;
             }
-            Ok::<_, Diagnostics>(())
+            Ok::<_, Diagnostics>(desired)
         };
-        if let Err(d) = step.await {
-            return Err(ApplyError::partial(prior.clone(), d));
-        }
+        let planned = match step.await {
+            Ok(desired) => Group {
+                desired_capacity: Some(desired),
+                ..planned
+            },
+            Err(d) => return Err(ApplyError::partial(prior.clone(), d)),
+        };
         if prior.template() != planned.template() {
             match rollout::roll_out(aws, &prior, &planned).await {
                 Ok(status) => {
@@ -296,11 +308,22 @@ async fn check_zones(aws: &Aws, subnets: &[String]) -> Result<(), Diagnostics> {
     Ok(())
 }
 
+/// The desired capacity AWS holds for the group now.
+async fn current_desired(aws: &Aws, name: &str) -> Result<Option<i64>, Diagnostics> {
+    let group = describe_group(aws, name).await?;
+    Ok(group.and_then(|g| g.desired_capacity()).map(i64::from))
+}
+
 async fn update_settings(aws: &Aws, prior: &Group, planned: &Group) -> Result<(), Diagnostics> {
     let name = prior.name.as_str();
+    // A desired capacity the plan left unknown (the config does not set it)
+    // is not sent: AWS keeps the current one within the new bounds.
+    let desired = planned
+        .desired_capacity
+        .filter(|_| prior.desired() != planned.desired());
     let changed = prior.min_size != planned.min_size
         || prior.max_size != planned.max_size
-        || prior.desired() != planned.desired()
+        || desired.is_some()
         || prior.vpc_zone_identifier != planned.vpc_zone_identifier
         || prior.health_check_type != planned.health_check_type
         || prior.health_check_grace_period != planned.health_check_grace_period
@@ -308,7 +331,7 @@ async fn update_settings(aws: &Aws, prior: &Group, planned: &Group) -> Result<()
     if changed {
         // The desired capacity only when it changes: a stale one next to new
         // bounds is refused by AWS (min_size 2 -> 3 with desired 2).
-        let desired = (prior.desired() != planned.desired()).then(|| int(Some(planned.desired())));
+        let desired = desired.map(|d| int(Some(d)));
         let request = aws
             .autoscaling
             .update_auto_scaling_group()
