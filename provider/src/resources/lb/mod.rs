@@ -160,7 +160,6 @@ impl Resource for LoadBalancerResource {
             ..planned.clone()
         };
         let rest = async {
-            drop_elb_token(aws, &arn).await?;
             set_idle_timeout(
                 aws,
                 &arn,
@@ -168,6 +167,7 @@ impl Resource for LoadBalancerResource {
                 Made::ThisApply,
             )
             .await?;
+            drop_elb_token(aws, &arn).await?;
             let timeout = Timeouts::get(&planned.timeouts, "create", CREATE_TIMEOUT);
             wait_until_active(aws, &arn, timeout).await?;
             read_after_write(aws, &format!("load balancer {arn}"), || read_lb(aws, &made)).await

@@ -175,8 +175,8 @@ impl Resource for TargetGroupResource {
             ..planned.clone()
         };
         let rest = async {
-            drop_elb_token(aws, &arn).await?;
             modify_attributes(aws, &made, Made::ThisApply).await?;
+            drop_elb_token(aws, &arn).await?;
             read_after_write(aws, &format!("target group {arn}"), || {
                 read_group(aws, &made)
             })
