@@ -12,6 +12,9 @@ pub enum Validator {
     LengthBetween(usize, usize),
     /// A string starting with the prefix (ids such as `sg-`, `ami-`).
     Prefix(&'static str),
+    /// A string starting with the prefix, or the prefix alone (paths such
+    /// as `/`).
+    StartsWith(&'static str),
     /// Valid standard base64.
     Base64,
     /// A duration such as `30s`, `10m`, `1h30m`.
@@ -42,6 +45,11 @@ impl Validator {
             },
             Self::Prefix(prefix) => match value.as_str() {
                 Some(s) if s.starts_with(prefix) && s.len() > prefix.len() => None,
+                Some(s) => Some(format!("must start with {prefix:?}, got {s:?}")),
+                None => Some("must be a string".into()),
+            },
+            Self::StartsWith(prefix) => match value.as_str() {
+                Some(s) if s.starts_with(prefix) => None,
                 Some(s) => Some(format!("must start with {prefix:?}, got {s:?}")),
                 None => Some("must be a string".into()),
             },

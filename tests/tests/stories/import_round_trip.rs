@@ -440,7 +440,7 @@ async fn a_lone_role_is_refused_with_an_import_that_works_and_its_trust_shows_in
         "lambda.amazonaws.com",
         "data-team",
         "role_trust_policy",
-        "role_tags",
+        "role_other_tags",
     ] {
         assert!(
             plan.stdout.contains(shown),

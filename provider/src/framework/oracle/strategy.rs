@@ -132,6 +132,7 @@ fn valid_value(attr: &Attribute) -> BoxedStrategy<Value> {
             strings(fits)
         }
         Some(Validator::Prefix(p)) => strings(vec![format!("{p}1"), format!("{p}2")]),
+        Some(Validator::StartsWith(p)) => strings(vec![(*p).to_string(), format!("{p}1")]),
         Some(Validator::Base64) => strings(vec!["aGVsbG8=".into(), "d29ybGQ=".into()]),
         Some(Validator::Duration) => strings(vec!["30s".into(), "10m".into(), "1h".into()]),
     };

@@ -47,7 +47,7 @@ pub struct InstanceProfile {
     pub policy_arns: Option<Vec<String>>,
     pub tags: Option<Tags>,
     pub role_trust_policy: Option<String>,
-    pub role_tags: Option<Tags>,
+    pub role_other_tags: Option<Tags>,
 }
 
 impl InstanceProfile {
@@ -87,7 +87,7 @@ impl Resource for InstanceProfileResource {
                 .attribute(Attribute::computed("policy_arns", Type::list(Type::String)).stable().describe("Every managed policy attached to the role, sorted."))
                 .attribute(Attribute::optional("tags", Type::map(Type::String)).describe("Tags of the instance profile and its role."))
                 .attribute(Attribute::computed("role_trust_policy", Type::String).stable().describe("The role's trust policy as IAM holds it. An apply sets it to EC2's (`ec2.amazonaws.com` may assume the role); another one, as an imported role may have, shows in the plan before it is replaced."))
-                .attribute(Attribute::computed("role_tags", Type::map(Type::String)).stable().describe("The role's tags as IAM holds them, apart from the provider's ownership mark. An apply makes them equal to `tags`; tags set by others show in the plan before they are removed.")),
+                .attribute(Attribute::computed("role_other_tags", Type::map(Type::String)).stable().describe("Tags the role has and the instance profile does not (set on the role by others), apart from the provider's ownership mark. An apply gives the role the profile's tags, so this is empty after it; tags set by others show here in the plan before they are removed.")),
         )
     }
 
@@ -325,11 +325,16 @@ async fn read_profile(
         None => Vec::new(),
     };
     attached.sort();
+    let profile_tags: Tags = profile
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
     let view = match &role_name {
-        Some(role) => role_view::read(aws, role).await?,
+        Some(role) => role_view::read(aws, role, &profile_tags).await?,
         None => None,
     };
-    let (role_trust_policy, role_tags) = match view {
+    let (role_trust_policy, role_other_tags) = match view {
         Some((trust, tags)) => (Some(trust), Some(tags)),
         None => (None, None),
     };
@@ -361,7 +366,7 @@ async fn read_profile(
                 .collect(),
         ),
         role_trust_policy,
-        role_tags,
+        role_other_tags,
     }))
 }
 

@@ -183,7 +183,7 @@ pub fn already_exists(kind: &str, name: &str) -> Diagnostics {
         Path::root().attr("name"),
         format!("{kind} {name:?} already exists"),
         format!(
-            "roundrobin_instance_profile creates its own instance profile and role and does not take over existing ones: their trust policy and policies may serve something else. Nothing was changed. Choose another name, or manage the existing {kind} with Terraform.{profile_first}, replacing NAME with this resource's name in your configuration:\n\n  terraform import 'roundrobin_instance_profile.NAME' '{name}'\n\nThe plan after the import shows the role's trust policy and tags that an apply would replace (role_trust_policy, role_tags)."
+            "roundrobin_instance_profile creates its own instance profile and role and does not take over existing ones: their trust policy and policies may serve something else. Nothing was changed. Choose another name, or manage the existing {kind} with Terraform.{profile_first}, replacing NAME with this resource's name in your configuration:\n\n  terraform import 'roundrobin_instance_profile.NAME' '{name}'\n\nThe plan after the import shows the role's trust policy and tags that an apply would replace (role_trust_policy, role_other_tags)."
         ),
     )
 }

@@ -10,9 +10,14 @@ use crate::aws::tags::Tags;
 use crate::aws::{Aws, AwsErrorDetail, aws_error};
 use crate::framework::{Diagnostics, Plan};
 
-/// The role's trust policy and tags as IAM holds them (the owner mark left
-/// out); `None` for a role IAM does not show.
-pub async fn read(aws: &Aws, role: &str) -> Result<Option<(String, Tags)>, Diagnostics> {
+/// The role's trust policy as IAM holds it, and the role's tags that the
+/// profile (with `profile_tags`) does not carry, the owner mark left out;
+/// `None` for a role IAM does not show.
+pub async fn read(
+    aws: &Aws,
+    role: &str,
+    profile_tags: &Tags,
+) -> Result<Option<(String, Tags)>, Diagnostics> {
     let out = match aws.iam.get_role().role_name(role).send().await {
         Ok(out) => out,
         Err(e) if e.code() == Some(NOT_FOUND) => return Ok(None),
@@ -28,7 +33,9 @@ pub async fn read(aws: &Aws, role: &str) -> Result<Option<(String, Tags)>, Diagn
     let tags = found
         .tags()
         .iter()
-        .filter(|t| t.key() != OWNER_TAG)
+        .filter(|t| {
+            t.key() != OWNER_TAG && profile_tags.get(t.key()).map(String::as_str) != Some(t.value())
+        })
         .map(|t| (t.key().to_string(), t.value().to_string()))
         .collect();
     Ok(Some((trust, tags)))
@@ -71,29 +78,26 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Plans the role's trust policy and tags: kept when they already are what
-/// an apply writes, else unknown, so the plan shows the values IAM holds
-/// now as being replaced.
+/// Plans the role's trust policy and the tags only the role has: kept when
+/// they already are what an apply leaves (EC2's trust, no such tags), else
+/// unknown, so the plan shows the values IAM holds now being replaced. An
+/// apply writes the same tags to the profile and the role.
 pub fn plan(prior: &Value, plan: &mut Plan) {
     let trust_ok = prior
         .get_attr("role_trust_policy")
         .and_then(Value::as_str)
         .is_some_and(|t| t == EC2_TRUST);
-    let empty = Value::map(Vec::<(String, Value)>::new());
-    let as_map = |v: Option<&Value>| match v {
-        None | Some(Value::Null) => Some(empty.clone()),
-        Some(v) if v.is_wholly_known() => Some(v.clone()),
-        Some(_) => None,
+    // No such tags reads as an empty map or as null.
+    let tags_ok = match prior.get_attr("role_other_tags") {
+        None | Some(Value::Null) => true,
+        Some(v) => v.as_map().is_some_and(|m| m.is_empty()),
     };
-    let wanted = as_map(plan.planned.get_attr("tags"));
-    let held = as_map(prior.get_attr("role_tags"));
-    let tags_ok = matches!((&wanted, &held), (Some(w), Some(h)) if w.semantic_eq(h));
     if let Value::Object(fields) = &mut plan.planned {
         if !trust_ok {
             fields.insert("role_trust_policy".into(), Value::Unknown);
         }
         if !tags_ok {
-            fields.insert("role_tags".into(), Value::Unknown);
+            fields.insert("role_other_tags".into(), Value::Unknown);
         }
     }
 }

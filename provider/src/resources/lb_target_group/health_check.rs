@@ -77,7 +77,7 @@ impl HealthCheck {
 
 pub fn block() -> Block {
     Block::new("How the load balancer checks that a target is healthy. Without this block, the defaults below apply.")
-        .attribute(Attribute::defaulted("path", Type::String, "/").validate(Validator::Prefix("/")).describe("Path of the HTTP health check request."))
+        .attribute(Attribute::defaulted("path", Type::String, "/").validate(Validator::StartsWith("/")).describe("Path of the HTTP health check request."))
         .attribute(Attribute::defaulted("interval", Type::Number, 30).validate(Validator::IntBetween(5, 300)).describe("Seconds between checks of one target."))
         .attribute(Attribute::defaulted("timeout", Type::Number, 5).validate(Validator::IntBetween(2, 120)).describe("Seconds without an answer that make a check fail; less than `interval`."))
         .attribute(Attribute::defaulted("healthy_threshold", Type::Number, 5).validate(Validator::IntBetween(2, 10)).describe("Consecutive successes that make a target healthy."))
