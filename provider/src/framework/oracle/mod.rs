@@ -25,6 +25,8 @@
 mod apply_checks;
 #[cfg(test)]
 mod emulator_apply;
+#[cfg(test)]
+mod emulator_configs;
 mod plan_checks;
 mod plan_walk;
 mod proposed;
