@@ -21,7 +21,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use e2e::ec2::amazon_image_ids;
 use e2e::{MotoServer, Output, Workspace};
 
-use crate::support::{PROVIDER, assert_no_changes, assert_no_crash};
+use crate::support::{PROVIDER, assert_no_changes, assert_no_crash, eventually};
 
 /// The file Terraform writes the generated configuration to.
 const GENERATED: &str = "generated.tf";
@@ -44,11 +44,40 @@ fn generate(workspace: &Workspace) -> Result<Output> {
     Ok(workspace.run(&["plan", &out, "-no-color", "-input=false"])?)
 }
 
+/// `terraform plan -generate-config-out` once the imported objects are
+/// visible: objects made a moment ago with the API may not be yet (AWS is
+/// eventually consistent, and so is the emulator's realism mode), and a
+/// user would import again. `done` says when an answer is final.
+async fn generate_once_visible(
+    workspace: &Workspace,
+    done: impl Fn(&Output) -> bool,
+) -> Result<Output> {
+    eventually("the imported objects visible to the provider", || async {
+        let path = workspace.path().join(GENERATED);
+        if path.exists() {
+            std::fs::remove_file(&path)?;
+        }
+        let out = generate(workspace)?;
+        if done(&out) {
+            Ok(out)
+        } else {
+            Err(anyhow::anyhow!("not yet:\n{out}"))
+        }
+    })
+    .await
+}
+
+/// Whether Terraform found nothing to import (not visible yet).
+fn found_all(out: &Output) -> bool {
+    !out.combined()
+        .contains("Cannot import non-existent remote object")
+}
+
 /// The whole round trip: the configuration is generated and validates, the
 /// plan imports `count` objects and changes nothing, the apply imports them
 /// and changes nothing, and the next plan is empty.
-fn round_trip(workspace: &Workspace, count: usize) -> Result<()> {
-    let generated = generate(workspace)?;
+async fn round_trip(workspace: &Workspace, count: usize) -> Result<()> {
+    let generated = generate_once_visible(workspace, found_all).await?;
     let text = std::fs::read_to_string(workspace.path().join(GENERATED))
         .with_context(|| format!("no generated configuration:\n{generated}"))?;
     assert_eq!(
@@ -70,8 +99,8 @@ fn round_trip(workspace: &Workspace, count: usize) -> Result<()> {
 
 /// An import the provider refuses: the plan fails with `reason`, the
 /// configuration generated so far is not applied, nothing is changed.
-fn refused(workspace: &Workspace, reason: &str) -> Result<Output> {
-    let generated = generate(workspace)?;
+async fn refused(workspace: &Workspace, reason: &str) -> Result<Output> {
+    let generated = generate_once_visible(workspace, found_all).await?;
     assert_ne!(generated.code, Some(0), "{generated}");
     assert_no_crash(&generated);
     assert!(generated.combined().contains(reason), "{generated}");
@@ -162,25 +191,45 @@ async fn a_security_group_with_ipv6_prefix_list_and_group_rules_imports_without_
         .ip_protocol("-1")
         .user_id_group_pairs(UserIdGroupPair::builder().group_id(&group).build())
         .build();
-    ec2.authorize_security_group_ingress()
-        .group_id(&group)
-        .ip_permissions(https)
-        .ip_permissions(ssh)
-        .ip_permissions(peers)
-        .send()
-        .await?;
+    eventually("the new group taking ingress rules", || async {
+        ec2.authorize_security_group_ingress()
+            .group_id(&group)
+            .ip_permissions(https.clone())
+            .ip_permissions(ssh.clone())
+            .ip_permissions(peers.clone())
+            .send()
+            .await?;
+        anyhow::Ok(())
+    })
+    .await?;
     let ipv6_out = IpPermission::builder()
         .ip_protocol("-1")
         .ipv6_ranges(Ipv6Range::builder().cidr_ipv6("::/0").build())
         .build();
-    ec2.authorize_security_group_egress()
-        .group_id(&group)
-        .ip_permissions(ipv6_out)
-        .send()
-        .await?;
+    eventually("the new group taking an egress rule", || async {
+        ec2.authorize_security_group_egress()
+            .group_id(&group)
+            .ip_permissions(ipv6_out.clone())
+            .send()
+            .await?;
+        anyhow::Ok(())
+    })
+    .await?;
+    // Rules just authorized may not show in Describe yet.
+    eventually("the rules visible", || async {
+        let out = ec2
+            .describe_security_groups()
+            .group_ids(&group)
+            .send()
+            .await?;
+        let g = out.security_groups().first().context("no group")?;
+        anyhow::ensure!(g.ip_permissions().len() == 3 && g.ip_permissions_egress().len() == 1);
+        Ok(())
+    })
+    .await?;
 
     let workspace = importing(&moto, &[("roundrobin_security_group.imported", &group)])?;
-    round_trip(&workspace, 1)?;
+    round_trip(&workspace, 1).await?;
     let generated = std::fs::read_to_string(workspace.path().join(GENERATED))?;
     for kept in ["::/0", prefix_list.as_str(), group.as_str(), "team"] {
         assert!(
@@ -229,14 +278,17 @@ async fn load_balancer_target_group_and_listeners_import_or_are_refused_with_a_r
         let elb = elb.clone();
         let lb = lb.clone();
         async move {
-            let out = elb
-                .create_listener()
-                .load_balancer_arn(lb)
-                .protocol(ProtocolEnum::Http)
-                .port(port)
-                .default_actions(action)
-                .send()
-                .await?;
+            let out = eventually("the new load balancer taking a listener", || async {
+                Ok(elb
+                    .create_listener()
+                    .load_balancer_arn(&lb)
+                    .protocol(ProtocolEnum::Http)
+                    .port(port)
+                    .default_actions(action.clone())
+                    .send()
+                    .await?)
+            })
+            .await?;
             let arn = out
                 .listeners()
                 .first()
@@ -282,12 +334,11 @@ async fn load_balancer_target_group_and_listeners_import_or_are_refused_with_a_r
             ("roundrobin_lb_listener.imported", &web),
         ],
     )?;
-    round_trip(&workspace, 3)?;
+    round_trip(&workspace, 3).await?;
 
     for (arn, action) in [(&maintenance, "fixed-response"), (&moved, "redirect")] {
         let workspace = importing(&moto, &[("roundrobin_lb_listener.imported", arn)])?;
-        refused(&workspace, "Listener cannot be imported")?;
-        let out = generate(&workspace)?;
+        let out = refused(&workspace, "Listener cannot be imported").await?;
         assert!(out.combined().contains(action), "{out}");
     }
     Ok(())
@@ -317,19 +368,23 @@ async fn a_group_on_the_default_template_version_imports_without_changes() -> Re
         .context("no launch template")?
         .to_string();
     let asg = aws_sdk_autoscaling::Client::new(&moto.sdk_config().await);
-    asg.create_auto_scaling_group()
-        .auto_scaling_group_name("by-hand")
-        .min_size(1)
-        .max_size(2)
-        .vpc_zone_identifier(subnets.join(","))
-        .launch_template(
-            aws_sdk_autoscaling::types::LaunchTemplateSpecification::builder()
-                .launch_template_id(&template)
-                .version("$Default")
-                .build(),
-        )
-        .send()
-        .await?;
+    eventually("the new template taking a group", || async {
+        asg.create_auto_scaling_group()
+            .auto_scaling_group_name("by-hand")
+            .min_size(1)
+            .max_size(2)
+            .vpc_zone_identifier(subnets.join(","))
+            .launch_template(
+                aws_sdk_autoscaling::types::LaunchTemplateSpecification::builder()
+                    .launch_template_id(&template)
+                    .version("$Default")
+                    .build(),
+            )
+            .send()
+            .await?;
+        anyhow::Ok(())
+    })
+    .await?;
 
     let workspace = importing(
         &moto,
@@ -338,7 +393,7 @@ async fn a_group_on_the_default_template_version_imports_without_changes() -> Re
             ("roundrobin_autoscaling_group.imported", "by-hand"),
         ],
     )?;
-    round_trip(&workspace, 2)?;
+    round_trip(&workspace, 2).await?;
     let generated = std::fs::read_to_string(workspace.path().join(GENERATED))?;
     assert!(!generated.contains("$Default"), "{generated}");
     Ok(())
@@ -373,12 +428,15 @@ async fn profile_for(iam: &aws_sdk_iam::Client, name: &str) -> Result<()> {
         .instance_profile_name(name)
         .send()
         .await?;
-    iam.add_role_to_instance_profile()
-        .instance_profile_name(name)
-        .role_name(name)
-        .send()
-        .await?;
-    Ok(())
+    eventually("the new profile taking its role", || async {
+        iam.add_role_to_instance_profile()
+            .instance_profile_name(name)
+            .role_name(name)
+            .send()
+            .await?;
+        anyhow::Ok(())
+    })
+    .await
 }
 
 /// A profile and its EC2 role with the SSM policy, made with the API,
@@ -388,17 +446,21 @@ async fn an_instance_profile_made_for_ec2_imports_without_changes() -> Result<()
     let moto = MotoServer::start()?;
     let iam = aws_sdk_iam::Client::new(&moto.sdk_config().await);
     role(&iam, "by-hand", EC2_TRUST, None).await?;
-    iam.attach_role_policy()
-        .role_name("by-hand")
-        .policy_arn(SSM_POLICY)
-        .send()
-        .await?;
+    eventually("the new role taking a policy", || async {
+        iam.attach_role_policy()
+            .role_name("by-hand")
+            .policy_arn(SSM_POLICY)
+            .send()
+            .await?;
+        anyhow::Ok(())
+    })
+    .await?;
     profile_for(&iam, "by-hand").await?;
     let workspace = importing(
         &moto,
         &[("roundrobin_instance_profile.imported", "by-hand")],
     )?;
-    round_trip(&workspace, 1)
+    round_trip(&workspace, 1).await
 }
 
 /// Only a role exists: the create is refused with the steps that make its
@@ -428,7 +490,7 @@ async fn a_lone_role_is_refused_with_an_import_that_works_and_its_trust_shows_in
 
     profile_for(&iam, "by-hand").await?;
     let workspace = importing(&moto, &[("roundrobin_instance_profile.app", "by-hand")])?;
-    let generated = generate(&workspace)?;
+    let generated = generate_once_visible(&workspace, found_all).await?;
     assert_eq!(generated.code, Some(0), "{generated}");
     let plan = workspace.plan_detailed()?;
     assert!(

@@ -21,8 +21,12 @@ use crate::framework::resource::DynResource;
 use crate::framework::schema::{Block, Nesting};
 
 /// Cases per resource: each is a create, an update and a delete, so a few
-/// cover the paths within the time a test may take.
-const CASES: u32 = 6;
+/// cover the paths within the time a test may take; fewer when the
+/// emulator runs in its realism mode, where each write waits out AWS's lag.
+fn cases() -> u32 {
+    let realism = std::env::var(e2e::moto::REALISM_ENV).is_ok_and(|v| v == "1");
+    if realism { 2 } else { 6 }
+}
 
 /// `partial` with every attribute and block of `block` it leaves out set to
 /// null (or an empty list of blocks), as a configuration reaches the provider.
@@ -274,7 +278,7 @@ fn resources_keep_terraforms_rules_on_what_the_emulator_returns() {
     for (name, generate) in &subjects {
         let r = find(name).as_ref();
         let mut runner = TestRunner::new(Config {
-            cases: CASES,
+            cases: cases(),
             failure_persistence: None,
             // A failing case is reported as found: shrinking would replay
             // it against an emulator that already holds its objects.
