@@ -4,6 +4,7 @@
 mod capacity;
 mod health;
 mod read;
+mod refresh_in_progress;
 mod rollout;
 mod schema;
 

@@ -16,6 +16,7 @@ pub async fn read_group(aws: &Aws, known: &Group) -> Result<Option<Group>, Diagn
     if let Some(lt) = read.launch_template.as_mut() {
         lt.version = resolve_version(aws, &lt.id, &lt.version).await?;
     }
+    super::refresh_in_progress::follow(aws, known, &mut read).await?;
     Ok(Some(read))
 }
 
