@@ -40,6 +40,8 @@ class Machine:
         self.hostname = hostname
         self.root = os.path.join(directory, "root")
         self.proc: subprocess.Popen[bytes] | None = None
+        # When nspawn was last started (Unix time), as `/_emulator/live` shows it.
+        self.started_at: float | None = None
 
     # -- disk ---------------------------------------------------------------
     @property
@@ -81,6 +83,7 @@ class Machine:
             f"--network-namespace-path=/run/netns/{self.netns}",
         ]
         try:
+            self.started_at = time.time()
             self.proc = subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,

@@ -152,6 +152,7 @@ def _status(_: Any) -> tuple[int, Any]:
                 "upper": live.machine.upper,
                 "console_log": os.path.join(live.machine.dir, "console.log"),
                 "nspawn_pid": live.machine.proc.pid if live.machine.proc else None,
+                "started_at": live.machine.started_at,
             }
         )
     import boto3

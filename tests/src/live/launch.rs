@@ -1,12 +1,12 @@
 //! One more instance for the group, timed on the live stack: from its
-//! machine's start (the emulator lists its systemd-nspawn process) to the
-//! app answering on the instance's private IP, and to the first `healthy` of
-//! its target (the load balancer's real checks); then the group is scaled back.
+//! machine's start (when the emulator started its systemd-nspawn) to the app
+//! answering on the instance's private IP, and to the first `healthy` of its
+//! target (the load balancer's real checks); then the group is scaled back.
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 
@@ -46,10 +46,10 @@ pub struct Stack<'a> {
 pub async fn launch_times(stack: &Stack<'_>) -> Result<LaunchTimes> {
     let health_checks = health_check_time(stack).await?;
     let before = healthy_targets(stack.sdk, stack.target_group_arn).await?;
-    let known: BTreeSet<String> = machine_ids(stack.cloud)?.into_iter().collect();
+    let members: BTreeSet<String> = member_ids(stack).await?.into_iter().collect();
     let capacity = i32::try_from(before.len()).context("too many targets")?;
     set_capacity(stack.sdk, stack.group, capacity + 1).await?;
-    let measured = measure(stack, &known, &before).await;
+    let measured = measure(stack, &members).await;
     set_capacity(stack.sdk, stack.group, capacity).await?;
     let (to_app, to_healthy) = measured?;
     Ok(LaunchTimes {
@@ -59,40 +59,49 @@ pub async fn launch_times(stack: &Stack<'_>) -> Result<LaunchTimes> {
     })
 }
 
-async fn measure(
-    stack: &Stack<'_>,
-    known: &BTreeSet<String>,
-    healthy_before: &BTreeSet<String>,
-) -> Result<(Duration, Duration)> {
+/// Watches the new instance through the APIs that answer at once (its id
+/// and private IP from Auto Scaling and EC2), noting the wall-clock time of
+/// the app's first 200 and of its first `healthy`; then reads when its
+/// machine started from the emulator and gives both times since then.
+async fn measure(stack: &Stack<'_>, members: &BTreeSet<String>) -> Result<(Duration, Duration)> {
     let asked = Instant::now();
     let (instance, ip) = loop {
-        if let Some(found) = new_machine(stack.cloud, known)? {
-            break found;
+        let ids = member_ids(stack).await?;
+        if let Some(id) = ids.into_iter().find(|id| !members.contains(id))
+            && let Some(ip) = private_ip(stack.sdk, &id).await?
+        {
+            break (id, ip);
         }
-        bail_after(asked, "no new machine started")?;
+        bail_after(asked, "no new instance with a private IP")?;
         tokio::time::sleep(POLL).await;
     };
-    let started = Instant::now();
     let address = SocketAddr::new(ip, stack.app_port);
-    let to_app = loop {
+    let app_at = loop {
         if answers_200(address) {
-            break started.elapsed();
+            break SystemTime::now();
         }
         bail_after(
-            started,
+            asked,
             &format!("{instance}'s app never answered on {address}"),
         )?;
         tokio::time::sleep(POLL).await;
     };
-    let to_healthy = loop {
+    let healthy_at = loop {
         let now = healthy_targets(stack.sdk, stack.target_group_arn).await?;
-        if now.contains(&instance) && !healthy_before.contains(&instance) {
-            break started.elapsed();
+        if now.contains(&instance) {
+            break SystemTime::now();
         }
-        bail_after(started, &format!("{instance} was never healthy"))?;
+        bail_after(asked, &format!("{instance} was never healthy"))?;
         tokio::time::sleep(POLL).await;
     };
-    Ok((to_app, to_healthy))
+    let started = machine_started(stack.cloud, &instance)?;
+    let since = |at: SystemTime| at.duration_since(started).unwrap_or_default();
+    Ok((since(app_at), since(healthy_at)))
+}
+
+async fn member_ids(stack: &Stack<'_>) -> Result<Vec<String>> {
+    let group = stack.sdk.group(stack.group).await?;
+    Ok(group.members.into_iter().map(|m| m.id).collect())
 }
 
 fn bail_after(since: Instant, what: &str) -> Result<()> {
@@ -102,32 +111,36 @@ fn bail_after(since: Instant, what: &str) -> Result<()> {
     Ok(())
 }
 
-fn machine_ids(cloud: &LiveCloud) -> Result<Vec<String>> {
-    Ok(cloud
-        .machines()?
+async fn private_ip(sdk: &Cloud, instance: &str) -> Result<Option<IpAddr>> {
+    let found = sdk
+        .ec2
+        .describe_instances()
+        .instance_ids(instance)
+        .send()
+        .await
+        .context("DescribeInstances")?;
+    let ip = found
+        .reservations()
         .iter()
-        .filter_map(|m| m["instance_id"].as_str().map(str::to_owned))
-        .collect())
+        .flat_map(|r| r.instances())
+        .find_map(|i| i.private_ip_address())
+        .map(str::parse)
+        .transpose()
+        .with_context(|| format!("the private IP of {instance}"))?;
+    Ok(ip)
 }
 
-/// A machine the emulator started since `known` was read (its nspawn
-/// process runs), with its private IP.
-fn new_machine(cloud: &LiveCloud, known: &BTreeSet<String>) -> Result<Option<(String, IpAddr)>> {
-    for machine in cloud.machines()? {
-        let Some(id) = machine["instance_id"].as_str() else {
-            continue;
-        };
-        if known.contains(id) || machine["nspawn_pid"].as_u64().is_none() {
-            continue;
-        }
-        let ip = machine["private_ip"]
-            .as_str()
-            .with_context(|| format!("no private IP for {id}: {machine}"))?
-            .parse()
-            .with_context(|| format!("the private IP of {id}: {machine}"))?;
-        return Ok(Some((id.to_owned(), ip)));
-    }
-    Ok(None)
+/// When the emulator started `instance`'s machine (its systemd-nspawn).
+fn machine_started(cloud: &LiveCloud, instance: &str) -> Result<SystemTime> {
+    let machines = cloud.machines()?;
+    let machine = machines
+        .iter()
+        .find(|m| m["instance_id"].as_str() == Some(instance))
+        .with_context(|| format!("{instance} has no machine"))?;
+    let at = machine["started_at"]
+        .as_f64()
+        .with_context(|| format!("no start time for {instance}'s machine: {machine}"))?;
+    Ok(UNIX_EPOCH + Duration::from_secs_f64(at))
 }
 
 /// One `GET /` on a fresh connection: true on a 200.
@@ -165,7 +178,7 @@ async fn health_check_time(stack: &Stack<'_>) -> Result<Duration> {
         .cloud
         .moto
         .control("GET", "timing", serde_json::json!({}))?;
-    let scale = timing["health_check_time_scale"]
+    let scale = timing["timing"]["health_check_time_scale"]
         .as_f64()
         .with_context(|| format!("no health_check_time_scale in {timing}"))?;
     Ok(Duration::from_secs_f64(
