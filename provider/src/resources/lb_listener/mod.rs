@@ -240,7 +240,49 @@ async fn read_listener(aws: &Aws, known: &Listener) -> Result<Option<Listener>, 
         Err(e) if matches!(e.code(), Some("ListenerNotFound" | "LoadBalancerNotFound")) => None,
         Err(e) => return Err(aws_error(&format!("reading listener {arn}"), &e)),
     };
+    let importing = known.load_balancer_arn.is_empty();
+    if importing && let Some(l) = &listener {
+        refuse_unmodelled(l)?;
+    }
     Ok(listener.map(|l| from_aws(&l, known)))
+}
+
+/// An import of a listener this resource cannot describe in full is refused,
+/// so that no certificate, fixed response or redirect is lost: this
+/// resource models HTTP listeners whose one default action forwards.
+fn refuse_unmodelled(listener: &AwsListener) -> Result<(), Diagnostics> {
+    let arn = listener.listener_arn().unwrap_or_default();
+    let protocol = listener.protocol().map(|p| p.as_str()).unwrap_or("HTTP");
+    let actions: Vec<&str> = listener
+        .default_actions()
+        .iter()
+        .map(|a| a.r#type().map_or("unknown", |t| t.as_str()))
+        .collect();
+    let mut reasons = Vec::new();
+    if protocol != "HTTP" {
+        let certificates = if listener.certificates().is_empty() {
+            String::new()
+        } else {
+            " with a certificate".to_string()
+        };
+        reasons.push(format!("it listens with {protocol}{certificates}, and roundrobin_lb_listener manages HTTP listeners only"));
+    }
+    if actions != ["forward"] {
+        reasons.push(format!(
+            "its default actions are [{}], and roundrobin_lb_listener manages one forward action only",
+            actions.join(", ")
+        ));
+    }
+    if reasons.is_empty() {
+        return Ok(());
+    }
+    Err(Diagnostics::error(
+        "Listener cannot be imported",
+        format!(
+            "Listener {arn} is not imported because {}. Importing it would drop those settings on the next apply. Keep managing it outside Terraform, or change it to an HTTP listener forwarding to target groups first.",
+            reasons.join("; and ")
+        ),
+    ))
 }
 
 /// The listener as AWS has it; target groups in the order `known` lists
@@ -286,51 +328,9 @@ mod tests {
             .target_group_stickiness_config(
                 TargetGroupStickinessConfig::builder()
                     .enabled(false)
-    let importing = known.load_balancer_arn.is_empty();
-    if importing && let Some(l) = &listener {
-        refuse_unmodelled(l)?;
-    }
                     .build(),
             )
             .build();
-/// An import of a listener this resource cannot describe in full is refused,
-/// so that no certificate, fixed response or redirect is lost: this
-/// resource models HTTP listeners whose one default action forwards.
-fn refuse_unmodelled(listener: &AwsListener) -> Result<(), Diagnostics> {
-    let arn = listener.listener_arn().unwrap_or_default();
-    let protocol = listener.protocol().map(|p| p.as_str()).unwrap_or("HTTP");
-    let actions: Vec<&str> = listener
-        .default_actions()
-        .iter()
-        .map(|a| a.r#type().map_or("unknown", |t| t.as_str()))
-        .collect();
-    let mut reasons = Vec::new();
-    if protocol != "HTTP" {
-        let certificates = if listener.certificates().is_empty() {
-            String::new()
-        } else {
-            " with a certificate".to_string()
-        };
-        reasons.push(format!("it listens with {protocol}{certificates}, and roundrobin_lb_listener manages HTTP listeners only"));
-    }
-    if actions != ["forward"] {
-        reasons.push(format!(
-            "its default actions are [{}], and roundrobin_lb_listener manages one forward action only",
-            actions.join(", ")
-        ));
-    }
-    if reasons.is_empty() {
-        return Ok(());
-    }
-    Err(Diagnostics::error(
-        "Listener cannot be imported",
-        format!(
-            "Listener {arn} is not imported because {}. Importing it would drop those settings on the next apply. Keep managing it outside Terraform, or change it to an HTTP listener forwarding to target groups first.",
-            reasons.join("; and ")
-        ),
-    ))
-}
-
         let aws = AwsListener::builder()
             .listener_arn("arn:l")
             .port(80)
