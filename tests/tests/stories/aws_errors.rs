@@ -1,9 +1,9 @@
 //! AWS saying no, or "slow down": the user reads AWS's own error code and
 //! message in a diagnostic, and throttling is retried rather than failed.
 //!
-//! Emulated behaviour relied on: moto's InvalidGroup.Duplicate for a second
-//! group of the same name in a VPC; the emulator's fault injection
-//! (`/_emulator/faults`) for throttling.
+//! Emulated behaviour relied on: the emulator's fault injection
+//! (`/_emulator/faults`) for AWS's refusals and throttling; a group of the
+//! same name made through the EC2 API.
 
 use anyhow::Result;
 use e2e::{MotoServer, Workspace};
@@ -22,14 +22,44 @@ resource "roundrobin_security_group" "web" {{
 }
 
 #[tokio::test]
-async fn a_duplicate_group_name_is_aws_error_in_a_diagnostic() -> Result<()> {
+async fn an_aws_refusal_is_shown_with_its_code_in_a_diagnostic() -> Result<()> {
+    let moto = MotoServer::start()?;
+    moto.control(
+        "POST",
+        "faults",
+        json!({"service": "ec2", "action": "CreateSecurityGroup", "error_code": "InvalidParameterValue", "message": "Value (web) for parameter GroupName is invalid.", "http_status": 400, "times": -1}),
+    )?;
+    let workspace = Workspace::new(&moto)?;
+    workspace.write_config(&group("web"))?;
+
+    let failed = workspace.apply_expecting_failure()?;
+
+    assert_no_crash(&failed);
+    let text = failed.combined();
+    assert!(
+        text.contains("InvalidParameterValue"),
+        "the AWS error code is shown:\n{failed}"
+    );
+    assert!(
+        text.contains("creating security group"),
+        "what was being done is said:\n{failed}"
+    );
+    Ok(())
+}
+
+/// A group of the same name made outside this configuration is never taken
+/// over: the apply stops before any create, naming the import that adopts it.
+#[tokio::test]
+async fn a_group_name_taken_outside_terraform_names_its_import() -> Result<()> {
     let moto = MotoServer::start()?;
     let ec2 = moto.ec2_client().await;
-    ec2.create_security_group()
+    let made = ec2
+        .create_security_group()
         .group_name("taken")
         .description("made by hand")
         .send()
         .await?;
+    let id = made.group_id().unwrap_or_default().to_owned();
     let workspace = Workspace::new(&moto)?;
     workspace.write_config(&group("taken"))?;
 
@@ -37,13 +67,12 @@ async fn a_duplicate_group_name_is_aws_error_in_a_diagnostic() -> Result<()> {
 
     assert_no_crash(&failed);
     let text = failed.combined();
+    assert!(text.contains("already exists"), "{failed}");
     assert!(
-        text.contains("InvalidGroup.Duplicate"),
-        "the AWS error code is shown:\n{failed}"
-    );
-    assert!(
-        text.contains("creating security group"),
-        "what was being done is said:\n{failed}"
+        text.contains(&format!(
+            "terraform import 'roundrobin_security_group.NAME' '{id}'"
+        )),
+        "{failed}"
     );
     Ok(())
 }
