@@ -14,7 +14,24 @@ use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
 use e2e::ec2::amazon_image_ids;
 use e2e::{MotoServer, Workspace};
 
-use crate::support::{PROVIDER, assert_no_crash};
+use crate::support::{PROVIDER, assert_no_crash, eventually};
+
+/// How many of the account's images a `tag:app` filter lists for `app`.
+async fn tagged_images(ec2: &Client, app: &str) -> Result<usize> {
+    let listed = ec2
+        .describe_images()
+        .owners("self")
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("tag:app")
+                .values(app)
+                .build(),
+        )
+        .send()
+        .await
+        .context("DescribeImages")?;
+    Ok(listed.images().len())
+}
 
 /// Bakes an image named `name` from a fresh instance, tagged `app = app`.
 async fn bake(ec2: &Client, base: &str, name: &str, app: &str) -> Result<String> {
@@ -85,6 +102,17 @@ async fn the_newest_image_with_the_apps_tags_is_found() -> Result<()> {
     let newest = bake(&ec2, &base, "nodeapp-2-bbbbbbb", "nodeapp").await?;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     bake(&ec2, &base, "otherapp-1-ccccccc", "otherapp").await?;
+    // A tag-filtered list may miss an image for a while after it is made
+    // (EC2's eventual consistency; the realism mode shows it): a user's next
+    // step comes once the images show, as here.
+    for (app, count) in [("nodeapp", 2), ("otherapp", 1)] {
+        eventually("the baked images listed by their tag", || async {
+            let listed = tagged_images(&ec2, app).await?;
+            anyhow::ensure!(listed == count, "{listed} of {count} {app} images listed");
+            Ok(())
+        })
+        .await?;
+    }
 
     let workspace = Workspace::new(&moto)?;
     workspace.write_config(&lookup("  tags = {\n    app = \"nodeapp\"\n  }"))?;
