@@ -157,11 +157,7 @@ async fn exec_says_when_ssm_kept_only_the_start_of_the_output() {
 async fn exec_prints_the_whole_output_from_the_output_bucket() {
     let emulator = Emulator::start();
     let instance = managed_instance(&emulator, "web").await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&emulator.sdk().await)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = emulator.s3().await;
     s3.create_bucket()
         .bucket("command-output")
         .send()

@@ -11,25 +11,15 @@ use aws_sdk_ec2::types::{
     LaunchTemplateIamInstanceProfileSpecificationRequest, RequestLaunchTemplateData,
 };
 
+use crate::harness::ssm_view::{amazon_image, instance_profile};
 use crate::harness::{Emulator, Project};
 
 /// A group of two running instances with an SSM instance profile.
 async fn group_of_two(emulator: &Emulator) -> Vec<String> {
     let sdk = emulator.sdk().await;
-    aws_sdk_iam::Client::new(&sdk)
-        .create_instance_profile()
-        .instance_profile_name("web")
-        .send()
-        .await
-        .expect("CreateInstanceProfile");
+    instance_profile(emulator, "web").await;
+    let image = amazon_image(emulator).await;
     let ec2 = aws_sdk_ec2::Client::new(&sdk);
-    let images = ec2
-        .describe_images()
-        .owners("amazon")
-        .send()
-        .await
-        .expect("images");
-    let image = images.images()[0].image_id().expect("image id").to_string();
     ec2.create_launch_template()
         .launch_template_name("web")
         .launch_template_data(

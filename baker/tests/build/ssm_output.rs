@@ -84,11 +84,7 @@ async fn a_signal_during_a_command_cancels_it_and_cleans_up() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failure_shows_the_real_last_lines_from_the_output_bucket() {
     let emulator = Emulator::start();
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&emulator.sdk().await)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = emulator.s3().await;
     s3.create_bucket()
         .bucket("build-logs")
         .send()

@@ -192,6 +192,16 @@ impl Emulator {
             .load()
             .await
     }
+
+    /// An S3 client for this emulator: path-style, as a custom endpoint has
+    /// no per-bucket host names (what baker itself does).
+    pub async fn s3(&self) -> aws_sdk_s3::Client {
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&self.sdk().await)
+                .force_path_style(true)
+                .build(),
+        )
+    }
 }
 
 impl Drop for Emulator {

@@ -50,11 +50,7 @@ impl Leftovers {
         let sdk = emulator.sdk().await;
         let ec2 = aws_sdk_ec2::Client::new(&sdk);
         let iam = aws_sdk_iam::Client::new(&sdk);
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&sdk)
-                .force_path_style(true)
-                .build(),
-        );
+        let s3 = emulator.s3().await;
 
         let states = ["pending", "running", "stopping", "stopped", "shutting-down"];
         let instances = ec2

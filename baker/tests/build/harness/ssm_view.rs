@@ -3,29 +3,39 @@
 
 use super::Emulator;
 
-/// A running instance with the instance profile `profile` (made here): an
-/// SSM managed node once its agent is online.
-pub async fn managed_instance(emulator: &Emulator, profile: &str) -> String {
-    let sdk = emulator.sdk().await;
-    aws_sdk_iam::Client::new(&sdk)
+/// An instance profile named `name` (no role: the emulator's SSM agent
+/// only needs the instance to have a profile).
+pub async fn instance_profile(emulator: &Emulator, name: &str) {
+    aws_sdk_iam::Client::new(&emulator.sdk().await)
         .create_instance_profile()
-        .instance_profile_name(profile)
+        .instance_profile_name(name)
         .send()
         .await
         .expect("CreateInstanceProfile");
-    let ec2 = aws_sdk_ec2::Client::new(&sdk);
+}
+
+/// The id of an Amazon image the emulator has.
+pub async fn amazon_image(emulator: &Emulator) -> String {
+    let ec2 = aws_sdk_ec2::Client::new(&emulator.sdk().await);
     let images = ec2
         .describe_images()
         .owners("amazon")
         .send()
         .await
         .expect("DescribeImages");
-    let image = images
+    images
         .images()
         .iter()
         .find_map(|i| i.image_id().map(str::to_string))
-        .expect("an image");
-    let run = ec2
+        .expect("an image")
+}
+
+/// A running instance with the instance profile `profile` (made here): an
+/// SSM managed node once its agent is online.
+pub async fn managed_instance(emulator: &Emulator, profile: &str) -> String {
+    instance_profile(emulator, profile).await;
+    let image = amazon_image(emulator).await;
+    let run = aws_sdk_ec2::Client::new(&emulator.sdk().await)
         .run_instances()
         .image_id(image)
         .min_count(1)
