@@ -22,9 +22,12 @@ const POLL: Duration = Duration::from_millis(250);
 #[derive(Debug, Clone)]
 pub struct HealthChecks {
     pub target_group_arn: String,
+    /// The port its targets serve on (and are checked on, by default).
+    pub port: u16,
     pub interval: f64,
     pub timeout: f64,
     pub unhealthy_threshold: f64,
+    pub healthy_threshold: f64,
     pub time_scale: f64,
 }
 
@@ -35,6 +38,12 @@ impl HealthChecks {
         Duration::from_secs_f64(
             (self.unhealthy_threshold * self.interval + self.timeout) * self.time_scale,
         )
+    }
+
+    /// The least a new target takes to turn healthy once it answers: the
+    /// healthy threshold of passed checks, one interval apart.
+    pub fn to_healthy(&self) -> Duration {
+        Duration::from_secs_f64(self.healthy_threshold * self.interval * self.time_scale)
     }
 
     /// The most requests that can fail for one dead target at `rate` per second.
@@ -147,11 +156,19 @@ pub async fn health_checks(cloud: &LiveCloud, sdk: &Cloud, group: &str) -> Resul
         .with_context(|| format!("no health_check_time_scale in {timing}"))?;
     Ok(HealthChecks {
         target_group_arn: tg.target_group_arn().context("no ARN")?.to_owned(),
+        port: tg
+            .port()
+            .and_then(|p| u16::try_from(p).ok())
+            .context("no target group port")?,
         interval: f64::from(tg.health_check_interval_seconds().context("no interval")?),
         timeout: f64::from(tg.health_check_timeout_seconds().context("no timeout")?),
         unhealthy_threshold: f64::from(
             tg.unhealthy_threshold_count()
                 .context("no unhealthy threshold")?,
+        ),
+        healthy_threshold: f64::from(
+            tg.healthy_threshold_count()
+                .context("no healthy threshold")?,
         ),
         time_scale,
     })
@@ -217,12 +234,15 @@ mod tests {
     fn the_failure_bound_follows_the_health_check_settings() {
         let checks = HealthChecks {
             target_group_arn: "arn".to_owned(),
+            port: 8080,
             interval: 10.0,
             timeout: 5.0,
             unhealthy_threshold: 2.0,
+            healthy_threshold: 3.0,
             time_scale: 0.1,
         };
         assert_eq!(checks.detection(), Duration::from_millis(2500));
+        assert_eq!(checks.to_healthy(), Duration::from_secs(3));
         assert_eq!(checks.failure_bound(40), 100);
     }
 }

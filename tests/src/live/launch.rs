@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result, bail};
 
 use super::cloud::LiveCloud;
+use super::fleet::{HealthChecks, health_checks, look};
 use crate::demo::cloud::Cloud;
 
 /// A bound on each wait: a machine that has not answered by then is broken.
@@ -32,30 +33,20 @@ pub struct LaunchTimes {
     pub health_checks: Duration,
 }
 
-/// What the measurement needs to know of the stack.
-pub struct Stack<'a> {
-    pub cloud: &'a LiveCloud,
-    pub sdk: &'a Cloud,
-    pub group: &'a str,
-    pub target_group_arn: &'a str,
-    /// The port the app listens on (the target group's).
-    pub app_port: u16,
-}
-
-/// Scales the group out by one and times its new instance.
-pub async fn launch_times(stack: &Stack<'_>) -> Result<LaunchTimes> {
-    let health_checks = health_check_time(stack).await?;
-    let before = healthy_targets(stack.sdk, stack.target_group_arn).await?;
-    let members: BTreeSet<String> = member_ids(stack).await?.into_iter().collect();
-    let capacity = i32::try_from(before.len()).context("too many targets")?;
-    set_capacity(stack.sdk, stack.group, capacity + 1).await?;
-    let measured = measure(stack, &members).await;
-    set_capacity(stack.sdk, stack.group, capacity).await?;
+/// Scales `group` out by one and times its new instance; then back.
+pub async fn launch_times(cloud: &LiveCloud, sdk: &Cloud, group: &str) -> Result<LaunchTimes> {
+    let checks = health_checks(cloud, sdk, group).await?;
+    let fleet = look(sdk, group, &checks).await?;
+    let members: BTreeSet<String> = fleet.members.iter().map(|m| m.0.clone()).collect();
+    let capacity = i32::try_from(fleet.desired).context("too many instances")?;
+    set_capacity(sdk, group, capacity + 1).await?;
+    let measured = measure(cloud, sdk, group, &checks, &members).await;
+    set_capacity(sdk, group, capacity).await?;
     let (to_app, to_healthy) = measured?;
     Ok(LaunchTimes {
         to_app,
         to_healthy,
-        health_checks,
+        health_checks: checks.to_healthy(),
     })
 }
 
@@ -63,19 +54,30 @@ pub async fn launch_times(stack: &Stack<'_>) -> Result<LaunchTimes> {
 /// and private IP from Auto Scaling and EC2), noting the wall-clock time of
 /// the app's first 200 and of its first `healthy`; then reads when its
 /// machine started from the emulator and gives both times since then.
-async fn measure(stack: &Stack<'_>, members: &BTreeSet<String>) -> Result<(Duration, Duration)> {
+async fn measure(
+    cloud: &LiveCloud,
+    sdk: &Cloud,
+    group: &str,
+    checks: &HealthChecks,
+    members: &BTreeSet<String>,
+) -> Result<(Duration, Duration)> {
     let asked = Instant::now();
     let (instance, ip) = loop {
-        let ids = member_ids(stack).await?;
-        if let Some(id) = ids.into_iter().find(|id| !members.contains(id))
-            && let Some(ip) = private_ip(stack.sdk, &id).await?
+        let fleet = look(sdk, group, checks).await?;
+        let new = fleet
+            .members
+            .into_iter()
+            .map(|m| m.0)
+            .find(|id| !members.contains(id));
+        if let Some(id) = new
+            && let Some(ip) = private_ip(sdk, &id).await?
         {
             break (id, ip);
         }
         bail_after(asked, "no new instance with a private IP")?;
         tokio::time::sleep(POLL).await;
     };
-    let address = SocketAddr::new(ip, stack.app_port);
+    let address = SocketAddr::new(ip, checks.port);
     let app_at = loop {
         if answers_200(address) {
             break SystemTime::now();
@@ -87,21 +89,16 @@ async fn measure(stack: &Stack<'_>, members: &BTreeSet<String>) -> Result<(Durat
         tokio::time::sleep(POLL).await;
     };
     let healthy_at = loop {
-        let now = healthy_targets(stack.sdk, stack.target_group_arn).await?;
-        if now.contains(&instance) {
+        let fleet = look(sdk, group, checks).await?;
+        if fleet.targets.get(&instance).is_some_and(|s| s == "healthy") {
             break SystemTime::now();
         }
         bail_after(asked, &format!("{instance} was never healthy"))?;
         tokio::time::sleep(POLL).await;
     };
-    let started = machine_started(stack.cloud, &instance)?;
+    let started = machine_started(cloud, &instance)?;
     let since = |at: SystemTime| at.duration_since(started).unwrap_or_default();
     Ok((since(app_at), since(healthy_at)))
-}
-
-async fn member_ids(stack: &Stack<'_>) -> Result<Vec<String>> {
-    let group = stack.sdk.group(stack.group).await?;
-    Ok(group.members.into_iter().map(|m| m.id).collect())
 }
 
 fn bail_after(since: Instant, what: &str) -> Result<()> {
@@ -158,34 +155,6 @@ fn answers_200(address: SocketAddr) -> bool {
     stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
 }
 
-async fn health_check_time(stack: &Stack<'_>) -> Result<Duration> {
-    let found = stack
-        .sdk
-        .elb
-        .describe_target_groups()
-        .target_group_arns(stack.target_group_arn)
-        .send()
-        .await
-        .context("DescribeTargetGroups")?;
-    let group = found.target_groups().first().context("no target group")?;
-    let threshold = group
-        .healthy_threshold_count()
-        .context("no healthy threshold")?;
-    let interval = group
-        .health_check_interval_seconds()
-        .context("no interval")?;
-    let timing = stack
-        .cloud
-        .moto
-        .control("GET", "timing", serde_json::json!({}))?;
-    let scale = timing["timing"]["health_check_time_scale"]
-        .as_f64()
-        .with_context(|| format!("no health_check_time_scale in {timing}"))?;
-    Ok(Duration::from_secs_f64(
-        f64::from(threshold) * f64::from(interval) * scale,
-    ))
-}
-
 async fn set_capacity(sdk: &Cloud, group: &str, capacity: i32) -> Result<()> {
     sdk.autoscaling
         .set_desired_capacity()
@@ -195,25 +164,4 @@ async fn set_capacity(sdk: &Cloud, group: &str, capacity: i32) -> Result<()> {
         .await
         .context("SetDesiredCapacity")?;
     Ok(())
-}
-
-async fn healthy_targets(sdk: &Cloud, target_group: &str) -> Result<BTreeSet<String>> {
-    let health = sdk
-        .elb
-        .describe_target_health()
-        .target_group_arn(target_group)
-        .send()
-        .await
-        .context("DescribeTargetHealth")?;
-    Ok(health
-        .target_health_descriptions()
-        .iter()
-        .filter(|d| {
-            d.target_health()
-                .and_then(|h| h.state())
-                .map(|s| s.as_str())
-                == Some("healthy")
-        })
-        .filter_map(|d| d.target().and_then(|t| t.id()).map(str::to_owned))
-        .collect())
 }

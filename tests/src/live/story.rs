@@ -16,7 +16,7 @@ use anyhow::{Context, Result, ensure};
 use super::broken_app::loopback_only_copy;
 use super::chaos::ChaosFigures;
 use super::cloud::LiveCloud;
-use super::launch::{LaunchTimes, Stack, launch_times};
+use super::launch::{LaunchTimes, launch_times};
 use super::load::{Load, Outcome, Tally, fetch};
 use crate::demo::baker::{Baked, Baker, head_commit};
 use crate::demo::cloud::Cloud;
@@ -115,27 +115,7 @@ pub async fn run_measured(measure_launch: bool) -> Result<Figures> {
 /// One more instance, timed until it answers and is healthy; then back to
 /// two in service.
 async fn measure_launch_to_healthy(live: &mut Live) -> Result<()> {
-    let groups = live
-        .sdk
-        .elb
-        .describe_target_groups()
-        .names(GROUP)
-        .send()
-        .await?;
-    let target_group = groups.target_groups().first().context("no target group")?;
-    let stack = Stack {
-        cloud: &live.cloud,
-        sdk: &live.sdk,
-        group: GROUP,
-        target_group_arn: target_group
-            .target_group_arn()
-            .context("no target group ARN")?,
-        app_port: target_group
-            .port()
-            .and_then(|p| u16::try_from(p).ok())
-            .context("no target group port")?,
-    };
-    live.figures.launch = Some(launch_times(&stack).await?);
+    live.figures.launch = Some(launch_times(&live.cloud, &live.sdk, GROUP).await?);
     let settled = Instant::now();
     while live.sdk.group(GROUP).await?.members.len() != 2 && settled.elapsed() < APPLY_TIMEOUT {
         tokio::time::sleep(Duration::from_millis(200)).await;
