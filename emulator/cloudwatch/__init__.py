@@ -1,0 +1,1 @@
+"""CloudWatch in the emulator: metrics the emulator itself publishes, alarms that evaluate."""
