@@ -2,6 +2,7 @@
 //! the stop signal, and AWS errors as diagnostics. The plumbing itself is in
 //! the shared `roundrobin-aws` crate.
 
+pub mod alarms;
 pub mod consistency;
 pub mod ownership;
 pub mod shared_reads;
@@ -24,6 +25,8 @@ pub struct Aws {
     pub autoscaling: aws_sdk_autoscaling::Client,
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub iam: aws_sdk_iam::Client,
+    /// Alarms and metrics (gated rollouts, scaling policies, user alarms).
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub stop: CancellationToken,
     /// The provider block's `default_tags` (`None`: unknown while planning).
     pub default_tags: crate::framework::default_tags::DefaultTags,
@@ -48,6 +51,7 @@ impl Aws {
             autoscaling: aws_sdk_autoscaling::Client::new(&config),
             elb: aws_sdk_elasticloadbalancingv2::Client::new(&config),
             iam: aws_sdk_iam::Client::new(&config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
             stop,
             default_tags: Some(Default::default()),
             shared_tags: Default::default(),

@@ -210,6 +210,7 @@ async fn connect(moto: &e2e::MotoServer) -> Aws {
         ec2: aws_sdk_ec2::Client::new(&config),
         autoscaling: aws_sdk_autoscaling::Client::new(&config),
         elb: aws_sdk_elasticloadbalancingv2::Client::new(&config),
+        cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
         iam: aws_sdk_iam::Client::new(&config),
         stop: Default::default(),
         default_tags: Some([("team".to_string(), "ops".to_string())].into()),
