@@ -5,7 +5,8 @@ fault matches -> answer "not found" if it names a resource not yet visible
 (consistency.py) -> retry group launches that waited for an instance profile
 (iam_propagation.py) -> otherwise hand it to moto under the global lock. `/_emulator/...`
 goes to the controls; `/moto-api/...` goes to moto, and a reset also clears the
-extension's own state.
+extension's own state. CloudWatch's RPC v2 CBOR requests are translated to its JSON
+protocol and back around that path (cloudwatch/rpc_v2_cbor.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from emulator import calls
 from emulator import consistency
 from emulator import controls
 from emulator import faults
+from emulator.cloudwatch import rpc_v2_cbor
 from emulator.iam import propagation as iam_propagation
 from emulator.live import lb_live
 from emulator.request_info import identify
@@ -46,7 +48,11 @@ class EmulatorApp:
             if path.rstrip("/") == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
                 reset_all()
             return body
+        if rpc_v2_cbor.is_rpc_v2_cbor(environ):  # CloudWatch's protocol: re-sent below as JSON
+            return rpc_v2_cbor.serve(environ, start_response, self._serve_aws)
+        return self._serve_aws(environ, start_response)
 
+    def _serve_aws(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         info = identify(environ)
         if info.service is not None:
             calls.record(info.key)

@@ -22,13 +22,15 @@ from xml.sax.saxutils import escape
 from emulator.request_info import JSON_PROTOCOL, RequestInfo
 from emulator.state import LOCK, on_reset
 
-SERVICES = {"ec2", "autoscaling", "elasticloadbalancing", "iam", "ssm", "s3", "sts"}
+SERVICES = {"ec2", "autoscaling", "elasticloadbalancing", "iam", "ssm", "s3", "sts", "monitoring"}
 
 _QUERY_NAMESPACES = {
     "autoscaling": "http://autoscaling.amazonaws.com/doc/2011-01-01/",
     "elasticloadbalancing": "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/",
     "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
     "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
+    # CloudWatch: its CBOR clients get the fault in CBOR (cloudwatch/rpc_v2_cbor.py).
+    "monitoring": "http://monitoring.amazonaws.com/doc/2010-08-01/",
 }
 
 _STATUS_TEXT = {
