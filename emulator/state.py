@@ -43,6 +43,11 @@ DEFAULT_TIMING = {
     # Live load balancers (--live-lb): factor applied to target group health check
     # intervals and timeouts and to deregistration delays (0.1: ten times faster).
     "health_check_time_scale": 1.0,
+    # CloudWatch: factor on the length of a metric period (0.1: ten times faster). A
+    # period of P seconds lasts P x scale real seconds, for alarm evaluation and for
+    # GetMetricData / GetMetricStatistics buckets; Auto Scaling cooldowns and warmups
+    # are scaled too. Validation (multiples of 60, ...) uses the nominal periods.
+    "metric_time_scale": 1.0,
 }
 
 BOOLEAN_TIMING = {"instance_warmup_honored", "refresh_replace_unhealthy"}
@@ -77,7 +82,7 @@ def set_timing(values: dict[str, object]) -> dict[str, float | bool]:
             raise ValueError(f"{key} must be a number")
         if value < 0:
             raise ValueError(f"{key} must not be negative")
-        if key in ("refresh_step_seconds", "health_check_time_scale") and value == 0:
+        if key in ("refresh_step_seconds", "health_check_time_scale", "metric_time_scale") and value == 0:
             raise ValueError(f"{key} must be greater than 0")
         update[key] = float(value)
     timing.update(update)
