@@ -20,6 +20,7 @@
     GET    /_emulator/calls                     {"calls": {"ec2:RunInstances": 3, ...}, "total": N}
     POST   /_emulator/calls/reset
     GET    /_emulator/load-balancers            live mode: DNS name / ARN -> listener URLs
+    POST   /_emulator/cloudwatch/metrics        inject datapoints (see cloudwatch/metrics_control.py)
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from emulator import faults
 from emulator import realism
 from emulator.ssm import commands as ssm_commands
 from emulator import state
+from emulator.cloudwatch import metrics_control as cloudwatch_metrics
 from emulator.live import lb_live
 from emulator.state import LOCK
 
@@ -138,6 +140,7 @@ ROUTES: dict[str, dict[str, Handler]] = {
     "/_emulator/calls": {"GET": _calls_get},
     "/_emulator/calls/reset": {"POST": _calls_reset},
     "/_emulator/load-balancers": {"GET": lambda _: (200, lb_live.listing())},
+    "/_emulator/cloudwatch/metrics": {"POST": lambda body: (201, cloudwatch_metrics.handle_post(_object(body)))},
 }
 
 
