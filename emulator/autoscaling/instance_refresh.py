@@ -42,7 +42,7 @@ from moto.autoscaling.models import FakeAutoScalingGroup, autoscaling_backends
 
 from emulator.autoscaling import health as asg_health
 from emulator.autoscaling import launch as asg_launch
-from emulator.autoscaling import termination
+from emulator.autoscaling import refresh_alarms, refresh_checkpoints, refresh_scope, termination
 from emulator import state
 from emulator.autoscaling.refresh_model import MANUAL_ROLLBACK_REASON, Batch, Refresh, all_refreshes, now_utc
 
@@ -88,23 +88,25 @@ def _trim_to_desired(group: FakeAutoScalingGroup) -> None:
 
 
 def _plan(group: FakeAutoScalingGroup, r: Refresh) -> None:
-    states = group.active_instances()
-    if r.preferences.get("SkipMatching"):
-        states = [st for st in states if not _matches(group, r, st)]
-    r.queue = [st.instance.id for st in states]
-    r.total = len(r.queue)
-    r.instances_to_update = r.total
+    """Scope (SkipMatching, ScaleInProtectedInstances, StandbyInstances): refresh_scope.py."""
+    refresh_scope.plan(group, r, lambda st: _matches(group, r, st))
+    refresh_checkpoints.pass_initial(r)
 
 
-def _start_batch(group: FakeAutoScalingGroup, r: Refresh, now: float) -> None:
+def _start_batch(group: FakeAutoScalingGroup, r: Refresh, now: float, candidates: list[str]) -> None:
+    """Replace the next batch of `candidates` (queued instances that may be replaced now)."""
     desired = max(group.desired_capacity or 0, 1)
     min_in_service = math.ceil(desired * r.preferences["MinHealthyPercentage"] / 100)
     max_running = math.floor(desired * r.preferences["MaxHealthyPercentage"] / 100)
     surge = max(0, max_running - desired)
     unavailable = max(0, desired - min_in_service)
-    size = min(len(r.queue), max(1, surge + unavailable))
+    size = min(len(candidates), max(1, surge + unavailable))
+    cap = None if r.rolling_back else refresh_checkpoints.batch_cap(r)
+    if cap is not None:
+        size = min(size, cap)  # paced so as not to go past the next checkpoint
     terminate_first = min(size, unavailable) if surge + unavailable else 1
-    old, r.queue = r.queue[:size], r.queue[size:]
+    old = candidates[:size]
+    r.queue = [i for i in r.queue if i not in old]
     _terminate(group, old[:terminate_first])
     template, version = _desired_target(group, r)
     new = asg_launch.launch_into_group(group, size, template, version, exclude=set(old))  # type: ignore[arg-type]
@@ -182,8 +184,9 @@ def _check_batch(group: FakeAutoScalingGroup, r: Refresh, now: float) -> None:
         r.percentage_complete = math.floor(start_pct * left / r.rollback_total) if r.rollback_total else 0
     else:
         r.done += count
-        r.instances_to_update = max(r.total - r.done, 0)
+        r.instances_to_update = len(r.queue)
         r.percentage_complete = math.floor(100 * r.done / r.total) if r.total else 100
+        refresh_checkpoints.after_batch(r, now)
 
 
 def _describe_failure(group: FakeAutoScalingGroup, ids: list[str]) -> str:
@@ -237,12 +240,74 @@ def _fail(group: FakeAutoScalingGroup, r: Refresh, unhealthy: list[str]) -> None
         _trim_to_desired(group)
         return
     reason = f"Instance refresh failed: {detail}."
+    _fail_with(group, r, reason, f"Auto rollback triggered due to instance refresh failure. {reason}")
+
+
+def _fail_with(group: FakeAutoScalingGroup, r: Refresh, reason: str, rollback_reason: str) -> None:
+    """Fail the refresh, or roll it back with AutoRollback."""
     r.status_reason = reason
+    r.checkpoint_until = None
     if r.preferences.get("AutoRollback"):
-        start_rollback(group, r, f"Auto rollback triggered due to instance refresh failure. {reason}")
+        start_rollback(group, r, rollback_reason)
         return
     r.finish("Failed", reason)
     _trim_to_desired(group)
+
+
+# While these run, the monitored alarms can stop the refresh (a rollback is not stopped).
+ALARM_WATCHED = ("Pending", "InProgress", "Baking")
+
+
+def _alarm_stopped(group: FakeAutoScalingGroup, r: Refresh) -> bool:
+    """AlarmSpecification: an alarm in ALARM (or deleted) fails the refresh (refresh_alarms.py)."""
+    names = r.preferences.get("AlarmSpecification", {}).get("Alarms", [])
+    if not names or r.rolling_back or r.status not in ALARM_WATCHED:
+        return False
+    found = refresh_alarms.breaching(r.account_id, r.region, names)
+    if not found:
+        return False
+    reason = refresh_alarms.failure_reason(found)
+    _fail_with(group, r, reason, f"Auto rollback triggered due to CloudWatch alarm(s). {reason}")
+    return True
+
+
+def _wait_for_blocked(group: FakeAutoScalingGroup, r: Refresh, now: float, waiting: dict[str, str]) -> None:
+    """Only instances a Wait preference holds back are left: wait for them, then fail."""
+    if r.blocked_since is None:
+        r.blocked_since = now
+        r.status_reason = refresh_scope.waiting_reason(waiting)
+        return
+    if now < r.blocked_since + refresh_scope.wait_limit():
+        return
+    _fail_with(
+        group, r, refresh_scope.timeout_reason(waiting),
+        f"Auto rollback triggered due to instance refresh failure. {refresh_scope.timeout_reason(waiting)}",
+    )
+
+
+def _next_batch(group: FakeAutoScalingGroup, r: Refresh, now: float) -> None:
+    """Start the next batch, wait for held-back instances, or complete."""
+    if r.rolling_back:
+        members = _in_group(group)
+        r.queue = [i for i in r.queue if i in members]
+        if r.queue:
+            _start_batch(group, r, now, r.queue)
+        else:
+            _complete(group, r, now)
+        return
+    if r.status == "Baking" or r.done >= refresh_checkpoints.goal(r):
+        _complete(group, r, now)
+        return
+    ready, waiting = refresh_scope.eligible(group, r)
+    if ready:
+        if r.blocked_since is not None:
+            r.blocked_since = None
+            r.status_reason = None
+        _start_batch(group, r, now, ready)
+    elif waiting:
+        _wait_for_blocked(group, r, now, waiting)
+    else:
+        _complete(group, r, now)
 
 
 def _complete(group: FakeAutoScalingGroup, r: Refresh, now: float) -> None:
@@ -261,8 +326,9 @@ def _complete(group: FakeAutoScalingGroup, r: Refresh, now: float) -> None:
     if r.desired is not None:
         spec = {"LaunchTemplateId": r.desired["LaunchTemplateId"], "Version": r.desired.get("Version")}
         group._set_launch_configuration(None, spec, None)
-    r.percentage_complete = 100
-    r.instances_to_update = 0
+    if r.done >= r.total:
+        r.percentage_complete = 100
+    r.instances_to_update = 0  # a partial refresh (last checkpoint below 100) is complete too
     r.finish("Successful")
 
 
@@ -270,6 +336,8 @@ def step(r: Refresh, now: float) -> None:
     group = _group(r)
     if group is None:
         r.finish("Failed", "The Auto Scaling group was deleted during the instance refresh.")
+        return
+    if _alarm_stopped(group, r):
         return
     if r.status == "Pending":
         r.status = "InProgress"
@@ -284,12 +352,9 @@ def step(r: Refresh, now: float) -> None:
         return
     if termination.draining_in(group):
         return  # replaced instances still drain: the next batch (or the end) waits
-    members = _in_group(group)
-    r.queue = [i for i in r.queue if i in members]
-    if r.queue and r.status != "Baking":
-        _start_batch(group, r, now)
-    else:
-        _complete(group, r, now)
+    if not r.rolling_back and refresh_checkpoints.paused(r, now):
+        return  # at a checkpoint: CheckpointDelay
+    _next_batch(group, r, now)
 
 
 def advance_due() -> None:

@@ -17,7 +17,7 @@ from moto.autoscaling.models import FakeAutoScalingGroup
 from moto.autoscaling.responses import AutoScalingResponse
 from moto.core.responses import ActionResult
 
-from emulator.autoscaling import instance_refresh
+from emulator.autoscaling import instance_refresh, refresh_alarms
 from emulator import state
 from emulator.autoscaling.refresh_model import (
     MANUAL_ROLLBACK_REASON,
@@ -26,11 +26,12 @@ from emulator.autoscaling.refresh_model import (
     IrreversibleInstanceRefresh,
     Refresh,
     active_refresh,
-    effective_preferences,
     refreshes,
     rollback_blocker,
+    skip_matching_blocker,
     validate_desired,
 )
+from emulator.autoscaling.refresh_preferences import effective_preferences
 
 
 class InvalidNextToken(AutoscalingClientError):
@@ -55,13 +56,23 @@ def start_instance_refresh(self: AutoScalingResponse) -> ActionResult:
             f"The {strategy} strategy requires a mixed instances policy with ImageId overrides, "
             "which this emulator does not support."
         )
-    preferences = effective_preferences(self._get_param("Preferences") or {})
+    given = self._get_param("Preferences") or {}
+    preferences = effective_preferences(given)
     desired = validate_desired(group, self._get_param("DesiredConfiguration") or None)
     previous_version = group.provided_launch_template_version if group.ec2_launch_template else None
     if preferences["AutoRollback"]:
         blocker = rollback_blocker(group, desired, previous_version)
         if blocker:
             raise ValidationError(blocker)
+    if preferences["SkipMatching"]:
+        blocker = skip_matching_blocker(group, desired)
+        if blocker:
+            raise ValidationError(blocker)
+    alarms = preferences.get("AlarmSpecification", {}).get("Alarms", [])
+    unknown = refresh_alarms.missing(self.current_account, self.region, alarms)
+    if unknown:
+        # AlarmSpecification: the alarms are looked up when the refresh starts.
+        raise ValidationError(f"The following alarm(s) do not exist: {', '.join(unknown)}.")
     refresh = Refresh(
         account_id=self.current_account,
         region=self.region,
@@ -70,6 +81,7 @@ def start_instance_refresh(self: AutoScalingResponse) -> ActionResult:
         desired=desired,
         previous_version=previous_version,
         strategy=strategy,
+        given_preferences=dict(given),
     )
     refresh.next_step_at = time.monotonic() + float(state.timing["refresh_step_seconds"])
     refreshes(self.current_account, self.region).append(refresh)

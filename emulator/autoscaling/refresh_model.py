@@ -15,6 +15,7 @@ from typing import Any
 from moto.autoscaling.exceptions import AutoscalingClientError, ValidationError
 from moto.autoscaling.models import FakeAutoScalingGroup
 
+from emulator.autoscaling.refresh_preferences import described_preferences
 from emulator.state import on_reset
 
 ACTIVE = {"Pending", "InProgress", "Cancelling", "RollbackInProgress", "Baking"}
@@ -76,6 +77,13 @@ class Refresh:
     rollback_total: int = 0
     rollback_done: int = 0
     bake_until: float | None = None
+    # RefreshPreferences as given (Describe shows these beside the documented defaults)
+    given_preferences: dict[str, Any] = field(default_factory=dict)
+    # checkpoints (refresh_checkpoints.py): the highest passed, the end of the pause
+    checkpoint_passed: int = 0
+    checkpoint_until: float | None = None
+    # since when only instances the refresh waits for are left (refresh_scope.py)
+    blocked_since: float | None = None
 
     @property
     def active(self) -> bool:
@@ -103,7 +111,7 @@ class Refresh:
                 },
                 "WarmPoolProgress": {"PercentageComplete": 0, "InstancesToUpdate": 0},
             },
-            "Preferences": dict(self.preferences),
+            "Preferences": described_preferences(self.preferences, self.given_preferences),
             "Strategy": self.strategy,
         }
         if self.status_reason:
@@ -139,46 +147,6 @@ def active_refresh(account_id: str, region: str, group_name: str) -> Refresh | N
         (r for r in refreshes(account_id, region) if r.group_name == group_name and r.active),
         None,
     )
-
-
-def _int(prefs: dict[str, Any], key: str) -> int | None:
-    value = prefs.get(key)
-    return None if value is None else int(value)
-
-
-def effective_preferences(prefs: dict[str, Any]) -> dict[str, Any]:
-    """Validate RefreshPreferences and fill in AWS's defaults."""
-    min_healthy = _int(prefs, "MinHealthyPercentage")
-    max_healthy = _int(prefs, "MaxHealthyPercentage")
-    if min_healthy is not None and not 0 <= min_healthy <= 100:
-        raise ValidationError("MinHealthyPercentage must be between 0 and 100.")
-    if max_healthy is not None:
-        if not 100 <= max_healthy <= 200:
-            raise ValidationError("MaxHealthyPercentage must be between 100 and 200.")
-        if min_healthy is None:
-            raise ValidationError(
-                "If you specify MaxHealthyPercentage, you must also specify MinHealthyPercentage."
-            )
-        if max_healthy - min_healthy > 100:
-            raise ValidationError(
-                "The difference between MaxHealthyPercentage and MinHealthyPercentage cannot be greater than 100."
-            )
-    warmup = _int(prefs, "InstanceWarmup")
-    if warmup is not None and warmup < 0:
-        raise ValidationError("InstanceWarmup must not be negative.")
-    bake = _int(prefs, "BakeTime")
-    if bake is not None and not 0 <= bake <= 172800:
-        raise ValidationError("BakeTime must be between 0 and 172800.")
-    if prefs.get("CheckpointDelay") is not None and not prefs.get("CheckpointPercentages"):
-        raise ValidationError("CheckpointDelay requires CheckpointPercentages.")
-    out = dict(prefs)
-    out["MinHealthyPercentage"] = 90 if min_healthy is None else min_healthy
-    out["MaxHealthyPercentage"] = 100 if max_healthy is None else max_healthy
-    out["SkipMatching"] = bool(prefs.get("SkipMatching", False))
-    out["AutoRollback"] = bool(prefs.get("AutoRollback", False))
-    out.setdefault("ScaleInProtectedInstances", "Wait")
-    out.setdefault("StandbyInstances", "Wait")
-    return out
 
 
 def validate_desired(group: FakeAutoScalingGroup, desired: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -220,5 +188,30 @@ def rollback_blocker(group: FakeAutoScalingGroup, desired: dict[str, Any] | None
         return (
             "A rollback is not supported when the Auto Scaling group uses the launch template's "
             "$Latest or $Default version."
+        )
+    template = group.ec2_launch_template
+    if template is not None:
+        # RefreshPreferences.AutoRollback: not supported when "the Auto Scaling group has a
+        # launch template that uses an AWS Systems Manager parameter instead of an AMI ID".
+        try:
+            image_id = str(template.get_version(str(version)).image_id or "")
+        except Exception:
+            image_id = ""
+        if image_id.startswith("resolve:ssm:"):
+            return (
+                "A rollback is not supported when the Auto Scaling group's launch template uses a "
+                "Systems Manager parameter instead of an AMI ID for ImageId."
+            )
+    return None
+
+
+def skip_matching_blocker(group: FakeAutoScalingGroup, desired: dict[str, Any] | None) -> str | None:
+    """User guide, "Use an instance refresh with skip matching": skip matching cannot update
+    a group that uses a launch configuration unless the desired configuration names a
+    launch template."""
+    if group.ec2_launch_template is None and desired is None:
+        return (
+            "SkipMatching cannot be used with an Auto Scaling group that uses a launch configuration "
+            "unless the desired configuration specifies a launch template."
         )
     return None
