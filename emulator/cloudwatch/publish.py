@@ -88,17 +88,22 @@ def publish(
     if not values:
         return
     when = _naive_utc(timestamp)
-    dimension_list = [{"Name": name, "Value": value} for name, value in dimensions.items()]
+    # A metric is its namespace, name and set of dimensions; keep them in name order.
+    dimension_list = [{"Name": name, "Value": dimensions[name]} for name in sorted(dimensions)]
     with state.LOCK:
         backend = cloudwatch_backends[account_id][region]
+        shared = None  # the datapoints of one call share their (read-only) dimensions
         for value in values:
-            backend.metric_data.append(
-                MetricDatum(
-                    namespace=namespace,
-                    name=metric_name,
-                    value=float(value),
-                    dimensions=dimension_list,
-                    timestamp=when,
-                    unit=unit,
-                )
+            datum = MetricDatum(
+                namespace=namespace,
+                name=metric_name,
+                value=float(value),
+                dimensions=[] if shared is not None else dimension_list,
+                timestamp=when,
+                unit=unit,
             )
+            if shared is None:
+                shared = datum.dimensions
+            else:
+                datum.dimensions = shared
+            backend.metric_data.append(datum)

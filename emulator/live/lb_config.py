@@ -211,17 +211,27 @@ def render(
     ports: dict[str, int],
     servers: dict[str, list[Server]],
     files: dict[str, str],
+    request_log: tuple[str, str] | None = None,
 ) -> str:
     """The HAProxy configuration of one load balancer.
 
     `ports`: listener ARN -> loopback port; `servers`: backend -> the servers the
     running process already has; `files`: `sock`, `state` and `e502` (the file
-    holding BAD_GATEWAY_PAGE) paths.
+    holding BAD_GATEWAY_PAGE) paths. `request_log`: (loopback `host:port`, log
+    format) to send one line per request to (the CloudWatch metrics of
+    cloudwatch/alb_metrics.py), or None.
     """
     idle = max(1, spec.idle_timeout_s)
+    log_global: list[str] = []
+    log_defaults: list[str] = []
+    if request_log is not None:
+        address, log_format = request_log
+        log_global = [f"    log {address} len 1024 format raw local0 info"]
+        log_defaults = ["    log global", f"    log-format {_quote(log_format)}"]
     out = [
         f"# {spec.name} {spec.arn}",
         "global",
+        *log_global,
         f"    stats socket {files['sock']} mode 600 level admin expose-fd listeners",
         f"    server-state-file {files['state']}",
         # Old processes of a reload finish their requests, but not forever.
@@ -233,6 +243,7 @@ def render(
         "    option http-keep-alive",
         "    http-reuse always",
         "    option dontlognull",
+        *log_defaults,
         "    load-server-state-from-file global",
         # An ALB never sends a request again (ALB user guide, "Troubleshoot your
         # Application Load Balancers": a target that refuses or resets the

@@ -2,7 +2,8 @@
 `--machines nspawn`).
 
     enable(base)        sweep leftovers of crashed emulators, make this run's
-                        directory, patch target health, start the ticker
+                        directory, patch target health, start the request
+                        metrics (cloudwatch/alb_metrics.py) and the ticker
     after_request(info) reconcile after an AWS request that may change state
     listing()           GET /_emulator/load-balancers
     shutdown()          stop every HAProxy process and remove the files
@@ -42,6 +43,9 @@ def enable(base: str = lb_process.DEFAULT_BASE) -> Manager:
 
     asg_health.PASSING_STATES.add("unused")  # Target.NotInUse: no load balancer says unhealthy
     state.on_reset(manager.clear)
+    from emulator.cloudwatch import alb_metrics
+
+    alb_metrics.start(manager)  # every request becomes AWS/ApplicationELB datapoints
     manager.start_ticker()
     return manager
 
@@ -64,5 +68,8 @@ def listing() -> dict[str, Any]:
 def shutdown() -> None:
     global manager
     if manager is not None:
+        from emulator.cloudwatch import alb_metrics
+
+        alb_metrics.stop()
         manager.shutdown()
         manager = None

@@ -28,6 +28,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from emulator import state
@@ -81,6 +82,9 @@ class Manager:
         self.lbs: dict[str, LiveLB] = {}
         self._stop = threading.Event()
         self._last_error = ""
+        # spec -> (loopback address, log format) for per-request log lines
+        # (cloudwatch/alb_metrics.py), or None: no request log.
+        self.request_log: Callable[[LoadBalancerSpec], tuple[str, str] | None] | None = None
 
     # -- reconciliation ---------------------------------------------------
     def reconcile(self) -> None:
@@ -126,7 +130,8 @@ class Manager:
                 lb.servers = {}
             lb.servers = {name: lb.servers.get(name, {}) for name in spec.backends}
             keep = {name: [s.server for s in live.values()] for name, live in lb.servers.items()}
-            lb.process.apply(render(spec, lb.ports, keep, lb.process.files))
+            request_log = self.request_log(spec) if self.request_log is not None else None
+            lb.process.apply(render(spec, lb.ports, keep, lb.process.files, request_log))
             lb.structure = spec.structure()
             lb.stats_at = 0.0
         lb.spec = spec
