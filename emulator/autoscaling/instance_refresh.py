@@ -3,8 +3,12 @@
 Rolling strategy, as the Amazon EC2 Auto Scaling User Guide describes it
 ("How an instance refresh works", "Instance maintenance policies"):
 
-* Pending -> InProgress: the instances to replace are chosen (all InService
-  instances, less those already on the desired configuration with SkipMatching).
+* Pending -> InProgress: the instances to replace are chosen (refresh_scope.py:
+  SkipMatching, ScaleInProtectedInstances, StandbyInstances).
+* Checkpoints pace the batches and pause the refresh for CheckpointDelay; the last
+  one ends the replacements (refresh_checkpoints.py). The alarms of the
+  AlarmSpecification are read at every step: one in ALARM fails the refresh, or
+  rolls it back with AutoRollback (refresh_alarms.py).
 * Batches are bounded by the healthy percentages of the desired capacity D:
   at least ceil(D * Min / 100) instances stay in service and at most
   floor(D * Max / 100) run at once. With MaxHealthyPercentage > 100 the
@@ -279,10 +283,8 @@ def _wait_for_blocked(group: FakeAutoScalingGroup, r: Refresh, now: float, waiti
         return
     if now < r.blocked_since + refresh_scope.wait_limit():
         return
-    _fail_with(
-        group, r, refresh_scope.timeout_reason(waiting),
-        f"Auto rollback triggered due to instance refresh failure. {refresh_scope.timeout_reason(waiting)}",
-    )
+    reason = refresh_scope.timeout_reason(waiting)
+    _fail_with(group, r, reason, f"Auto rollback triggered due to instance refresh failure. {reason}")
 
 
 def _next_batch(group: FakeAutoScalingGroup, r: Refresh, now: float) -> None:
