@@ -59,6 +59,10 @@ def install() -> None:
     ):
         module.install()
 
+    from emulator.cloudwatch import metric_api as cloudwatch_metric_api
+
+    cloudwatch_metric_api.install()  # GetMetricStatistics / GetMetricData / PutMetricData
+
     from emulator import consistency
     from emulator.iam import propagation as iam_propagation
 

@@ -40,4 +40,4 @@ def from_epoch(seconds: float) -> datetime.datetime:
 
 def period_start(seconds: float, period_real: float) -> float:
     """The start of the period (real length `period_real`) that holds the moment `seconds`."""
-    return math.floor(seconds / period_real + 1e-9) * period_real
+    return round(math.floor(seconds / period_real + 1e-9) * period_real, 6)

@@ -1,0 +1,79 @@
+"""A metric's datapoints from moto's CloudWatch backend, grouped into periods.
+
+A metric is its namespace, name and exact set of dimensions (user guide, "Metrics
+concepts", Dimensions: "CloudWatch treats each unique combination of dimensions as a
+separate metric ... you must specify the same dimensions that were used when the
+metrics were created"); a query with fewer or other dimensions sees nothing of it.
+A period starting at T holds the datapoints with T <= timestamp < T + length, length
+being the period's real length (timescale.py).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from moto.cloudwatch.models import MetricAggregatedDatum, MetricDatum
+
+from emulator.cloudwatch import timescale
+from emulator.cloudwatch.statistics import Sample
+
+MetricKey = tuple[str, str, frozenset[tuple[str, str]]]
+
+
+def metric_key(namespace: str, name: str, dimensions: list[dict[str, str]] | None) -> MetricKey:
+    return namespace, name, frozenset((d["Name"], d["Value"]) for d in dimensions or [])
+
+
+def _datum_key(datum: Any) -> MetricKey:
+    return datum.namespace, datum.name, frozenset((d.name, d.value) for d in datum.dimensions)
+
+
+def samples(
+    backend: Any,
+    key: MetricKey,
+    start: float,
+    end: float,
+    period_real: float,
+    unit: str | None = None,
+) -> dict[float, Sample]:
+    """The non-empty periods in [start, end) (epoch seconds, aligned) of one metric, by period start."""
+    found: dict[float, Sample] = {}
+    for datum in backend.metric_data:
+        if _datum_key(datum) != key:
+            continue
+        if unit is not None and (datum.unit or "None") != unit:
+            continue
+        moment = timescale.epoch(datum.timestamp)
+        if not start <= moment < end:
+            continue
+        bucket = timescale.period_start(moment, period_real)
+        sample = found.setdefault(bucket, Sample([], []))
+        if isinstance(datum, MetricDatum):
+            sample.values.append(float(datum.value))
+        elif isinstance(datum, MetricAggregatedDatum):
+            sample.sets.append((float(datum.sum), float(datum.min), float(datum.max), float(datum.sample_count)))
+    return found
+
+
+def units(backend: Any, key: MetricKey, start: float, end: float) -> set[str]:
+    return {
+        datum.unit or "None"
+        for datum in backend.metric_data
+        if _datum_key(datum) == key and start <= timescale.epoch(datum.timestamp) < end
+    }
+
+
+def aligned_range(start: datetime.datetime, end: datetime.datetime, period_real: float) -> tuple[float, float]:
+    """[start, end) in epoch seconds with start rounded down to a period boundary."""
+    return timescale.period_start(timescale.epoch(start), period_real), timescale.epoch(end)
+
+
+def period_starts(start: float, end: float, period_real: float) -> list[float]:
+    """Every period start in [start, end), start being aligned."""
+    starts: list[float] = []
+    moment = start
+    while moment < end - 1e-9:
+        starts.append(round(moment, 6))
+        moment += period_real
+    return starts
