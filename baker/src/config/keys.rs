@@ -23,6 +23,8 @@ pub const KEYS: &[&str] = &[
     "source.name",
     "source.owners",
     "source.architecture",
+    "source.filters",
+    "source.most_recent",
     "builder.instance_type",
     "builder.instance_profile",
     "builder.subnet_id",
@@ -222,6 +224,8 @@ impl Config {
             "image.region_kms_key_ids" => self.image.region_kms_key_ids = pairs(value)?,
             "image.deprecate_at" => self.image.deprecate_at = value.trim().to_string(),
             "source.architecture" => self.source.architecture = text,
+            "source.filters" => self.source.filters = parse_filters(value)?,
+            "source.most_recent" => self.source.most_recent = boolean(value)?,
             "builder.instance_type" => self.builder.instance_type = text,
             "builder.instance_profile" => self.builder.instance_profile = text,
             "builder.subnet_id" => self.builder.subnet_id = text,
@@ -285,11 +289,13 @@ impl Config {
                     self.builder.run_volume_tags.insert(tag.to_string(), text);
                 } else if let Some(name) = key.strip_prefix("builder.subnet_filter.") {
                     self.builder.subnet_filter.insert(name.to_string(), text);
+                } else if let Some(name) = key.strip_prefix("source.filters.") {
+                    self.source.filters.insert(name.to_string(), text);
                 } else if let Some(name) = key.strip_prefix("builder.vpc_filter.") {
                     self.builder.vpc_filter.insert(name.to_string(), text);
                 } else {
                     return Err(format!(
-                        "unknown key `{key}` (known keys: {}, image.tags.<name>, image.region_kms_key_ids.<region>, builder.run_tags.<name>, builder.run_volume_tags.<name>, builder.subnet_filter.<name>, builder.vpc_filter.<name>)",
+                        "unknown key `{key}` (known keys: {}, image.tags.<name>, image.region_kms_key_ids.<region>, builder.run_tags.<name>, builder.run_volume_tags.<name>, builder.subnet_filter.<name>, builder.vpc_filter.<name>, source.filters.<name>)",
                         KEYS.join(", ")
                     ));
                 }

@@ -12,6 +12,7 @@ pub mod keys;
 pub mod names;
 pub mod network;
 pub mod script_inputs;
+pub mod source_filter;
 pub mod spot;
 pub mod unit;
 pub mod user_data;
@@ -89,6 +90,12 @@ pub struct SourceConfig {
     pub name: String,
     pub owners: Vec<String>,
     pub architecture: String,
+    /// DescribeImages filters (Packer's `source_ami_filter.filters`); when
+    /// given they choose the image instead of `name` and `architecture`.
+    pub filters: BTreeMap<String, String>,
+    /// Of several matching images take the newest (Packer's
+    /// `most_recent`); `false`: several matches are an error.
+    pub most_recent: bool,
 }
 
 impl Default for SourceConfig {
@@ -98,6 +105,8 @@ impl Default for SourceConfig {
             name: "al2023-ami-2023.*-x86_64".into(),
             owners: vec!["amazon".into()],
             architecture: "x86_64".into(),
+            filters: BTreeMap::new(),
+            most_recent: true,
         }
     }
 }

@@ -38,6 +38,7 @@ pub fn check(config: &Config, base: &Path, info: Option<&BuildInfo>) -> Vec<Prob
     problems.extend(super::network::check(config));
     problems.extend(super::image_regions::check(config));
     problems.extend(super::deprecation::check(config));
+    problems.extend(super::source_filter::check(config));
     let mut problem = |field: &str, message: String| problems.push(Problem::new(field, message));
 
     let name = &config.app.name;
@@ -57,15 +58,15 @@ pub fn check(config: &Config, base: &Path, info: Option<&BuildInfo>) -> Vec<Prob
                 format!("{:?} is not an AMI id (ami-…)", source.ami),
             );
         }
-    } else if source.name.is_empty() {
+    } else if source.name.is_empty() && source.filters.is_empty() {
         problem(
             "source",
-            "set source.ami, or source.name with source.owners".into(),
+            "set source.ami, or source.name (or source.filters) with source.owners".into(),
         );
     } else if source.owners.is_empty() {
         problem(
             "source.owners",
-            "name at least one owner (amazon, self or an account id) for source.name".into(),
+            "name at least one owner (amazon, self or an account id) for source.name or source.filters".into(),
         );
     }
 

@@ -1,10 +1,13 @@
-//! Step 1: the AMI the builder boots from: the configured id, or the newest
-//! available image matching `source.name` among `source.owners`.
+//! Step 1: the AMI the builder boots from: the configured id, or the image
+//! the source filters match among `source.owners` (`source.filters`, else
+//! `source.name` and `source.architecture`): the newest with
+//! `source.most_recent`, else the only one.
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{Image, ImageState};
 
 use super::{BuildState, Ctx, SourceImage, Step};
+use crate::config::source_filter;
 use crate::ec2::{describe_image, filter};
 use crate::error::StepError;
 use crate::progress::StepLine;
@@ -25,13 +28,7 @@ impl Step for ResolveSource {
     ) -> Result<String, StepError> {
         let source = &ctx.spec.config.source;
         let image = if source.ami.is_empty() {
-            newest_match(
-                &ctx.aws.ec2,
-                &source.name,
-                &source.owners,
-                &source.architecture,
-            )
-            .await?
+            matching_image(&ctx.aws.ec2, source).await?
         } else {
             let image = describe_image(&ctx.aws.ec2, &source.ami)
                 .await?
@@ -77,38 +74,59 @@ impl Step for ResolveSource {
     }
 }
 
-/// The newest available image named like `pattern`.
-async fn newest_match(
+/// The image the source filters choose: the newest of those matching with
+/// `source.most_recent`, else the one and only match. None, or several
+/// without `most_recent`, is an error naming the filters and owners.
+async fn matching_image(
     ec2: &aws_sdk_ec2::Client,
-    pattern: &str,
-    owners: &[String],
-    architecture: &str,
+    source: &crate::config::SourceConfig,
 ) -> Result<Image, StepError> {
+    let filters = source_filter::image_filters(source);
     let mut request = ec2
         .describe_images()
-        .set_owners(Some(owners.to_vec()))
-        .filters(filter("name", &[pattern]))
-        .filters(filter("state", &["available"]));
-    if !architecture.is_empty() {
-        request = request.filters(filter("architecture", &[architecture]));
+        .set_owners(Some(source.owners.clone()));
+    for (name, value) in &filters {
+        request = request.filters(filter(name, &[value]));
     }
     let mut pages = request.into_paginator().send();
-    let mut newest: Option<Image> = None;
+    let mut found: Vec<Image> = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(StepError::aws("DescribeImages"))?;
-        for image in page.images() {
-            let newer = newest.as_ref().is_none_or(|n| {
-                image.creation_date().unwrap_or_default() > n.creation_date().unwrap_or_default()
-            });
-            if newer {
-                newest = Some(image.clone());
-            }
-        }
+        found.extend(page.images().iter().cloned());
     }
-    newest.ok_or_else(|| {
+    let owners = source.owners.join(", ");
+    let described = source_filter::describe(&filters);
+    // Newest first; ties by id, so the choice does not depend on the order
+    // of AWS's answer.
+    found.sort_by(|a, b| {
+        b.creation_date()
+            .unwrap_or_default()
+            .cmp(a.creation_date().unwrap_or_default())
+            .then_with(|| a.image_id().cmp(&b.image_id()))
+    });
+    if found.len() > 1 && !source.most_recent {
+        let ids: Vec<&str> = found
+            .iter()
+            .take(5)
+            .map(|i| i.image_id().unwrap_or_default())
+            .collect();
+        let more = if found.len() > 5 { ", …" } else { "" };
+        return Err(StepError::unexpected(format!(
+            "{} images owned by {owners} match {described} ({}{more}) and source.most_recent \
+             is false: narrow the filters, or set source.most_recent = true to take the newest",
+            found.len(),
+            ids.join(", ")
+        )));
+    }
+    found.into_iter().next().ok_or_else(|| {
+        let keys = if source.filters.is_empty() {
+            "source.name, source.architecture"
+        } else {
+            "source.filters"
+        };
         StepError::unexpected(format!(
-            "no available image named {pattern:?} ({architecture}) owned by {} (check source.name, source.owners and source.architecture, or set source.ami)",
-            owners.join(", ")
+            "no image owned by {owners} matches {described} (check {keys} and source.owners, \
+             or set source.ami)"
         ))
     })
 }

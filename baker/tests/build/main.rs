@@ -25,6 +25,7 @@ mod interrupt;
 mod keep_images;
 mod on_error_ask;
 mod one_verdict;
+mod packer_keys;
 mod provisioning;
 mod prune_in_use;
 mod prune_regions;

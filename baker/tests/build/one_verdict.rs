@@ -6,7 +6,7 @@ use crate::harness::Project;
 use crate::harness::project::{Run, repo_root};
 
 /// The problem lines (`  - field: message`) of a refused run.
-fn problems(run: &Run) -> Vec<String> {
+pub(crate) fn problems(run: &Run) -> Vec<String> {
     run.stderr
         .lines()
         .filter(|l| l.starts_with("  - "))
@@ -16,7 +16,7 @@ fn problems(run: &Run) -> Vec<String> {
 
 /// Runs `validate EXTRA` and `build EXTRA` in `project`; both must refuse
 /// with the same problems, one of which names `field` and says `says`.
-fn same_verdict(project: &Project, extra: &[&str], field: &str, says: &str) {
+pub(crate) fn same_verdict(project: &Project, extra: &[&str], field: &str, says: &str) {
     let mut validate = vec!["validate"];
     validate.extend(extra);
     let mut build = vec!["build"];
