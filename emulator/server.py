@@ -34,6 +34,8 @@ def install() -> None:
     from emulator.iam import policy_cache as iam_policy_cache
     from emulator.ec2 import image_copy
     from emulator.ec2 import image_deprecation
+    from emulator.ec2 import image_attributes
+    from emulator.ec2 import launch_options
     from emulator.autoscaling import refresh_api
     from emulator.ssm import agents as ssm
     from emulator.ssm import commands as ssm_commands
@@ -51,6 +53,9 @@ def install() -> None:
         snapshot_release,
         image_copy,
         image_deprecation,
+        image_attributes,
+        # After ec2_spot: refuses a launch before a spot request is made.
+        launch_options,
         # After image_copy: it wraps the image mappings that module reports.
         block_devices,
         refresh_api,
