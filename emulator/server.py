@@ -68,6 +68,10 @@ def install() -> None:
 
     cloudwatch_metric_api.install()  # GetMetricStatistics / GetMetricData / PutMetricData
 
+    from emulator.autoscaling import scaling_api
+
+    scaling_api.install()  # target tracking scaling policies and their alarms
+
     from emulator import consistency
     from emulator.iam import propagation as iam_propagation
 
