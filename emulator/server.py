@@ -41,6 +41,8 @@ def install() -> None:
     from emulator.ssm import commands as ssm_commands
     from emulator.elbv2 import target_health
     from emulator.elbv2 import idempotent_creates as elbv2_idempotent_creates
+    from emulator.autoscaling import unique_names as asg_unique_names
+    from emulator.ec2 import launch_template_tags
 
     for module in (
         iam_policy_cache,
@@ -61,12 +63,16 @@ def install() -> None:
         refresh_api,
         ssm,
         ssm_commands,
+        asg_unique_names,
+        launch_template_tags,
     ):
         module.install()
 
+    from emulator.cloudwatch import alarm_validation as cloudwatch_alarm_validation
     from emulator.cloudwatch import metric_api as cloudwatch_metric_api
 
     cloudwatch_metric_api.install()  # GetMetricStatistics / GetMetricData / PutMetricData
+    cloudwatch_alarm_validation.install()  # PutMetricAlarm's rules; alarms start INSUFFICIENT_DATA
 
     from emulator.autoscaling import scaling_api
 
@@ -159,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     from emulator.autoscaling import healing
 
     stop_healing = healing.start_ticker()  # Auto Scaling replaces unhealthy instances
+    from emulator.cloudwatch import alarm_ticker
+
+    stop_alarms = alarm_ticker.start_ticker()  # CloudWatch evaluates alarms each period
 
     def _stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -176,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(sig, signal.SIG_IGN)
         stop_ticker.set()
         stop_healing.set()
+        stop_alarms.set()
         server.server_close()
         lb_live.shutdown()  # no HAProxy process or file outlives the emulator
         if machines is not None:
