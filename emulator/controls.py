@@ -21,6 +21,7 @@
     POST   /_emulator/calls/reset
     GET    /_emulator/load-balancers            live mode: DNS name / ARN -> listener URLs
     POST   /_emulator/cloudwatch/metrics        inject datapoints (see cloudwatch/metrics_control.py)
+    POST   /_emulator/cloudwatch/evaluate       evaluate alarms now: {"alarm_names"?: [...]} -> {"states"}
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from emulator import faults
 from emulator import realism
 from emulator.ssm import commands as ssm_commands
 from emulator import state
+from emulator.cloudwatch import alarm_ticker as cloudwatch_alarms
 from emulator.cloudwatch import metrics_control as cloudwatch_metrics
 from emulator.live import lb_live
 from emulator.state import LOCK
@@ -141,7 +143,15 @@ ROUTES: dict[str, dict[str, Handler]] = {
     "/_emulator/calls/reset": {"POST": _calls_reset},
     "/_emulator/load-balancers": {"GET": lambda _: (200, lb_live.listing())},
     "/_emulator/cloudwatch/metrics": {"POST": lambda body: (201, cloudwatch_metrics.handle_post(_object(body)))},
+    "/_emulator/cloudwatch/evaluate": {"POST": lambda body: (200, _evaluate_alarms(_object(body)))},
 }
+
+
+def _evaluate_alarms(body: dict[str, Any]) -> dict[str, Any]:
+    names = body.get("alarm_names")
+    if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
+        raise ValueError("alarm_names must be a list of strings")
+    return {"states": cloudwatch_alarms.evaluate_all(names)}
 
 
 def _object(body: Any) -> dict[str, Any]:

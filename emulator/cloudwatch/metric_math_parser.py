@@ -228,3 +228,22 @@ def references(node: Node) -> set[str]:
             found |= references(child)
         return found
     return set()
+
+
+def functions(node: Node) -> set[str]:
+    """The function names an expression calls."""
+    if isinstance(node, Call):
+        found = {node.name}
+        for child in node.args:
+            found |= functions(child)
+        return found
+    if isinstance(node, Unary):
+        return functions(node.operand)
+    if isinstance(node, Binary):
+        return functions(node.left) | functions(node.right)
+    if isinstance(node, ArrayOf):
+        found = set()
+        for child in node.items:
+            found |= functions(child)
+        return found
+    return set()

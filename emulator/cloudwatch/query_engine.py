@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from emulator.cloudwatch import metric_math, series, statistics, timescale
-from emulator.cloudwatch.metric_math_parser import MetricMathError, parse, references
+from emulator.cloudwatch.metric_math_parser import MetricMathError, functions, parse, references
 
 ID_PATTERN = re.compile(r"^[a-z][a-zA-Z0-9_]*$")  # MetricDataQuery Id: "must start with a lowercase letter"
 HIGH_RESOLUTION_PERIODS = (1, 5, 10, 20, 30)
@@ -77,6 +77,12 @@ def validate(queries: list[dict[str, Any]]) -> dict[str, Any]:
                 parsed[query_id] = parse(str(query["Expression"]))
             except MetricMathError as err:
                 raise QueryError(f"MetricDataQueries.member.{index}.Expression: {err}") from None
+            unsupported = sorted(functions(parsed[query_id]) - set(metric_math.SUPPORTED_FUNCTIONS))
+            if unsupported:
+                raise QueryError(
+                    f"MetricDataQueries.member.{index}.Expression: the function {', '.join(unsupported)} is not "
+                    f"supported by this emulator's metric math (supported: {', '.join(metric_math.SUPPORTED_FUNCTIONS)})."
+                )
     for query_id, node in parsed.items():
         unknown = references(node) - seen
         if unknown:
