@@ -34,11 +34,15 @@ def install() -> None:
     from emulator.iam import policy_cache as iam_policy_cache
     from emulator.ec2 import image_copy
     from emulator.ec2 import image_deprecation
+    from emulator.ec2 import image_attributes
+    from emulator.ec2 import launch_options
     from emulator.autoscaling import refresh_api
     from emulator.ssm import agents as ssm
     from emulator.ssm import commands as ssm_commands
     from emulator.elbv2 import target_health
     from emulator.elbv2 import idempotent_creates as elbv2_idempotent_creates
+    from emulator.autoscaling import unique_names as asg_unique_names
+    from emulator.ec2 import launch_template_tags
 
     for module in (
         iam_policy_cache,
@@ -51,11 +55,16 @@ def install() -> None:
         snapshot_release,
         image_copy,
         image_deprecation,
+        image_attributes,
+        # After ec2_spot: refuses a launch before a spot request is made.
+        launch_options,
         # After image_copy: it wraps the image mappings that module reports.
         block_devices,
         refresh_api,
         ssm,
         ssm_commands,
+        asg_unique_names,
+        launch_template_tags,
     ):
         module.install()
 
@@ -64,6 +73,10 @@ def install() -> None:
 
     cloudwatch_metric_api.install()  # GetMetricStatistics / GetMetricData / PutMetricData
     cloudwatch_alarm_validation.install()  # PutMetricAlarm's rules; alarms start INSUFFICIENT_DATA
+
+    from emulator.autoscaling import scaling_api
+
+    scaling_api.install()  # target tracking scaling policies and their alarms
 
     from emulator import consistency
     from emulator.iam import propagation as iam_propagation
