@@ -14,7 +14,7 @@ use aws_sdk_cloudwatch::types::{AlarmType, Tag};
 
 pub use spec::{
     AlarmSource, AlarmSpec, AlarmView, Dimensions, MetricSpec, QueryMetric, QuerySpec, Statistic,
-    view_of,
+    sdk_query, view_of,
 };
 
 use super::tags::{Tags, diff};

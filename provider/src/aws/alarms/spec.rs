@@ -124,7 +124,8 @@ pub(super) fn unit(name: &str) -> StandardUnit {
     StandardUnit::from(name)
 }
 
-pub(super) fn sdk_query(query: &QuerySpec) -> MetricDataQuery {
+/// The query as PutMetricAlarm's Metrics and GetMetricData take it.
+pub fn sdk_query(query: &QuerySpec) -> MetricDataQuery {
     let stat = query.metric.as_ref().map(|m| {
         MetricStat::builder()
             .metric(

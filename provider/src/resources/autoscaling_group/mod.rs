@@ -2,11 +2,17 @@
 //! rollouts of new launch template versions (see [`rollout`]).
 
 mod capacity;
+mod gate;
+mod gate_alarms;
+mod gate_validation;
+mod gate_watch;
 mod health;
 mod read;
 mod refresh_in_progress;
 mod rollout;
+mod rollout_config;
 mod schema;
+mod surge;
 
 use async_trait::async_trait;
 use aws_sdk_autoscaling::types::{LaunchTemplateSpecification, Tag};
@@ -164,11 +170,13 @@ impl Resource for AutoscalingGroupResource {
             },
             Err(d) => return Err(ApplyError::partial(prior.clone(), d)),
         };
+        let mut warnings = Diagnostics::new();
         if prior.template() != planned.template() {
             match rollout::roll_out(aws, &prior, &planned).await {
-                Ok(status) => {
+                Ok(done) => {
                     applied.launch_template = planned.launch_template.clone();
-                    applied.last_rollout_status = Some(status);
+                    applied.last_rollout_status = Some(done.status);
+                    warnings = done.warnings;
                 }
                 Err(d) => {
                     applied.last_rollout_status = Some("Failed".into());
@@ -177,6 +185,8 @@ impl Resource for AutoscalingGroupResource {
             }
         }
         match read_group(aws, &applied).await {
+            // Warnings alone keep the apply a success (the state is saved).
+            Ok(Some(group)) if !warnings.0.is_empty() => Err(ApplyError::partial(group, warnings)),
             Ok(Some(group)) => Ok(group),
             Ok(None) => Err(ApplyError::partial(
                 applied,

@@ -5,14 +5,22 @@
 //! the old version until the refresh succeeds, so a rollback really returns
 //! to the old version. `surge` doubles the capacity on the new version,
 //! waits for health, then scales in removing the oldest template's instances.
+//!
+//! A `gate` becomes alarms created before the refresh and named in its
+//! alarm specification with the user's `alarms`; they are deleted when the
+//! refresh has ended, however it ended (see [`super::gate_alarms`]).
 
 use std::time::Duration;
 
 use aws_sdk_autoscaling::types::{
-    DesiredConfiguration, InstanceRefresh, InstanceRefreshStatus, LaunchTemplateSpecification,
-    RefreshPreferences, RefreshStrategy,
+    AlarmSpecification, DesiredConfiguration, InstanceRefresh, InstanceRefreshStatus,
+    LaunchTemplateSpecification, RefreshPreferences, RefreshStrategy,
 };
+use tokio::sync::Mutex;
 
+use super::gate::GateAlarm;
+use super::gate_alarms;
+use super::gate_watch::Watch;
 use super::health::{describe_group, describe_problems, standings, wait_healthy};
 use super::schema::Group;
 use crate::aws::wait::{Backoff, WaitError, until};
@@ -49,29 +57,60 @@ async fn refreshes(
     Ok(out.instance_refreshes().to_vec())
 }
 
-fn template(id: &str, version: &str) -> LaunchTemplateSpecification {
+pub(super) fn template(id: &str, version: &str) -> LaunchTemplateSpecification {
     LaunchTemplateSpecification::builder()
         .launch_template_id(id)
         .version(version)
         .build()
 }
 
-/// Runs the rollout of `planned`'s template version; the status it ended in.
-pub async fn roll_out(aws: &Aws, prior: &Group, planned: &Group) -> Result<String, Diagnostics> {
-    if planned.rollout().surge() {
-        surge(aws, prior, planned).await
-    } else {
-        instance_refresh(aws, prior, planned).await
+/// A rollout that reached its end: the status, and warnings (alarms left
+/// behind) to show beside the success.
+pub struct RolledOut {
+    pub status: String,
+    pub warnings: Diagnostics,
+}
+
+impl RolledOut {
+    pub fn successful() -> Self {
+        Self::with_status("Successful")
+    }
+    fn with_status(status: &str) -> Self {
+        Self {
+            status: status.to_string(),
+            warnings: Diagnostics::new(),
+        }
     }
 }
 
-async fn instance_refresh(
-    aws: &Aws,
-    prior: &Group,
-    planned: &Group,
-) -> Result<String, Diagnostics> {
+/// Runs the rollout of `planned`'s template version.
+pub async fn roll_out(aws: &Aws, prior: &Group, planned: &Group) -> Result<RolledOut, Diagnostics> {
+    if planned.rollout().surge() {
+        return super::surge::surge(aws, prior, planned).await;
+    }
     let name = planned.name.as_str();
-    let rollout = planned.rollout();
+    refuse_when_running(aws, name).await?;
+    let gate = match &planned.rollout().gate {
+        Some(gate) => gate_alarms::create(aws, name, gate, &planned.target_groups()).await?,
+        None => Vec::new(),
+    };
+    let outcome = instance_refresh(aws, prior, planned, &gate).await;
+    // However the refresh ended (success, failure, rollback, Ctrl-C): its
+    // alarms go.
+    let cleanup = gate_alarms::remove(aws, &gate).await;
+    match outcome {
+        Ok(mut done) => {
+            done.warnings.extend(cleanup);
+            Ok(done)
+        }
+        Err(mut failed) => {
+            failed.extend(cleanup);
+            Err(failed)
+        }
+    }
+}
+
+async fn refuse_when_running(aws: &Aws, name: &str) -> Result<(), Diagnostics> {
     if let Some(running) = refreshes(aws, name, None)
         .await?
         .into_iter()
@@ -86,8 +125,45 @@ async fn instance_refresh(
             ),
         ));
     }
-    let new = planned.template();
+    Ok(())
+}
+
+fn preferences(planned: &Group, gate: &[GateAlarm]) -> RefreshPreferences {
+    let rollout = planned.rollout();
+    let int = |n: u64| i32::try_from(n).ok();
     let percent = |v: Option<i64>, d: i32| v.and_then(|n| i32::try_from(n).ok()).unwrap_or(d);
+    let mut alarms = rollout.alarms.clone().unwrap_or_default();
+    alarms.extend(gate_alarms::names(gate));
+    let checkpoints = rollout
+        .checkpoints
+        .as_ref()
+        .map(|list| list.iter().filter_map(|n| i32::try_from(*n).ok()).collect());
+    RefreshPreferences::builder()
+        .min_healthy_percentage(percent(rollout.min_healthy_percentage, 100))
+        .max_healthy_percentage(percent(rollout.max_healthy_percentage, 200))
+        .instance_warmup(percent(rollout.instance_warmup, 30))
+        .skip_matching(rollout.skip_matching.unwrap_or(true))
+        .auto_rollback(rollout.rolls_back())
+        .set_checkpoint_percentages(checkpoints)
+        .set_checkpoint_delay(rollout.checkpoint_delay_secs().and_then(int))
+        .set_bake_time(rollout.bake_time_secs().and_then(int))
+        .set_alarm_specification((!alarms.is_empty()).then(|| {
+            AlarmSpecification::builder()
+                .set_alarms(Some(alarms))
+                .build()
+        }))
+        .build()
+}
+
+async fn instance_refresh(
+    aws: &Aws,
+    prior: &Group,
+    planned: &Group,
+    gate: &[GateAlarm],
+) -> Result<RolledOut, Diagnostics> {
+    let name = planned.name.as_str();
+    let rollout = planned.rollout();
+    let new = planned.template();
     let started = aws
         .autoscaling
         .start_instance_refresh()
@@ -98,15 +174,7 @@ async fn instance_refresh(
                 .launch_template(template(&new.id, &new.version))
                 .build(),
         )
-        .preferences(
-            RefreshPreferences::builder()
-                .min_healthy_percentage(percent(rollout.min_healthy_percentage, 100))
-                .max_healthy_percentage(percent(rollout.max_healthy_percentage, 200))
-                .instance_warmup(percent(rollout.instance_warmup, 30))
-                .skip_matching(true)
-                .auto_rollback(rollout.rolls_back())
-                .build(),
-        )
+        .preferences(preferences(planned, gate))
         .send()
         .await
         .map_err(|e| aws_error(&format!("starting an instance refresh of {name}"), &e))?;
@@ -116,13 +184,15 @@ async fn instance_refresh(
         .to_string();
     tracing::info!(group = name, refresh = %refresh_id, version = %new.version, "instance refresh started");
     if !rollout.waits() {
-        return Ok("InProgress".into());
+        return Ok(RolledOut::with_status("InProgress"));
     }
+    let user_alarms = rollout.alarms.clone().unwrap_or_default();
+    let watch = Mutex::new(Watch::new(name, &new.version, gate, &user_alarms));
 
     // One budget for the whole rollout: the refresh and the health wait after it.
     let budget = planned.timeout("update");
     let deadline = std::time::Instant::now() + budget;
-    let outcome = wait_refresh(aws, name, &refresh_id, budget).await;
+    let outcome = wait_refresh(aws, name, &refresh_id, budget, Some(&watch)).await;
     let (status, reason) = match outcome {
         Ok(refresh) => (
             refresh
@@ -149,10 +219,11 @@ async fn instance_refresh(
             left.max(Duration::from_secs(1)),
         )
         .await?;
-        return Ok("Successful".into());
+        return Ok(RolledOut::successful());
     }
 
     let unhealthy = new_instance_problems(aws, planned, &new.version).await;
+    let stopped_by = watch.into_inner().verdict(aws).await;
     let old = prior.template();
     let rollback = match status {
         InstanceRefreshStatus::RollbackSuccessful => Rollback::Done,
@@ -172,7 +243,7 @@ async fn instance_refresh(
     Err(Diagnostics::error(
         format!("Rollout of launch template version {} failed", new.version),
         format!(
-            "Instance refresh {refresh_id} of {name} ended {}: {}. {unhealthy}{what}",
+            "Instance refresh {refresh_id} of {name} ended {}: {}. {stopped_by}{unhealthy}{what}",
             status.as_str(),
             reason.trim_end_matches('.')
         ),
@@ -180,7 +251,7 @@ async fn instance_refresh(
 }
 
 /// What became of the group after a failed rollout.
-enum Rollback {
+pub(super) enum Rollback {
     Done,
     /// `auto_rollback = false`.
     Off,
@@ -189,7 +260,7 @@ enum Rollback {
 }
 
 impl Rollback {
-    fn describe(&self, name: &str, old: &str, new: &str) -> String {
+    pub(super) fn describe(&self, name: &str, old: &str, new: &str) -> String {
         match self {
             Rollback::Done => {
                 format!("The group was rolled back and runs launch template version {old}.")
@@ -209,6 +280,7 @@ async fn wait_refresh(
     name: &str,
     id: &str,
     timeout: Duration,
+    watch: Option<&Mutex<Watch>>,
 ) -> Result<InstanceRefresh, WaitError<Diagnostics>> {
     until(Backoff::new(timeout), &aws.stop, || async move {
         let refresh = refreshes(aws, name, Some(id)).await?.into_iter().next();
@@ -224,6 +296,9 @@ async fn wait_refresh(
             percent = refresh.percentage_complete().unwrap_or(0),
             "instance refresh progress"
         );
+        if let Some(watch) = watch {
+            watch.lock().await.observe(aws, &refresh).await;
+        }
         Ok(refresh
             .status()
             .is_some_and(|s| !is_active(s))
@@ -270,7 +345,7 @@ async fn roll_back(
     // the rollback short.
     let mut rollback = aws.clone();
     rollback.stop = tokio_util::sync::CancellationToken::new();
-    match wait_refresh(&rollback, name, refresh_id, ROLLBACK_TIMEOUT).await {
+    match wait_refresh(&rollback, name, refresh_id, ROLLBACK_TIMEOUT, None).await {
         Ok(r) => Ok(
             r.status() == Some(&InstanceRefreshStatus::RollbackSuccessful)
                 || r.status() == Some(&InstanceRefreshStatus::Cancelled),
@@ -280,7 +355,7 @@ async fn roll_back(
     }
 }
 
-async fn new_instance_problems(aws: &Aws, planned: &Group, version: &str) -> String {
+pub(super) async fn new_instance_problems(aws: &Aws, planned: &Group, version: &str) -> String {
     let Ok(Some(group)) = describe_group(aws, &planned.name).await else {
         return String::new();
     };
@@ -290,99 +365,4 @@ async fn new_instance_problems(aws: &Aws, planned: &Group, version: &str) -> Str
         }
         _ => String::new(),
     }
-}
-
-/// The seed's method, explicitly: 2× capacity on the new version, wait for
-/// health, scale back in removing the old template's instances first.
-async fn surge(aws: &Aws, prior: &Group, planned: &Group) -> Result<String, Diagnostics> {
-    let name = planned.name.as_str();
-    let desired = planned.desired();
-    let max = planned.max_size.unwrap_or(desired);
-    let surged = (desired * 2).min(max);
-    if surged <= desired {
-        return Err(Diagnostics::error(
-            "No room to surge",
-            format!(
-                "The surge rollout needs max_size above desired_capacity ({desired}); max_size is {max}. Raise max_size (2× desired is best) or use strategy = \"instance_refresh\"."
-            ),
-        ));
-    }
-    let (old, new) = (prior.template(), planned.template());
-    set_group(aws, name, &new.id, &new.version, surged).await?;
-    let healthy = wait_healthy(
-        aws,
-        name,
-        desired,
-        &planned.target_groups(),
-        Some(&new.version),
-        planned.timeout("update"),
-    )
-    .await;
-    if let Err(failure) = healthy {
-        let problems = new_instance_problems(aws, planned, &new.version).await;
-        let rollback = if planned.rollout().rolls_back() {
-            let back = async {
-                set_group(aws, name, &old.id, &old.version, surged).await?;
-                terminate_version(aws, name, &new.version).await?;
-                set_group(aws, name, &old.id, &old.version, desired).await
-            };
-            match back.await {
-                Ok(()) => Rollback::Done,
-                Err(d) => Rollback::Failed(d.summary_line()),
-            }
-        } else {
-            Rollback::Off
-        };
-        let mut d = Diagnostics::error(
-            format!("Rollout of launch template version {} failed", new.version),
-            format!(
-                "{problems}{}",
-                rollback.describe(name, &old.version, &new.version)
-            ),
-        );
-        d.extend(failure);
-        return Err(d);
-    }
-    set_group(aws, name, &new.id, &new.version, desired).await?;
-    Ok("Successful".into())
-}
-
-async fn set_group(
-    aws: &Aws,
-    name: &str,
-    id: &str,
-    version: &str,
-    desired: i64,
-) -> Result<(), Diagnostics> {
-    aws.autoscaling
-        .update_auto_scaling_group()
-        .auto_scaling_group_name(name)
-        .launch_template(template(id, version))
-        .desired_capacity(i32::try_from(desired).unwrap_or(i32::MAX))
-        .send()
-        .await
-        .map(drop)
-        .map_err(|e| aws_error(&format!("updating {name}"), &e))
-}
-
-async fn terminate_version(aws: &Aws, name: &str, version: &str) -> Result<(), Diagnostics> {
-    let Some(group) = describe_group(aws, name).await? else {
-        return Ok(());
-    };
-    for instance in group.instances() {
-        if instance.launch_template().and_then(|t| t.version()) != Some(version) {
-            continue;
-        }
-        let Some(id) = instance.instance_id() else {
-            continue;
-        };
-        aws.autoscaling
-            .terminate_instance_in_auto_scaling_group()
-            .instance_id(id)
-            .should_decrement_desired_capacity(true)
-            .send()
-            .await
-            .map_err(|e| aws_error(&format!("terminating {id}"), &e))?;
-    }
-    Ok(())
 }

@@ -10,6 +10,8 @@ use crate::framework::{
     timeouts,
 };
 
+pub use super::rollout_config::Rollout;
+
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -27,41 +29,6 @@ pub struct GroupTag {
     #[serde(deserialize_with = "null_as_default")]
     pub value: String,
     pub propagate_at_launch: Option<bool>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Rollout {
-    pub strategy: Option<String>,
-    pub min_healthy_percentage: Option<i64>,
-    pub max_healthy_percentage: Option<i64>,
-    pub instance_warmup: Option<i64>,
-    pub wait: Option<bool>,
-    pub auto_rollback: Option<bool>,
-}
-
-impl Default for Rollout {
-    fn default() -> Self {
-        Self {
-            strategy: Some("instance_refresh".into()),
-            min_healthy_percentage: Some(100),
-            max_healthy_percentage: Some(200),
-            instance_warmup: Some(30),
-            wait: Some(true),
-            auto_rollback: Some(true),
-        }
-    }
-}
-
-impl Rollout {
-    pub fn surge(&self) -> bool {
-        self.strategy.as_deref() == Some("surge")
-    }
-    pub fn waits(&self) -> bool {
-        self.wait.unwrap_or(true)
-    }
-    pub fn rolls_back(&self) -> bool {
-        self.auto_rollback.unwrap_or(true)
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,13 +93,7 @@ pub fn schema() -> Schema {
             Attribute::defaulted("propagate_at_launch", Type::Bool, true)
                 .describe("Copy the tag to instances the group launches."),
         );
-    let rollout = Block::new("How a new launch template version reaches the instances.")
-        .attribute(Attribute::defaulted("strategy", Type::String, "instance_refresh").validate(Validator::OneOf(&["instance_refresh", "surge"])).describe("`instance_refresh` (AWS instance refresh with the new version as its desired configuration) or `surge` (double the capacity, wait for the new instances to be healthy, scale back in removing the old ones)."))
-        .attribute(Attribute::defaulted("min_healthy_percentage", Type::Number, 100_i64).validate(Validator::IntBetween(0, 100)).describe("Capacity that must stay healthy during the rollout, in percent."))
-        .attribute(Attribute::defaulted("max_healthy_percentage", Type::Number, 200_i64).validate(Validator::IntBetween(100, 200)).describe("Capacity the rollout may go up to, in percent: 200 launches replacements before removing old instances."))
-        .attribute(Attribute::defaulted("instance_warmup", Type::Number, 30_i64).validate(Validator::IntBetween(0, 3600)).describe("Seconds a new instance needs before it counts as healthy."))
-        .attribute(Attribute::defaulted("wait", Type::Bool, true).describe("Return from apply only when the new instances are InService and healthy in every target group."))
-        .attribute(Attribute::defaulted("auto_rollback", Type::Bool, true).describe("On failure or timeout, put the group back on the previous launch template version."));
+    let rollout = super::rollout_config::block();
     let instance = Type::object([
         ("id", Type::String),
         ("availability_zone", Type::String),
@@ -201,4 +162,5 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
             format!("Got {v:?}. Use an explicit version such as roundrobin_launch_template.app.latest_version: with $Latest or $Default a new version is invisible to Terraform and never triggers a rollout."),
         );
     }
+    super::rollout_config::validate(config, diags);
 }
