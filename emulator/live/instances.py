@@ -59,6 +59,9 @@ def configure(live_dir: str) -> None:
 
     _config["live_dir"] = live_dir
     controls.ROUTES["/_emulator/live/crash"] = {"POST": crash_control}
+    from emulator.cloudwatch import ec2_cpu
+
+    ec2_cpu.start()  # AWS/EC2 CPUUtilization of the machines
 
 
 def machines_dir() -> str:
