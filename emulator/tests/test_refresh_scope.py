@@ -26,7 +26,8 @@ def test_skip_matching_counts_matching_instances_as_updated(emu):
         DesiredCapacity=4,
     )
     assert versions(group(autoscaling)) == ["1", "1", "2", "2"]
-    emu.ok("POST", "/_emulator/timing", {"refresh_step_seconds": 0.3})
+    # Steps of a second: the first description after Pending comes before any replacement.
+    emu.ok("POST", "/_emulator/timing", {"refresh_step_seconds": 1.0})
 
     refresh_id = start(
         autoscaling,
