@@ -171,6 +171,15 @@ impl Workspace {
         Running::start(self.command(&args), label)
     }
 
+    /// Starts `terraform ARGS` (with the workspace's `-var`s) and returns
+    /// while it runs, like [`Workspace::start_apply`] for any command.
+    pub fn start(&self, args: &[&str]) -> Result<Running> {
+        let args = self.with_vars(args);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let label = format!("terraform {}", args.join(" "));
+        Running::start(self.command(&args), label)
+    }
+
     /// How long one command may run.
     pub fn timeout(&self) -> Duration {
         self.timeout

@@ -41,6 +41,7 @@ mod example_stack;
 mod first_apply;
 mod import_round_trip;
 mod instance_profile;
+mod interrupted_refresh;
 mod interrupted_rollout;
 mod launch_template;
 mod load_balancer;
