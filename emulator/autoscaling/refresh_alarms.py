@@ -15,37 +15,15 @@ specify go into the ALARM state").
   documents are silent, and a gate that no longer exists cannot pass (the stricter
   choice).
 
-Alarm states are read only through CloudWatch's `alarm_state.state_of`; while that
-module is not there, straight from moto's CloudWatch backend.
+Alarm states are read only through CloudWatch's `alarm_state.state_of`, so
+SetAlarmState and the alarm evaluation on the emulator's clock both count.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from emulator.cloudwatch.alarm_state import state_of
 
 MISSING = "missing"
-StateReader = Callable[[str, str, str], "str | None"]
-
-
-def _moto_state_of(account_id: str, region: str, name: str) -> str | None:
-    from moto.cloudwatch.models import cloudwatch_backends
-
-    alarm = cloudwatch_backends[account_id][region].alarms.get(name)
-    return None if alarm is None else str(alarm.state_value)
-
-
-def _reader() -> StateReader:
-    try:
-        from emulator.cloudwatch.alarm_state import state_of
-    except ImportError:
-        return _moto_state_of
-    return state_of
-
-
-def state_of(account_id: str, region: str, name: str) -> str | None:
-    """OK | ALARM | INSUFFICIENT_DATA, or None when there is no such alarm."""
-    return _reader()(account_id, region, name)
-
 
 def missing(account_id: str, region: str, names: list[str]) -> list[str]:
     return [n for n in names if state_of(account_id, region, n) is None]
