@@ -67,9 +67,24 @@ def evaluate_all(names: list[str] | None = None) -> dict[str, str]:
             if names is not None and alarm.name not in names:
                 continue
             states[alarm.name] = _apply(account_id, region, backend, alarm, now)
-            period_real = timescale.real_seconds(_period_or_default(alarm))
-            _evaluated[(account_id, region, alarm.name)] = timescale.period_start(now.timestamp(), period_real)
+            _evaluated[(account_id, region, alarm.name)] = _boundary(alarm, now)[0]
     return states
+
+
+def mark_evaluated(account_id: str, region: str, alarm: Any) -> None:
+    """Count the current period as evaluated (after SetAlarmState: the state holds until the next one)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    _evaluated[(account_id, region, alarm.name)] = _boundary(alarm, now)[0]
+
+
+def _boundary(alarm: Any, now: datetime.datetime) -> tuple[float, float]:
+    """The start of the alarm's last period due for evaluation at `now`, and the settle time.
+
+    A period is evaluated once it ended and its last datapoints had time to arrive.
+    """
+    period_real = timescale.real_seconds(_period_or_default(alarm))
+    settle = min(SETTLE_SECONDS, 0.1 * period_real)
+    return timescale.period_start(now.timestamp() - settle, period_real), settle
 
 
 def _period_or_default(alarm: Any) -> int:
@@ -87,10 +102,7 @@ def tick() -> int:
         for account_id, region, backend, alarm in _alarms():
             if done >= MAX_PER_TICK:
                 break
-            period_real = timescale.real_seconds(_period_or_default(alarm))
-            # A period is evaluated once it ended and its last datapoints had time to arrive.
-            settle = min(SETTLE_SECONDS, 0.1 * period_real)
-            boundary = timescale.period_start(now.timestamp() - settle, period_real)
+            boundary, settle = _boundary(alarm, now)
             key = (account_id, region, alarm.name)
             if _evaluated.get(key) == boundary:
                 continue

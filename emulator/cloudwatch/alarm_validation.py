@@ -32,7 +32,7 @@ from moto.cloudwatch.exceptions import InvalidParameterCombination, ValidationEr
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.cloudwatch.responses import CloudWatchResponse
 
-from emulator.cloudwatch import query_engine, statistics
+from emulator.cloudwatch import alarm_ticker, query_engine, statistics
 
 COMPARISONS = {
     "GreaterThanOrEqualToThreshold",
@@ -177,9 +177,25 @@ def _put_metric_alarm(original: Any) -> Any:
     return put_metric_alarm
 
 
+def _set_alarm_state(original: Any) -> Any:
+    """SetAlarmState's state holds until the alarm's next evaluation (SetAlarmState reference:
+    "the alarm state returns to its actual state ... the next time the alarm is evaluated"),
+    not until a first evaluation that had not run yet."""
+
+    def set_alarm_state(self: CloudWatchResponse) -> Any:
+        result = original(self)
+        alarm = cloudwatch_backends[self.current_account][self.region].alarms.get(self._get_param("AlarmName"))
+        if alarm is not None:
+            alarm_ticker.mark_evaluated(self.current_account, self.region, alarm)
+        return result
+
+    return set_alarm_state
+
+
 def install() -> None:
     global _installed
     if _installed:
         return
     _installed = True
     CloudWatchResponse.put_metric_alarm = _put_metric_alarm(CloudWatchResponse.put_metric_alarm)  # type: ignore[method-assign]
+    CloudWatchResponse.set_alarm_state = _set_alarm_state(CloudWatchResponse.set_alarm_state)  # type: ignore[method-assign]

@@ -31,6 +31,12 @@ def _inject(emu, metric: str, values: list[float], when: datetime.datetime, unit
     })
 
 
+def _settle_in_this_minute() -> None:
+    """Keep what follows inside one minute, so the ticker has no new period to evaluate meanwhile."""
+    if utc_now().second >= 54:
+        time.sleep(60.5 - utc_now().second - utc_now().microsecond / 1e6)
+
+
 def _evaluate(emu, *names: str) -> dict[str, str]:
     return emu.ok("POST", "/_emulator/cloudwatch/evaluate", {"alarm_names": list(names)})["states"]
 
@@ -58,12 +64,14 @@ def _describe(cw, name: str) -> dict[str, Any]:
 
 def test_a_new_alarm_is_insufficient_data_and_an_update_keeps_the_state(emu):
     cw = cbor_client(emu.url)
-    _alarm(cw, "fresh")
+    _settle_in_this_minute()
+    _alarm(cw, "fresh", TreatMissingData="ignore")
     alarm = _describe(cw, "fresh")
     assert alarm["StateValue"] == "INSUFFICIENT_DATA"
     assert alarm["StateReason"] == "Unchecked: Initial alarm creation"
+    _evaluate(emu, "fresh")  # this minute's evaluation is done: the ticker leaves it alone
     cw.set_alarm_state(AlarmName="fresh", StateValue="ALARM", StateReason="by hand")
-    _alarm(cw, "fresh", Threshold=9.0)
+    _alarm(cw, "fresh", Threshold=9.0, TreatMissingData="ignore")
     alarm = _describe(cw, "fresh")
     assert (alarm["StateValue"], alarm["StateReason"], alarm["Threshold"]) == ("ALARM", "by hand", 9.0)
 
@@ -167,8 +175,7 @@ def test_threshold_crossed_goes_to_alarm_with_reason_and_timestamp(emu):
 def test_the_running_period_is_not_evaluated(emu):
     cw = cbor_client(emu.url)
     _alarm(cw, "not-yet")
-    if utc_now().second >= 55:  # keep the injection and the evaluation in the same minute
-        time.sleep(60.5 - utc_now().second - utc_now().microsecond / 1e6)
+    _settle_in_this_minute()  # keep the injection and the evaluation in the same minute
     _inject(emu, "HTTPCode_Target_5XX_Count", [1] * 7, utc_now())
     assert _evaluate(emu, "not-yet") == {"not-yet": "INSUFFICIENT_DATA"}
 
@@ -243,7 +250,9 @@ def test_gate_alarm_gives_no_verdict_below_min_requests(emu):
 
 def test_set_alarm_state_lasts_until_the_next_evaluation(emu):
     cw = cbor_client(emu.url)
+    _settle_in_this_minute()
     _alarm(cw, "manual", TreatMissingData="notBreaching")
+    assert _evaluate(emu, "manual") == {"manual": "OK"}  # this minute's evaluation is done
     cw.set_alarm_state(AlarmName="manual", StateValue="ALARM", StateReason="testing the pager")
     assert _describe(cw, "manual")["StateValue"] == "ALARM"
     assert _evaluate(emu, "manual") == {"manual": "OK"}
