@@ -1,8 +1,8 @@
 """Requests through a live load balancer drive a target tracking policy on
 ALBRequestCountPerTarget: the load balancer's RequestCountPerTarget
 (cloudwatch/alb_metrics.py) breaches the policy's AlarmHigh, CloudWatch's evaluation
-puts it in ALARM and the group scales out (autoscaling/scaling_actions.py), with no
-failed request. Instances are API-only with a small HTTP server in a network
+puts it in ALARM and the group scales out (autoscaling/scaling_actions.py); when
+the load falls it scales back in; no request fails. Instances are API-only with a small HTTP server in a network
 namespace at their private IP (live_lb_support.Targets); traffic goes to loopback
 and into those namespaces only."""
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 
 import pytest
 
@@ -48,7 +49,7 @@ def targets():
         made.close()
 
 
-def test_request_load_scales_the_group_out_without_failed_requests(emu, targets):
+def test_request_load_scales_the_group_out_and_back_in_without_failed_requests(emu, targets):
     ec2, elbv2, autoscaling = emu.client("ec2"), emu.client("elbv2"), emu.client("autoscaling")
     vpc = ec2.create_vpc(CidrBlock=f"10.{OCTET}.0.0/16")["Vpc"]["VpcId"]
     subnets = [
@@ -100,4 +101,17 @@ def test_request_load_scales_the_group_out_without_failed_requests(emu, targets)
              and len(target_health(elbv2, tg)) >= 2, timeout=20)
     served_by = {get(url)[1] for _ in range(20)}
     assert len(served_by) >= 2  # the new instance takes requests
+    assert set(answers) == {200}, [a for a in answers if a != 200][:10]
+
+    # The load falls to a trickle: AlarmLow (15 periods below 90 % of the target),
+    # then the group's DefaultCooldown after the last launch (300 s x 0.05), and the
+    # group scales back in; the instances it removes drain first. Bounded: 1,000 requests.
+    for _ in range(1000):
+        answers.append(get(url)[0])
+        if group(autoscaling, "web")["DesiredCapacity"] == 1:
+            break
+        time.sleep(0.2)
+    assert group(autoscaling, "web")["DesiredCapacity"] == 1
+    wait_for(lambda: len(group(autoscaling, "web")["Instances"]) == 1, timeout=60, interval=0.5)
+    answers.extend(get(url)[0] for _ in range(10))
     assert set(answers) == {200}, [a for a in answers if a != 200][:10]
