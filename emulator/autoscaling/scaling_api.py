@@ -6,7 +6,8 @@ tracking scaling policies". Target tracking policies are the emulator's own
 (scaling_actions.py); simple and step scaling policies stay moto's.
 
 * PutScalingPolicy answers PolicyARN and the Alarms it created; a second call with
-  the same group and name updates the policy (same ARN, same alarm names).
+  the same group and name updates the policy (same ARN, same alarm names). Simple and
+  step policies answer their PolicyARN too (moto's answer lost it).
 * DescribePolicies lists both kinds, filtered by group, PolicyNames (names or ARNs)
   and PolicyTypes, MaxRecords 1-100 (default 50) with NextToken.
 * DeletePolicy deletes the policy and its alarms; an unknown group or policy is a
@@ -63,7 +64,9 @@ def put_scaling_policy(self: AutoScalingResponse) -> ActionResult:
     if policy_type != "TargetTrackingScaling":
         if previous is not None:  # the policy changes type: its alarms go
             _forget(previous)
-        return _original_put(self)
+        _original_put(self)
+        # moto answered `PolicyArn`, which the model's `PolicyARN` does not carry.
+        return ActionResult({"PolicyARN": self.autoscaling_backend.policies[name].arn, "Alarms": []})
     policy = scaling_model.build(group, params, self.current_account, self.region)
     for other in mine.values():
         if other.group_name == group.name and other.name != name and other.metric_key() == policy.metric_key():

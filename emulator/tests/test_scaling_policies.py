@@ -225,3 +225,22 @@ def test_cpu_scale_out_leaves_warming_instances_out_of_the_capacity(stack):
     )
     cloudwatch.set_alarm_state(AlarmName=high, StateValue="ALARM", StateReason="test")
     wait_for(lambda: group(autoscaling)["DesiredCapacity"] == 4, timeout=10)  # 2 x 80 / 40
+
+
+def test_simple_scaling_policies_stay_and_are_listed_beside_target_tracking(stack):
+    emu, autoscaling, cloudwatch, built, label = stack
+    simple = autoscaling.put_scaling_policy(
+        AutoScalingGroupName="app", PolicyName="add-one", PolicyType="SimpleScaling",
+        AdjustmentType="ChangeInCapacity", ScalingAdjustment=1,
+    )["PolicyARN"]
+    tracking = _alb_policy(autoscaling, label)["PolicyARN"]
+    described = autoscaling.describe_policies(AutoScalingGroupName="app")["ScalingPolicies"]
+    assert [(p["PolicyName"], p["PolicyType"]) for p in described] == [
+        ("add-one", "SimpleScaling"), ("requests", "TargetTrackingScaling")]
+    assert {p["PolicyARN"] for p in described} == {simple, tracking}
+    only = autoscaling.describe_policies(AutoScalingGroupName="app", PolicyTypes=["TargetTrackingScaling"])
+    assert [p["PolicyName"] for p in only["ScalingPolicies"]] == ["requests"]
+    page = autoscaling.describe_policies(AutoScalingGroupName="app", MaxRecords=1)
+    assert len(page["ScalingPolicies"]) == 1 and page["NextToken"]
+    rest = autoscaling.describe_policies(AutoScalingGroupName="app", MaxRecords=1, NextToken=page["NextToken"])
+    assert [p["PolicyName"] for p in rest["ScalingPolicies"]] == ["requests"] and "NextToken" not in rest
