@@ -127,7 +127,9 @@ def _iso(seconds: float) -> str:
     return timescale.from_epoch(seconds).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
 
 
-def evaluate(backend: Any, alarm: Any, now: datetime.datetime) -> Verdict:
+def evaluate(
+    backend: Any, alarm: Any, now: datetime.datetime, query_time: datetime.datetime | None = None
+) -> Verdict:
     """The alarm's verdict at `now` on the complete periods before it."""
     period = nominal_period(alarm)
     period_real = timescale.real_seconds(period)
@@ -142,7 +144,7 @@ def evaluate(backend: Any, alarm: Any, now: datetime.datetime) -> Verdict:
     treat = alarm.treat_missing_data or "missing"
     data: dict[str, Any] = {
         "version": "1.0",
-        "queryDate": _iso(timescale.epoch(now)),
+        "queryDate": _iso(timescale.epoch(query_time or now)),
         "startDate": _iso(start),
         "period": period,
         "recentDatapoints": [round(v, 10) for _, v in real],
@@ -176,10 +178,14 @@ def evaluate(backend: Any, alarm: Any, now: datetime.datetime) -> Verdict:
         return Verdict("OK", reason, data)
 
     if not real:
+        received = (
+            f"no datapoints were received for {n} period{'s' if n != 1 else ''} and {n} missing "
+            f"datapoint{'s were' if n != 1 else ' was'} treated as"
+        )
         if treat == "breaching":
-            return Verdict("ALARM", f"Threshold Crossed: no datapoints were received for {n} periods and {n} missing datapoints were treated as [Breaching].", data)
+            return Verdict("ALARM", f"Threshold Crossed: {received} [Breaching].", data)
         if treat == "notBreaching":
-            return Verdict("OK", f"Threshold Crossed: no datapoints were received for {n} periods and {n} missing datapoints were treated as [NonBreaching].", data)
+            return Verdict("OK", f"Threshold Crossed: {received} [NonBreaching].", data)
         if treat == "ignore":
             return Verdict(None, "", data)
         return Verdict("INSUFFICIENT_DATA", f"Insufficient Data: {n} datapoint{'s were' if n != 1 else ' was'} unknown.", data)

@@ -47,9 +47,11 @@ def _alarms() -> list[tuple[str, str, Any, Any]]:
     return found
 
 
-def _apply(account_id: str, region: str, backend: Any, alarm: Any, now: datetime.datetime) -> str:
+def _apply(account_id: str, region: str, backend: Any, alarm: Any, at: datetime.datetime) -> str:
+    """Evaluate on the periods complete at `at`; a change is stamped with the time it is made."""
+    now = datetime.datetime.now(datetime.timezone.utc)
     try:
-        verdict = alarm_evaluation.evaluate(backend, alarm, now)
+        verdict = alarm_evaluation.evaluate(backend, alarm, at, query_time=now)
     except (query_engine.QueryError, ValueError, StopIteration) as err:
         _log.warning("alarm %s cannot be evaluated: %s", alarm.name, err)
         return str(alarm.state_value)

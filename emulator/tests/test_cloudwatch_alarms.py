@@ -168,6 +168,7 @@ def test_threshold_crossed_goes_to_alarm_with_reason_and_timestamp(emu):
     assert alarm["StateReason"].startswith("Threshold Crossed: 1 out of the last 1 datapoints [7 (")
     assert "greater than the threshold (5)" in alarm["StateReason"]
     assert alarm["StateUpdatedTimestamp"] >= before
+    assert alarm["StateUpdatedTimestamp"] >= alarm["AlarmConfigurationUpdatedTimestamp"]
     data = json.loads(alarm["StateReasonData"])
     assert data["recentDatapoints"] == [7.0] and data["threshold"] == 5.0 and data["statistic"] == "Sum"
 
