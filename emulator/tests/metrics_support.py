@@ -99,6 +99,27 @@ def statistics(
     return out
 
 
+def extended(url: str, namespace: str, metric: str, dimensions: dict[str, str], stat: str, minutes: int = 60) -> list[float]:
+    """The values of one statistic (e.g. `p99`) of one metric over the last `minutes` (GetMetricData)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    prefix = "MetricDataQueries.member.1"
+    params = {
+        "Action": "GetMetricData",
+        "StartTime": (now - datetime.timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "EndTime": (now + datetime.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        f"{prefix}.Id": "q1",
+        f"{prefix}.MetricStat.Metric.Namespace": namespace,
+        f"{prefix}.MetricStat.Metric.MetricName": metric,
+        f"{prefix}.MetricStat.Period": str(60 * (minutes + 1)),
+        f"{prefix}.MetricStat.Stat": stat,
+    }
+    for d, (name, value) in enumerate(sorted(dimensions.items()), start=1):
+        params[f"{prefix}.MetricStat.Metric.Dimensions.member.{d}.Name"] = name
+        params[f"{prefix}.MetricStat.Metric.Dimensions.member.{d}.Value"] = value
+    root = query(url, params)
+    return [float(v.text or 0) for v in root.findall(f".//{_NS}MetricDataResults/{_NS}member/{_NS}Values/{_NS}member")]
+
+
 def metric_names(url: str, namespace: str) -> set[tuple[str, tuple[tuple[str, str], ...]]]:
     """(metric name, sorted dimensions) of every metric ListMetrics shows in `namespace`."""
     root = query(url, {"Action": "ListMetrics", "Namespace": namespace})
