@@ -44,6 +44,19 @@ resource "roundrobin_autoscaling_group" "app" {
     instance_warmup        = 30
     auto_rollback          = true
     wait                   = true
+
+    # Pause at half the group for a minute, and stop (and roll back) a new
+    # version whose requests fail or slow down: the gate's alarms read the
+    # load balancer's metrics of the target group, which a listener of a
+    # roundrobin_lb must forward to.
+    checkpoints      = [50, 100]
+    checkpoint_delay = "2m"
+    gate {
+      max_error_rate  = 0.01
+      max_latency_p99 = "250ms"
+      window          = "60s"
+      min_requests    = 20
+    }
   }
 
   tag {

@@ -91,6 +91,14 @@ pub async fn roll_out(aws: &Aws, prior: &Group, planned: &Group) -> Result<Rolle
     let name = planned.name.as_str();
     refuse_when_running(aws, name).await?;
     let gate = match &planned.rollout().gate {
+        // Known only now when the plan had it unknown: the gate's alarms
+        // need an apply that waits to delete them.
+        Some(_) if !planned.rollout().waits() => {
+            return Err(Diagnostics::error(
+                "The gate needs wait = true",
+                "The gate's alarms exist only while the apply waits for the rollout, which then deletes them; with wait = false nobody would.",
+            ));
+        }
         Some(gate) => gate_alarms::create(aws, name, gate, &planned.target_groups()).await?,
         None => Vec::new(),
     };
