@@ -94,6 +94,7 @@ class AlbMetrics:
         self._samples: dict[tuple[str, str], _Sample] = {}  # (lb arn, tg arn) -> sample
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._last_error = ""
 
     # -- HAProxy side ----------------------------------------------------
     def request_log(self, spec: LoadBalancerSpec) -> tuple[str, str]:
@@ -138,12 +139,14 @@ class AlbMetrics:
         while not self._stop.wait(max(0.1, SAMPLE_NOMINAL_SECONDS * time_scale())):
             self._guarded(self.sample)
 
-    @staticmethod
-    def _guarded(step: Any) -> None:
+    def _guarded(self, step: Any) -> None:
         try:
             step()
-        except Exception as err:  # keep publishing; say why once per failure
-            print(f"alb-metrics: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
+        except Exception as err:  # keep publishing; say why, once per distinct failure
+            message = f"alb-metrics: {type(err).__name__}: {err}"
+            if message != self._last_error:
+                print(message, file=sys.stderr, flush=True)
+                self._last_error = message
 
     # -- what the load balancers run ---------------------------------------
     def _specs(self) -> dict[str, LoadBalancerSpec]:
