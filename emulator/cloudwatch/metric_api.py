@@ -13,6 +13,8 @@ GetMetricData (API reference): at most 500 queries, ids starting with a lowercas
 letter, exactly one of MetricStat / Expression per query, ScanBy
 TimestampDescending (default) or TimestampAscending. PutMetricData refuses namespaces
 starting with `AWS/` (reserved for AWS services; the API reference's Namespace).
+ListMetrics lists each metric once (moto listed one per datapoint). DeleteAlarms
+deletes nothing when a name does not exist (ResourceNotFound; moto ignored it).
 
 Periods last `period x metric_time_scale` real seconds (timescale.py).
 """
@@ -21,7 +23,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from moto.cloudwatch.exceptions import InvalidParameterCombination, InvalidParameterValue, ValidationError
+from moto.cloudwatch.exceptions import (
+    InvalidParameterCombination,
+    InvalidParameterValue,
+    ResourceNotFound,
+    ValidationError,
+)
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.responses import ActionResult
@@ -132,6 +139,62 @@ def get_metric_data(self: CloudWatchResponse) -> ActionResult:
     return ActionResult({"MetricDataResults": results, "Messages": []})
 
 
+LIST_PAGE = 500
+
+
+def list_metrics(self: CloudWatchResponse) -> ActionResult:
+    """ListMetrics: each metric once (moto listed one per datapoint), 500 a page.
+
+    Dimensions filters keep the metrics that have each named dimension, with that
+    value when one is given (ListMetrics reference, DimensionFilter).
+    """
+    params = self._get_params()
+    namespace = params.get("Namespace")
+    metric_name = params.get("MetricName")
+    filters = params.get("Dimensions") or []
+    token = params.get("NextToken")
+    found = []
+    for key in series.metric_keys(_backend(self)):
+        ns, name, dimensions = key
+        if namespace and ns != namespace or metric_name and name != metric_name:
+            continue
+        names = dict(dimensions)
+        if any(f["Name"] not in names or (f.get("Value") is not None and names[f["Name"]] != f["Value"]) for f in filters):
+            continue
+        found.append((ns, name, tuple(sorted(dimensions))))
+    found.sort()
+    start = 0
+    if token:
+        if not token.isdigit() or int(token) > len(found):
+            raise InvalidParameterValue("Request parameter NextToken is invalid")
+        start = int(token)
+    page = found[start:start + LIST_PAGE]
+    metrics = [
+        {"Namespace": ns, "MetricName": name, "Dimensions": [{"Name": k, "Value": v} for k, v in dims]}
+        for ns, name, dims in page
+    ]
+    result: dict[str, Any] = {"Metrics": metrics}
+    if start + LIST_PAGE < len(found):
+        result["NextToken"] = str(start + LIST_PAGE)
+    return ActionResult(result)
+
+
+def _delete_alarms_all_or_none(original: Any) -> Any:
+    """DeleteAlarms names only alarms that exist, else nothing is deleted and the answer is
+    ResourceNotFound (DeleteAlarms reference: "If you specify an incorrect alarm name or make
+    any other error in the operation, no alarms are deleted"; error ResourceNotFound)."""
+
+    def delete_alarms(self: CloudWatchResponse) -> Any:
+        names = self._get_param("AlarmNames") or []
+        alarms = _backend(self).alarms
+        missing = [name for name in names if name not in alarms]
+        if missing:
+            raise ResourceNotFound(f"{', '.join(missing)} not found")
+        return original(self)
+
+    return delete_alarms
+
+
 def _guard_put_metric_data(original: Any) -> Any:
     def put_metric_data(self: CloudWatchResponse) -> Any:
         namespace = self._get_param("Namespace") or ""
@@ -150,3 +213,5 @@ def install() -> None:
     CloudWatchResponse.get_metric_statistics = get_metric_statistics  # type: ignore[method-assign]
     CloudWatchResponse.get_metric_data = get_metric_data  # type: ignore[method-assign]
     CloudWatchResponse.put_metric_data = _guard_put_metric_data(CloudWatchResponse.put_metric_data)  # type: ignore[method-assign]
+    CloudWatchResponse.list_metrics = list_metrics  # type: ignore[method-assign]
+    CloudWatchResponse.delete_alarms = _delete_alarms_all_or_none(CloudWatchResponse.delete_alarms)  # type: ignore[method-assign]

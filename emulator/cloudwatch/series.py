@@ -97,6 +97,13 @@ def samples(
     return found
 
 
+def metric_keys(backend: Any) -> list[MetricKey]:
+    """Every metric of the backend, once each."""
+    index = _index(backend)
+    index.update()
+    return list(index.by_key)
+
+
 def units(backend: Any, key: MetricKey, start: float, end: float) -> set[str]:
     return {datum.unit or "None" for datum in _index(backend).between(key, start, end)}
 

@@ -264,3 +264,14 @@ def test_the_ticker_evaluates_on_its_own(emu):
     cw = cbor_client(emu.url)
     _alarm(cw, "by-itself", TreatMissingData="breaching")
     wait_for(lambda: _describe(cw, "by-itself")["StateValue"] == "ALARM", timeout=20)
+
+
+def test_delete_alarms_with_an_unknown_name_deletes_nothing(emu):
+    cw = cbor_client(emu.url)
+    _alarm(cw, "kept")
+    with pytest.raises(ClientError) as err:
+        cw.delete_alarms(AlarmNames=["kept", "never-made"])
+    assert err.value.response["Error"]["Code"] == "ResourceNotFound"
+    assert [a["AlarmName"] for a in cw.describe_alarms()["MetricAlarms"]] == ["kept"]
+    cw.delete_alarms(AlarmNames=["kept"])
+    assert cw.describe_alarms()["MetricAlarms"] == []

@@ -247,3 +247,23 @@ def test_periods_shrink_with_the_time_scale(emu):
         (base + datetime.timedelta(seconds=6), 2.0),
         (base + datetime.timedelta(seconds=12), 3.0),
     ]
+
+
+def test_list_metrics_lists_each_metric_once_with_filters_and_pages(emu):
+    cw = cbor_client(emu.url)
+    base = _base()
+    _inject(emu, "RequestCount", [1, 1, 1], base)
+    _inject(emu, "RequestCount", [1], base + datetime.timedelta(minutes=1))
+    _inject(emu, "RequestCount", [1], base, dimensions={"LoadBalancer": LB})
+    listed = cw.list_metrics(Namespace="AWS/ApplicationELB", MetricName="RequestCount")["Metrics"]
+    assert len(listed) == 2
+    by_tg = cw.list_metrics(Namespace="AWS/ApplicationELB", Dimensions=[{"Name": "TargetGroup"}])["Metrics"]
+    assert [{d["Name"] for d in m["Dimensions"]} for m in by_tg] == [{"LoadBalancer", "TargetGroup"}]
+    assert cw.list_metrics(Dimensions=[{"Name": "LoadBalancer", "Value": "app/other/1"}])["Metrics"] == []
+    for n in range(501):
+        emu.ok("POST", "/_emulator/cloudwatch/metrics", {"namespace": "Many", "metric_name": f"m{n:03d}",
+                                                         "values": [1], "unit": "Count"})
+    first = cw.list_metrics(Namespace="Many")
+    assert len(first["Metrics"]) == 500
+    second = cw.list_metrics(Namespace="Many", NextToken=first["NextToken"])
+    assert [m["MetricName"] for m in second["Metrics"]] == ["m500"] and "NextToken" not in second
