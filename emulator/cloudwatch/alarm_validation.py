@@ -31,6 +31,7 @@ from typing import Any
 from moto.cloudwatch.exceptions import InvalidParameterCombination, ValidationError
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.cloudwatch.responses import CloudWatchResponse
+from moto.core.responses import ActionResult
 
 from emulator.cloudwatch import alarm_ticker, query_engine, statistics
 
@@ -192,6 +193,44 @@ def _set_alarm_state(original: Any) -> Any:
     return set_alarm_state
 
 
+ALARM_TYPES = ("MetricAlarm", "CompositeAlarm")
+
+
+def describe_alarms(self: CloudWatchResponse) -> Any:
+    """DescribeAlarms with its filters together (DescribeAlarms reference); moto used only the first.
+
+    AlarmNames and AlarmNamePrefix exclude each other; AlarmTypes defaults to metric
+    alarms only ("If you omit this parameter, only metric alarms are returned");
+    StateValue and ActionPrefix narrow further. Alarms come sorted by name.
+    """
+    params = self._get_params()
+    names = params.get("AlarmNames") or []
+    prefix = params.get("AlarmNamePrefix")
+    if names and prefix:
+        raise InvalidParameterCombination("AlarmNames and AlarmNamePrefix cannot be specified together.")
+    types = params.get("AlarmTypes") or ["MetricAlarm"]
+    for kind in types:
+        if kind not in ALARM_TYPES:
+            raise ValidationError(f"The value {kind} for parameter AlarmTypes is invalid.")
+    state_value = params.get("StateValue")
+    action_prefix = params.get("ActionPrefix")
+    found = []
+    for alarm in cloudwatch_backends[self.current_account][self.region].alarms.values():
+        if names and alarm.name not in names:
+            continue
+        if prefix and not alarm.name.startswith(prefix):
+            continue
+        if state_value and alarm.state_value != state_value:
+            continue
+        if action_prefix and not any(a.startswith(action_prefix) for a in alarm.alarm_actions or []):
+            continue
+        found.append(alarm)
+    found.sort(key=lambda a: a.name)
+    metric_alarms = [a for a in found if a.rule is None] if "MetricAlarm" in types else []
+    composite_alarms = [a for a in found if a.rule is not None] if "CompositeAlarm" in types else []
+    return ActionResult({"MetricAlarms": metric_alarms, "CompositeAlarms": composite_alarms})
+
+
 def install() -> None:
     global _installed
     if _installed:
@@ -199,3 +238,4 @@ def install() -> None:
     _installed = True
     CloudWatchResponse.put_metric_alarm = _put_metric_alarm(CloudWatchResponse.put_metric_alarm)  # type: ignore[method-assign]
     CloudWatchResponse.set_alarm_state = _set_alarm_state(CloudWatchResponse.set_alarm_state)  # type: ignore[method-assign]
+    CloudWatchResponse.describe_alarms = describe_alarms  # type: ignore[method-assign]

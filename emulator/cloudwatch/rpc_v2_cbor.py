@@ -135,7 +135,32 @@ def _read_params(environ: dict[str, Any], operation: OperationModel) -> dict[str
             missing = [e for e in report._errors if e[0] == "missing required field"]
             code = "MissingParameter" if missing else "ValidationError"
             raise _Refusal(400, code, report.generate_report())
+        bad = _enum_violation(params, operation.input_shape, "")
+        if bad:
+            raise _Refusal(400, "ValidationError", bad)
     return params
+
+
+def _enum_violation(value: Any, shape: Any, where: str) -> str | None:
+    """The first string outside its enum (botocore's validator does not check enums)."""
+    if shape.type_name == "string" and getattr(shape, "enum", None) and isinstance(value, str):
+        if value not in shape.enum:
+            return (
+                f"1 validation error detected: Value '{value}' at '{where.lstrip('.')}' failed to satisfy "
+                f"constraint: Member must satisfy enum value set: [{', '.join(shape.enum)}]"
+            )
+    elif shape.type_name == "structure" and isinstance(value, dict):
+        for name, member in shape.members.items():
+            if name in value:
+                found = _enum_violation(value[name], member, f"{where}.{name}")
+                if found:
+                    return found
+    elif shape.type_name == "list" and isinstance(value, list):
+        for index, item in enumerate(value, start=1):
+            found = _enum_violation(item, shape.member, f"{where}.{index}")
+            if found:
+                return found
+    return None
 
 
 def _json_environ(environ: dict[str, Any], json_request: dict[str, Any]) -> dict[str, Any]:

@@ -38,7 +38,8 @@ def _settle_in_this_minute() -> None:
 
 
 def _evaluate(emu, *names: str) -> dict[str, str]:
-    return emu.ok("POST", "/_emulator/cloudwatch/evaluate", {"alarm_names": list(names)})["states"]
+    body = {"alarm_names": list(names)} if names else {}
+    return emu.ok("POST", "/_emulator/cloudwatch/evaluate", body)["states"]
 
 
 def _alarm(cw, name: str, **settings: Any) -> None:
@@ -275,3 +276,19 @@ def test_delete_alarms_with_an_unknown_name_deletes_nothing(emu):
     assert [a["AlarmName"] for a in cw.describe_alarms()["MetricAlarms"]] == ["kept"]
     cw.delete_alarms(AlarmNames=["kept"])
     assert cw.describe_alarms()["MetricAlarms"] == []
+
+
+def test_describe_alarms_applies_its_filters_together(emu):
+    cw = cbor_client(emu.url)
+    for name in ("web-errors", "web-latency", "db-errors"):
+        _alarm(cw, name, TreatMissingData="ignore")
+    _evaluate(emu)
+    cw.set_alarm_state(AlarmName="web-latency", StateValue="ALARM", StateReason="by hand")
+    names = lambda answer: [a["AlarmName"] for a in answer["MetricAlarms"]]  # noqa: E731
+    assert names(cw.describe_alarms()) == ["db-errors", "web-errors", "web-latency"]
+    assert names(cw.describe_alarms(AlarmNamePrefix="web-", StateValue="ALARM")) == ["web-latency"]
+    assert names(cw.describe_alarms(AlarmNames=["db-errors", "web-latency"], StateValue="INSUFFICIENT_DATA")) == ["db-errors"]
+    assert cw.describe_alarms(AlarmTypes=["CompositeAlarm"])["MetricAlarms"] == []
+    with pytest.raises(ClientError) as err:
+        cw.describe_alarms(AlarmNames=["db-errors"], AlarmNamePrefix="web-")
+    assert err.value.response["Error"]["Code"] == "InvalidParameterCombination"

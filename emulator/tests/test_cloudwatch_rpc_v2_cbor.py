@@ -229,3 +229,11 @@ def _cbor_set_alarm_state(name: str) -> bytes:
 
 def _cbor_delete_alarms(names: list[str]) -> bytes:
     return b"\xa1" + _text("AlarmNames") + bytes([0x80 | len(names)]) + b"".join(_text(n) for n in names)
+
+
+def test_a_value_outside_its_enum_is_a_validation_error(emu):
+    # StateValue must be OK, ALARM or INSUFFICIENT_DATA (the model's enum).
+    status, headers, body = _raw(emu, "DescribeAlarms", b"\xa1" + _text("StateValue") + _text("BROKEN"))
+    assert status == 400
+    assert headers["x-amzn-query-error"] == "ValidationError;Sender"
+    assert "enum" in decode_cbor(body)["message"]
