@@ -68,11 +68,11 @@ def install() -> None:
     ):
         module.install()
 
-    from emulator.cloudwatch import alarm_validation as cloudwatch_alarm_validation
+    from emulator.cloudwatch import alarm_api as cloudwatch_alarm_api
     from emulator.cloudwatch import metric_api as cloudwatch_metric_api
 
     cloudwatch_metric_api.install()  # GetMetricStatistics / GetMetricData / PutMetricData
-    cloudwatch_alarm_validation.install()  # PutMetricAlarm's rules; alarms start INSUFFICIENT_DATA
+    cloudwatch_alarm_api.install()  # PutMetricAlarm's rules, alarm states, DescribeAlarms filters
 
     from emulator.autoscaling import scaling_api
 
