@@ -67,7 +67,12 @@ async fn a_rollout_that_outlives_its_timeout_is_rolled_back() -> Result<()> {
     stack.workspace.set_var("rollout_timeout", "5s");
     let failed = stack.workspace.apply_expecting_failure()?;
     assert_no_crash(&failed);
-    let text = failed.combined();
+    // Terraform wraps a diagnostic to the terminal's width: read it unwrapped.
+    let text = failed
+        .combined()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     assert!(text.contains("did not finish within"), "{failed}");
     assert!(text.contains("rolled back"), "{failed}");
     assert_eq!(stack.configured_version().await?, "1");
