@@ -38,6 +38,7 @@ mod ci_files;
 mod data_sources;
 mod default_tags;
 mod example_stack;
+mod example_stack_checks;
 mod first_apply;
 mod import_round_trip;
 mod instance_profile;
