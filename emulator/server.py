@@ -43,6 +43,7 @@ def install() -> None:
     from emulator.elbv2 import idempotent_creates as elbv2_idempotent_creates
     from emulator.autoscaling import unique_names as asg_unique_names
     from emulator.ec2 import launch_template_tags
+    from emulator.elbv2 import https_listeners
 
     for module in (
         iam_policy_cache,
@@ -65,6 +66,7 @@ def install() -> None:
         ssm_commands,
         asg_unique_names,
         launch_template_tags,
+        https_listeners,
     ):
         module.install()
 

@@ -45,6 +45,7 @@ mod instance_profile;
 mod interrupted_refresh;
 mod interrupted_rollout;
 mod launch_template;
+mod listener_import;
 mod load_balancer;
 mod load_balancer_drift;
 mod network_mirror;

@@ -146,12 +146,9 @@ pub fn block() -> Block {
 
 pub fn validate(config: &Value, diags: &mut Diagnostics) {
     let path = Path::root().attr("forward");
+    // A listener without a forward block has another default action
+    // (checked with the others in `actions`).
     let Some(forward) = config.get_attr("forward").filter(|v| !v.is_null()) else {
-        diags.push_attribute_error(
-            path,
-            "Missing forward block",
-            "A listener needs a forward block naming at least one target_group.",
-        );
         return;
     };
     let Some(groups) = forward

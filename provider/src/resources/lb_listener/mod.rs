@@ -1,13 +1,17 @@
-//! `roundrobin_lb_listener`: a port of a load balancer whose default action
-//! forwards to one or more target groups with weights, so that blue/green
-//! and canary shifts (100/0 → 50/50 → 0/100) are in-place updates.
+//! `roundrobin_lb_listener`: a port of a load balancer, HTTP or HTTPS (with
+//! its certificate and security policy), whose default action forwards to
+//! one or more target groups with weights, so that blue/green and canary
+//! shifts (100/0 → 50/50 → 0/100) are in-place updates, or answers with a
+//! fixed response or a redirect.
 
+mod actions;
+mod fixed_response;
 mod forward;
+mod read;
+mod redirect;
 
 use async_trait::async_trait;
-use aws_sdk_elasticloadbalancingv2::types::{
-    ActionTypeEnum, Listener as AwsListener, ProtocolEnum,
-};
+use aws_sdk_elasticloadbalancingv2::types::{Certificate, ProtocolEnum};
 use cty::{Path, Type, Value};
 use serde::{Deserialize, Serialize};
 
@@ -17,11 +21,14 @@ use crate::aws::ownership::{
 };
 use crate::aws::{Aws, AwsErrorDetail, aws_error, read_after_write};
 use crate::framework::{
-    ApplyError, ApplyResult, Attribute, Block, Diagnostics, NestedBlock, Resource, Schema,
+    ApplyError, ApplyResult, Attribute, Block, Diagnostics, NestedBlock, Plan, Resource, Schema,
     Validator, null_as_default,
 };
 use crate::resources::existing;
+pub use fixed_response::FixedResponse;
 pub use forward::{Forward, Stickiness, WeightedTargetGroup};
+use read::read_listener;
+pub use redirect::Redirect;
 
 pub struct ListenerResource;
 
@@ -33,7 +40,11 @@ pub struct Listener {
     pub load_balancer_arn: String,
     pub port: Option<i64>,
     pub protocol: Option<String>,
+    pub certificate_arn: Option<String>,
+    pub ssl_policy: Option<String>,
     pub forward: Option<Forward>,
+    pub fixed_response: Option<FixedResponse>,
+    pub redirect: Option<Redirect>,
 }
 
 impl Listener {
@@ -51,6 +62,21 @@ impl Listener {
     fn protocol(&self) -> ProtocolEnum {
         ProtocolEnum::from(self.protocol.as_deref().unwrap_or("HTTP"))
     }
+
+    fn is_https(&self) -> bool {
+        self.protocol.as_deref() == Some("HTTPS")
+    }
+
+    /// The default certificate, for an HTTPS listener.
+    fn certificates(&self) -> Option<Vec<Certificate>> {
+        let arn = self.certificate_arn.as_ref().filter(|_| self.is_https())?;
+        Some(vec![Certificate::builder().certificate_arn(arn).build()])
+    }
+
+    /// The security policy asked for, for an HTTPS listener.
+    fn ssl_policy(&self) -> Option<String> {
+        self.ssl_policy.clone().filter(|_| self.is_https())
+    }
 }
 
 #[async_trait]
@@ -64,7 +90,7 @@ impl Resource for ListenerResource {
     fn schema(&self) -> Schema {
         Schema::new(
             Block::new(
-                "A listener of an application load balancer, forwarding to weighted target groups.",
+                "A listener of an application load balancer: forwarding to weighted target groups, or answering with a fixed response or a redirect.",
             )
             .attribute(
                 Attribute::computed("id", Type::String)
@@ -89,15 +115,31 @@ impl Resource for ListenerResource {
             )
             .attribute(
                 Attribute::defaulted("protocol", Type::String, "HTTP")
-                    .validate(Validator::OneOf(&["HTTP"]))
-                    .describe("Protocol of the listener: `HTTP`."),
+                    .validate(Validator::OneOf(&["HTTP", "HTTPS"]))
+                    .describe("Protocol of the listener: `HTTP` or `HTTPS`."),
             )
-            .block(NestedBlock::single("forward", forward::block())),
+            .attribute(
+                Attribute::optional("certificate_arn", Type::String)
+                    .validate(Validator::Prefix("arn:"))
+                    .describe("HTTPS only: ARN of the default certificate (ACM, or an IAM server certificate)."),
+            )
+            .attribute(
+                Attribute::optional_computed("ssl_policy", Type::String)
+                    .describe("HTTPS only: the security policy (protocols and ciphers). Left out, the one AWS chooses for a new listener, or the one the listener has."),
+            )
+            .block(NestedBlock::single("forward", forward::block()))
+            .block(NestedBlock::single("fixed_response", fixed_response::block()))
+            .block(NestedBlock::single("redirect", redirect::block())),
         )
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        actions::validate(config, diags);
         forward::validate(config, diags);
+    }
+
+    fn modify_plan(&self, prior: &Value, config: &Value, plan: &mut Plan) {
+        actions::plan_ssl_policy(prior, config, plan);
     }
 
     async fn create(&self, aws: &Aws, planned: Listener) -> ApplyResult<Listener> {
@@ -118,7 +160,9 @@ impl Resource for ListenerResource {
             .load_balancer_arn(lb)
             .port(port)
             .protocol(planned.protocol())
-            .default_actions(planned.forward.clone().unwrap_or_default().to_action())
+            .set_certificates(planned.certificates())
+            .set_ssl_policy(planned.ssl_policy())
+            .default_actions(actions::default_action(&planned))
             .tags(token_tag(&token))
             .send()
             .await;
@@ -176,7 +220,9 @@ impl Resource for ListenerResource {
                 .listener_arn(&arn)
                 .set_port(planned.port())
                 .protocol(planned.protocol())
-                .default_actions(planned.forward.clone().unwrap_or_default().to_action())
+                .set_certificates(planned.certificates())
+                .set_ssl_policy(planned.ssl_policy())
+                .default_actions(actions::default_action(&planned))
                 .send()
                 .await
                 .map_err(|e| aws_error(&format!("changing listener {arn}"), &e))?;
@@ -230,146 +276,5 @@ fn taken<'a>(port: &'a str, arn: &'a str) -> Existing<'a> {
         type_name: "roundrobin_lb_listener",
         import_id: arn,
         path: Path::root().attr("port"),
-    }
-}
-
-async fn read_listener(aws: &Aws, known: &Listener) -> Result<Option<Listener>, Diagnostics> {
-    let arn = known.arn();
-    let listener = match aws.elb.describe_listeners().listener_arns(arn).send().await {
-        Ok(out) => out.listeners().first().cloned(),
-        Err(e) if matches!(e.code(), Some("ListenerNotFound" | "LoadBalancerNotFound")) => None,
-        Err(e) => return Err(aws_error(&format!("reading listener {arn}"), &e)),
-    };
-    let importing = known.load_balancer_arn.is_empty();
-    if importing && let Some(l) = &listener {
-        refuse_unmodelled(l)?;
-    }
-    Ok(listener.map(|l| from_aws(&l, known)))
-}
-
-/// An import of a listener this resource cannot describe in full is refused,
-/// so that no certificate, fixed response or redirect is lost: this
-/// resource models HTTP listeners whose one default action forwards.
-fn refuse_unmodelled(listener: &AwsListener) -> Result<(), Diagnostics> {
-    let arn = listener.listener_arn().unwrap_or_default();
-    let protocol = listener.protocol().map(|p| p.as_str()).unwrap_or("HTTP");
-    let actions: Vec<&str> = listener
-        .default_actions()
-        .iter()
-        .map(|a| a.r#type().map_or("unknown", |t| t.as_str()))
-        .collect();
-    let mut reasons = Vec::new();
-    if protocol != "HTTP" {
-        let certificates = if listener.certificates().is_empty() {
-            String::new()
-        } else {
-            " with a certificate".to_string()
-        };
-        reasons.push(format!("it listens with {protocol}{certificates}, and roundrobin_lb_listener manages HTTP listeners only"));
-    }
-    if actions != ["forward"] {
-        reasons.push(format!(
-            "its default actions are [{}], and roundrobin_lb_listener manages one forward action only",
-            actions.join(", ")
-        ));
-    }
-    if reasons.is_empty() {
-        return Ok(());
-    }
-    Err(Diagnostics::error(
-        "Listener cannot be imported",
-        format!(
-            "Listener {arn} is not imported because {}. Importing it would drop those settings on the next apply. Keep managing it outside Terraform, or change it to an HTTP listener forwarding to target groups first.",
-            reasons.join("; and ")
-        ),
-    ))
-}
-
-/// The listener as AWS has it; target groups in the order `known` lists
-/// them, so that a refresh reports only real changes.
-fn from_aws(listener: &AwsListener, known: &Listener) -> Listener {
-    let action = listener
-        .default_actions()
-        .iter()
-        .find(|a| a.r#type() == Some(&ActionTypeEnum::Forward));
-    let forward =
-        action.map(|action| Forward::from_aws(action, &known.forward.clone().unwrap_or_default()));
-    let arn = listener.listener_arn().unwrap_or(known.arn()).to_string();
-    Listener {
-        id: Some(arn.clone()),
-        arn: Some(arn),
-        load_balancer_arn: listener.load_balancer_arn().unwrap_or_default().to_string(),
-        port: listener.port().map(i64::from),
-        protocol: listener.protocol().map(|p| p.as_str().to_string()),
-        forward,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use aws_sdk_elasticloadbalancingv2::types::{
-        Action, ForwardActionConfig, TargetGroupStickinessConfig, TargetGroupTuple,
-    };
-    use cty::Path;
-
-    fn group(arn: &str, weight: i32) -> TargetGroupTuple {
-        TargetGroupTuple::builder()
-            .target_group_arn(arn)
-            .weight(weight)
-            .build()
-    }
-
-    #[test]
-    fn target_groups_keep_the_configured_order_and_absent_stickiness() {
-        let forward = ForwardActionConfig::builder()
-            .target_groups(group("arn:tg/green", 50))
-            .target_groups(group("arn:tg/blue", 50))
-            .target_group_stickiness_config(
-                TargetGroupStickinessConfig::builder()
-                    .enabled(false)
-                    .build(),
-            )
-            .build();
-        let aws = AwsListener::builder()
-            .listener_arn("arn:l")
-            .port(80)
-            .default_actions(
-                Action::builder()
-                    .r#type(ActionTypeEnum::Forward)
-                    .forward_config(forward)
-                    .build(),
-            )
-            .build();
-        let wanted = |arn: &str| WeightedTargetGroup {
-            arn: arn.into(),
-            weight: Some(100),
-        };
-        let known = Listener {
-            forward: Some(Forward {
-                target_group: vec![wanted("arn:tg/blue"), wanted("arn:tg/green")],
-                stickiness: None,
-            }),
-            ..Listener::default()
-        };
-        let read = from_aws(&aws, &known).forward.expect("forward");
-        assert_eq!(read.target_group[0].arn, "arn:tg/blue");
-        assert_eq!(read.target_group[1].weight, Some(50));
-        assert_eq!(read.stickiness, None);
-    }
-
-    #[test]
-    fn a_listener_without_target_groups_is_refused() {
-        let forward = Value::object([
-            ("target_group".to_string(), Value::List(vec![])),
-            ("stickiness".to_string(), Value::Null),
-        ]);
-        let config = Value::object([("forward".to_string(), forward)]);
-        let mut diags = Diagnostics::new();
-        ListenerResource.validate(&config, &mut diags);
-        assert_eq!(
-            diags.0[0].path,
-            Some(Path::root().attr("forward").attr("target_group"))
-        );
     }
 }
