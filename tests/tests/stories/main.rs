@@ -31,6 +31,7 @@
 //!   counted under `lagging` by `GET /_emulator/calls`.
 
 mod autoscaling_import;
+mod autoscaling_policy;
 mod aws_errors;
 mod bad_input;
 mod capacity_between_plan_and_apply;
@@ -48,6 +49,7 @@ mod launch_template;
 mod listener_import;
 mod load_balancer;
 mod load_balancer_drift;
+mod metric_alarm;
 mod network_mirror;
 mod packaged;
 mod registry_docs;
