@@ -206,6 +206,8 @@ def parse(text: str) -> Node:
         raise MetricMathError("The expression is empty.")
     if len(text) > MAX_LENGTH:
         raise MetricMathError(f"The expression is longer than {MAX_LENGTH} characters.")
+    if text.lstrip().upper().startswith("SELECT"):
+        raise MetricMathError("Metrics Insights queries (SELECT ...) are not supported by this emulator.")
     parser = _Parser(tokenize(text))
     node = parser.expression()
     if parser.peek() is not None:

@@ -226,7 +226,11 @@ def test_metric_math_functions(emu, expression, expected):
     assert values == [pytest.approx(v) for v in expected]
 
 
-@pytest.mark.parametrize("expression", ["ANOMALY_DETECTION_BAND(m)", "SEARCH('x', 'Sum', 60)", "m +", "q * 2", "RATE(m)"])
+@pytest.mark.parametrize(
+    "expression",
+    ["ANOMALY_DETECTION_BAND(m)", "SEARCH('x', 'Sum', 60)", "m +", "q * 2", "RATE(m)",
+     "SELECT AVG(RequestCount) FROM \"AWS/ApplicationELB\"", "m > 1 > 0"],
+)
 def test_unsupported_or_invalid_expressions_are_validation_errors(emu, expression):
     cw = cbor_client(emu.url)
     with pytest.raises(ClientError) as err:
