@@ -229,7 +229,7 @@ async fn a_rollout_whose_gate_alarms_is_rolled_back_naming_the_alarm() -> Result
     );
     assert!(text.contains("rolled back"), "{failed}");
     assert!(
-        text.contains("Instances on launch template version 2"),
+        text.contains("Instances that ran launch template version 2"),
         "{failed}"
     );
     assert_eq!(stack.configured_version().await?, "1");

@@ -13,6 +13,14 @@ use super::health::describe_group;
 use crate::aws::Aws;
 use crate::aws::alarms::{describe_alarms, sdk_query};
 
+/// A failed rollout's story, in sentences.
+pub struct Verdict {
+    /// The alarm that stopped it, its figure and threshold (ends with a space).
+    pub stopped_by: String,
+    /// The instances that ran the new version (starts with a space).
+    pub new_instances: String,
+}
+
 /// What one rollout has shown so far.
 pub struct Watch {
     group: String,
@@ -74,22 +82,24 @@ impl Watch {
 
     /// What stopped the rollout and which instances ran the new version,
     /// as sentences for the failure's diagnostic (empty when nothing is known).
-    pub async fn verdict(mut self, aws: &Aws) -> String {
+    pub async fn verdict(mut self, aws: &Aws) -> Verdict {
         if self.tripped.is_none() {
             self.tripped = self.first_alarm(aws).await;
         }
-        let mut said = String::new();
-        if let Some(tripped) = &self.tripped {
-            said.push_str(&format!("The rollout was stopped by {tripped}. "));
+        Verdict {
+            stopped_by: self
+                .tripped
+                .map(|t| format!("The rollout was stopped by {t}. "))
+                .unwrap_or_default(),
+            new_instances: match self.new_instances.is_empty() {
+                true => String::new(),
+                false => format!(
+                    " Instances that ran launch template version {}: {}.",
+                    self.new_version,
+                    self.new_instances.join(", ")
+                ),
+            },
         }
-        if !self.new_instances.is_empty() {
-            said.push_str(&format!(
-                "Instances on launch template version {}: {}. ",
-                self.new_version,
-                self.new_instances.join(", ")
-            ));
-        }
-        said
     }
 
     async fn note_new_instances(&mut self, aws: &Aws) {

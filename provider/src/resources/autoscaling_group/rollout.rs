@@ -231,7 +231,7 @@ async fn instance_refresh(
     }
 
     let unhealthy = new_instance_problems(aws, planned, &new.version).await;
-    let stopped_by = watch.into_inner().verdict(aws).await;
+    let verdict = watch.into_inner().verdict(aws).await;
     let old = prior.template();
     let rollback = match status {
         InstanceRefreshStatus::RollbackSuccessful => Rollback::Done,
@@ -251,9 +251,11 @@ async fn instance_refresh(
     Err(Diagnostics::error(
         format!("Rollout of launch template version {} failed", new.version),
         format!(
-            "Instance refresh {refresh_id} of {name} ended {}: {}. {stopped_by}{unhealthy}{what}",
+            "Instance refresh {refresh_id} of {name} ended {}: {}. {}{unhealthy}{what}{}",
             status.as_str(),
-            reason.trim_end_matches('.')
+            reason.trim_end_matches('.'),
+            verdict.stopped_by,
+            verdict.new_instances,
         ),
     ))
 }
