@@ -28,7 +28,13 @@ pub async fn run(args: BuildArgs) -> Result<u8, Error> {
         progress,
     };
     let mut state = BuildState::default();
-    let result = runner::run(&ctx, &steps::all(), &mut state).await;
+    if ctx.spec.config.image.skip_create_ami {
+        ctx.progress.info(
+            "image.skip_create_ami: provisioning dry run: the builder is provisioned, \
+             then removed; no image, no manifest entry, no prune",
+        );
+    }
+    let result = runner::run(&ctx, &steps::for_spec(&ctx.spec), &mut state).await;
     let kept = state.image.clone().filter(|_| state.image_ready);
     match (result, kept) {
         (Ok(()), _) => {
@@ -53,10 +59,13 @@ pub async fn run(args: BuildArgs) -> Result<u8, Error> {
 fn print_result(output: OutputFormat, ctx: &Ctx, state: &BuildState, error: Option<&str>) {
     let image = state.image.clone().unwrap_or_default();
     match output {
+        // No image (image.skip_create_ami): nothing to print.
+        OutputFormat::Text if image.id.is_empty() => {}
         OutputFormat::Text => stdout_line(&image.id),
         OutputFormat::Json => {
             let json = serde_json::json!({
-                "ami_id": image.id,
+                "ami_id": Some(&image.id).filter(|id| !id.is_empty()),
+                "skip_create_ami": ctx.spec.config.image.skip_create_ami,
                 "region": ctx.aws.region,
                 "artifact_id": format!("{}:{}", ctx.aws.region, image.id),
                 "name": ctx.spec.image_name,

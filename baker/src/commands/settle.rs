@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::bundle;
 use crate::cli::{ConfigArgs, OverrideArgs};
-use crate::config::{Config, base_dir, ci, image_regions, validate};
+use crate::config::{Config, base_dir, ci, image_regions, tag_templates, validate};
 use crate::error::{Error, Problem, Problems};
 use crate::manifest;
 use crate::steps::{OnError, Spec};
@@ -51,6 +51,7 @@ pub fn settle(inputs: &Inputs<'_>) -> Result<Spec, Error> {
         problems.push(Problem::new("output.manifest", message));
     }
     let mut image_name = String::new();
+    let mut config = config;
     if let Some(info) = &info {
         let timestamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -67,6 +68,10 @@ pub fn settle(inputs: &Inputs<'_>) -> Result<Spec, Error> {
         {
             Ok(name) => image_name = name,
             Err(e) => problems.push(Problem::new("image.name_template", e)),
+        }
+        // The tags' placeholders, with the name's values (one timestamp).
+        if problems.is_empty() {
+            problems.extend(tag_templates::render(&mut config, &values));
         }
     }
     let Some(info) = info.filter(|_| problems.is_empty()) else {

@@ -47,6 +47,20 @@ pub struct ImageConfig {
     /// cloud-init and SSM agent state, temporary files) before the image is
     /// made, so each instance has its own; `false` keeps them.
     pub generalize: bool,
+    /// Tags on the image's snapshots only, over `tags` (Packer's
+    /// `snapshot_tags`).
+    pub snapshot_tags: BTreeMap<String, String>,
+    /// `v2.0`: instances of the image require IMDSv2 (Packer's
+    /// `imds_support`); empty: not set.
+    pub imds_support: String,
+    /// ENA enhanced networking on the image (Packer's `ena_support`);
+    /// unset: as the source image has it.
+    pub ena_support: Option<bool>,
+    /// SR-IOV enhanced networking (`simple`) on the image (Packer's
+    /// `sriov_support`).
+    pub sriov_support: bool,
+    /// Provision, but make no image (Packer's `skip_create_ami`).
+    pub skip_create_ami: bool,
 }
 
 impl Default for ImageConfig {
@@ -67,6 +81,11 @@ impl Default for ImageConfig {
             deprecate_at: String::new(),
             generalize: true,
             ami_block_device_mappings: Vec::new(),
+            snapshot_tags: BTreeMap::new(),
+            imds_support: String::new(),
+            ena_support: None,
+            sriov_support: false,
+            skip_create_ami: false,
         }
     }
 }

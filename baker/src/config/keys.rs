@@ -38,6 +38,14 @@ pub const KEYS: &[&str] = &[
     "builder.subnet_filter",
     "builder.subnet_filter_most_free",
     "builder.vpc_filter",
+    "builder.metadata_options.http_endpoint",
+    "builder.metadata_options.http_tokens",
+    "builder.metadata_options.http_put_response_hop_limit",
+    "builder.metadata_options.instance_metadata_tags",
+    "builder.shutdown_behavior",
+    "builder.security_group_ids",
+    "builder.security_group_filter",
+    "builder.temporary_iam_instance_profile_policy_document",
     "aws.region",
     "aws.profile",
     "aws.max_attempts",
@@ -55,6 +63,10 @@ pub const KEYS: &[&str] = &[
     "image.region_kms_key_ids",
     "image.deprecate_at",
     "image.generalize",
+    "image.imds_support",
+    "image.ena_support",
+    "image.sriov_support",
+    "image.skip_create_ami",
     "delivery.inline_limit",
     "delivery.bucket",
     "wait.instance_running",
@@ -240,6 +252,32 @@ impl Config {
                 self.builder.subnet_filter_most_free = boolean(value)?;
             }
             "builder.vpc_filter" => self.builder.vpc_filter = parse_filters(value)?,
+            "builder.metadata_options.http_endpoint" => {
+                self.builder.metadata_options.http_endpoint = value.trim().to_string();
+            }
+            "builder.metadata_options.http_tokens" => {
+                self.builder.metadata_options.http_tokens = value.trim().to_string();
+            }
+            "builder.metadata_options.http_put_response_hop_limit" => {
+                self.builder.metadata_options.http_put_response_hop_limit = number(value)?;
+            }
+            "builder.metadata_options.instance_metadata_tags" => {
+                self.builder.metadata_options.instance_metadata_tags = value.trim().to_string();
+            }
+            "builder.shutdown_behavior" => {
+                self.builder.shutdown_behavior = value.trim().to_string()
+            }
+            "builder.security_group_ids" => self.builder.security_group_ids = list(value),
+            "builder.security_group_filter" => {
+                self.builder.security_group_filter = parse_filters(value)?;
+            }
+            "builder.temporary_iam_instance_profile_policy_document" => {
+                self.builder.temporary_iam_instance_profile_policy_document = text;
+            }
+            "image.imds_support" => self.image.imds_support = value.trim().to_string(),
+            "image.ena_support" => self.image.ena_support = Some(boolean(value)?),
+            "image.sriov_support" => self.image.sriov_support = boolean(value)?,
+            "image.skip_create_ami" => self.image.skip_create_ami = boolean(value)?,
             "builder.associate_public_ip_address" => {
                 self.builder.associate_public_ip_address = Some(boolean(value)?);
             }
@@ -289,13 +327,19 @@ impl Config {
                     self.builder.run_volume_tags.insert(tag.to_string(), text);
                 } else if let Some(name) = key.strip_prefix("builder.subnet_filter.") {
                     self.builder.subnet_filter.insert(name.to_string(), text);
+                } else if let Some(tag) = key.strip_prefix("image.snapshot_tags.") {
+                    self.image.snapshot_tags.insert(tag.to_string(), text);
+                } else if let Some(name) = key.strip_prefix("builder.security_group_filter.") {
+                    self.builder
+                        .security_group_filter
+                        .insert(name.to_string(), text);
                 } else if let Some(name) = key.strip_prefix("source.filters.") {
                     self.source.filters.insert(name.to_string(), text);
                 } else if let Some(name) = key.strip_prefix("builder.vpc_filter.") {
                     self.builder.vpc_filter.insert(name.to_string(), text);
                 } else {
                     return Err(format!(
-                        "unknown key `{key}` (known keys: {}, image.tags.<name>, image.region_kms_key_ids.<region>, builder.run_tags.<name>, builder.run_volume_tags.<name>, builder.subnet_filter.<name>, builder.vpc_filter.<name>, source.filters.<name>)",
+                        "unknown key `{key}` (known keys: {}, image.tags.<name>, image.region_kms_key_ids.<region>, builder.run_tags.<name>, builder.run_volume_tags.<name>, builder.subnet_filter.<name>, builder.vpc_filter.<name>, source.filters.<name>, image.snapshot_tags.<name>, builder.security_group_filter.<name>)",
                         KEYS.join(", ")
                     ));
                 }

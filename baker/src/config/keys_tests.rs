@@ -12,9 +12,13 @@ fn every_listed_key_can_be_set() {
             || *key == "builder.associate_public_ip_address"
             || *key == "builder.spot_fallback"
             || *key == "builder.subnet_filter_most_free"
+            || *key == "source.most_recent"
+            || *key == "image.ena_support"
+            || *key == "image.sriov_support"
+            || *key == "image.skip_create_ami"
         {
             "true"
-        } else if key.ends_with("_filter") {
+        } else if key.ends_with("_filter") || *key == "source.filters" {
             "tag:Name=7"
         } else if *key == "image.region_kms_key_ids" {
             "eu-west-1=7"

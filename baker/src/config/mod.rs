@@ -7,13 +7,18 @@ pub mod ci;
 pub mod communicator;
 pub mod deprecation;
 pub mod image;
+pub mod image_attributes;
 pub mod image_regions;
 pub mod keys;
+pub mod launch_settings;
 pub mod names;
 pub mod network;
+pub mod role_policy;
 pub mod script_inputs;
+pub mod security_groups;
 pub mod source_filter;
 pub mod spot;
+pub mod tag_templates;
 pub mod unit;
 pub mod user_data;
 pub mod validate;
@@ -148,6 +153,20 @@ pub struct BuilderConfig {
     pub subnet_filter_most_free: bool,
     /// The subnet is in the one VPC matching these filters (Packer's `vpc_filter`).
     pub vpc_filter: BTreeMap<String, String>,
+    /// The builder's instance metadata service (Packer's `metadata_options`).
+    pub metadata_options: launch_settings::MetadataOptions,
+    /// What an instance-initiated shutdown does (Packer's
+    /// `shutdown_behavior`): `stop` or `terminate`; empty: AWS's default.
+    pub shutdown_behavior: String,
+    /// Existing security groups for the builder (Packer's
+    /// `security_group_ids`); no temporary group is made.
+    pub security_group_ids: Vec<String>,
+    /// Existing security groups matching these EC2 filters (Packer's
+    /// `security_group_filter`); no temporary group is made.
+    pub security_group_filter: BTreeMap<String, String>,
+    /// An IAM policy (JSON) the temporary role gets besides what baker
+    /// needs (Packer's `temporary_iam_instance_profile_policy_document`).
+    pub temporary_iam_instance_profile_policy_document: String,
 }
 
 impl Default for BuilderConfig {
@@ -169,6 +188,11 @@ impl Default for BuilderConfig {
             subnet_filter: BTreeMap::new(),
             subnet_filter_most_free: true,
             vpc_filter: BTreeMap::new(),
+            metadata_options: launch_settings::MetadataOptions::default(),
+            shutdown_behavior: String::new(),
+            security_group_ids: Vec::new(),
+            security_group_filter: BTreeMap::new(),
+            temporary_iam_instance_profile_policy_document: String::new(),
         }
     }
 }

@@ -39,6 +39,11 @@ pub fn check(config: &Config, base: &Path, info: Option<&BuildInfo>) -> Vec<Prob
     problems.extend(super::image_regions::check(config));
     problems.extend(super::deprecation::check(config));
     problems.extend(super::source_filter::check(config));
+    problems.extend(super::launch_settings::check(config));
+    problems.extend(super::image_attributes::check(config));
+    problems.extend(super::security_groups::check(config));
+    problems.extend(super::role_policy::check(config));
+    problems.extend(super::tag_templates::check(config));
     let mut problem = |field: &str, message: String| problems.push(Problem::new(field, message));
 
     let name = &config.app.name;
@@ -187,8 +192,14 @@ pub fn check(config: &Config, base: &Path, info: Option<&BuildInfo>) -> Vec<Prob
             }
         }
     }
-    for (key, value) in &config.image.tags {
-        let field = format!("image.tags.{key}");
+    let image_tags = config.image.tags.iter().map(|t| ("image.tags", t));
+    let snapshot_tags = config
+        .image
+        .snapshot_tags
+        .iter()
+        .map(|t| ("image.snapshot_tags", t));
+    for (table, (key, value)) in image_tags.chain(snapshot_tags) {
+        let field = format!("{table}.{key}");
         if RESERVED_TAGS.contains(&key.as_str()) {
             problem(&field, "baker sets this tag itself".into());
         } else if key.is_empty() || key.len() > 128 || key.starts_with("aws:") {

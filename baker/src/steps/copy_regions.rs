@@ -14,7 +14,6 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use roundrobin_aws::tags::to_ec2;
 use roundrobin_aws::wait;
 use tokio::time::Instant;
 
@@ -83,7 +82,6 @@ impl Step for CopyToRegions {
             }
         }
         let source = state.source.clone().unwrap_or_default();
-        let tags = to_ec2(&ctx.spec.image_tags(&source.id));
         let at = deprecation_time(ctx)?;
         let mut done = Vec::new();
         for index in 0..state.copies.len() {
@@ -95,14 +93,8 @@ impl Step for CopyToRegions {
             state.copies[index].snapshots.clone_from(&snapshots);
 
             line.note(&format!("tagging {id} in {region} and its snapshots"));
-            let mut resources = snapshots.clone();
-            resources.push(id.clone());
-            ec2.create_tags()
-                .set_resources(Some(resources))
-                .set_tags(Some(tags.clone()))
-                .send()
-                .await
-                .map_err(StepError::aws("CreateTags"))?;
+            super::image_finish::tag(&ec2, &ctx.spec, &source.id, &id, &snapshots).await?;
+            super::image_finish::imds_support(&ec2, &ctx.spec, &id).await?;
             let copy = NewImage {
                 id: id.clone(),
                 snapshots,

@@ -1,16 +1,17 @@
 //! Step 10: create the image from the stopped builder (a spot builder:
 //! the running one, which CreateImage reboots), wait until it is
 //! available, then tag its snapshots too (a snapshot tag specification on
-//! CreateImage is not accepted everywhere; CreateTags afterwards is).
+//! CreateImage is not accepted everywhere; CreateTags afterwards is, with
+//! `image.snapshot_tags`) and set `image.imds_support`.
 //! Unless the image got that far (available and tagged), the cleanup
 //! deregisters it and deletes its snapshots.
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
-use roundrobin_aws::tags::{tag_specification, to_ec2};
+use roundrobin_aws::tags::tag_specification;
 use roundrobin_aws::wait;
 
-use super::{BuildState, Ctx, NewImage, Outcome, Step};
+use super::{BuildState, Ctx, NewImage, Outcome, Step, image_finish};
 use crate::ec2::images::{is_available, owned_image_named};
 use crate::ec2::{
     SnapshotRelease, backoff, delete_image, describe_image, snapshots_made, wait_error,
@@ -85,17 +86,15 @@ impl Step for CreateImage {
         }
 
         line.note("tagging the image and its snapshots");
-        let mut resources = snapshots.clone();
-        resources.push(id.clone());
-        ec2.create_tags()
-            .set_resources(Some(resources))
-            .set_tags(Some(to_ec2(&tags)))
-            .send()
-            .await
-            .map_err(StepError::aws("CreateTags"))?;
+        image_finish::tag(ec2, spec, &source.id, &id, &snapshots).await?;
+        let imds = if image_finish::imds_support(ec2, spec, &id).await? {
+            ", IMDSv2 only"
+        } else {
+            ""
+        };
         state.image_ready = true;
         Ok(format!(
-            "{id} ({}), snapshots {}",
+            "{id} ({}), snapshots {}{imds}",
             spec.image_name,
             snapshots.join(", ")
         ))

@@ -9,7 +9,7 @@ use roundrobin_aws::AwsErrorDetail;
 use super::{BuildState, Ctx, Outcome, Step};
 use crate::aws::partition;
 use crate::communicator::ssm_output::SsmOutput;
-use crate::config::CommunicatorConfig;
+use crate::config::{CommunicatorConfig, Config, role_policy};
 use crate::error::StepError;
 use crate::progress::StepLine;
 
@@ -17,13 +17,41 @@ pub struct InstanceProfile;
 
 const TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
-/// The temporary role's inline policy for the command output places.
-pub const OUTPUT_POLICY: &str = "baker-command-output";
+/// The temporary role's inline policy: the command output places, and
+/// `builder.temporary_iam_instance_profile_policy_document`.
+pub const INLINE_POLICY: &str = "baker-builder";
+
+/// The temporary role's inline policy: what the agent needs to keep a
+/// command's output ([`output_policy`]) merged with the statements of
+/// `builder.temporary_iam_instance_profile_policy_document` (Packer's key;
+/// checked before the first AWS call); `None` when neither has any.
+pub fn builder_policy(config: &Config, region: &str) -> Result<Option<String>, StepError> {
+    let mut statements = output_statements(&config.communicator, region);
+    let document = config
+        .builder
+        .temporary_iam_instance_profile_policy_document
+        .trim();
+    if !document.is_empty() {
+        let extra = role_policy::statements(document).map_err(|message| {
+            StepError::unexpected(format!("{}: {message}", role_policy::FIELD))
+        })?;
+        statements.extend(extra);
+    }
+    Ok((!statements.is_empty())
+        .then(|| serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string()))
+}
 
 /// The policy that lets the agent put a command's whole output where
 /// `communicator` says: the output bucket (under its prefix) and the log
 /// group; `None` when neither is set.
 pub fn output_policy(communicator: &CommunicatorConfig, region: &str) -> Option<String> {
+    let statements = output_statements(communicator, region);
+    (!statements.is_empty())
+        .then(|| serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string())
+}
+
+/// The statements of [`output_policy`].
+fn output_statements(communicator: &CommunicatorConfig, region: &str) -> Vec<serde_json::Value> {
     let partition = partition(region);
     let kept = SsmOutput::from_config(communicator);
     let mut statements = Vec::new();
@@ -60,8 +88,7 @@ pub fn output_policy(communicator: &CommunicatorConfig, region: &str) -> Option<
             "Resource": [group.clone(), format!("{group}:*")],
         }));
     }
-    (!statements.is_empty())
-        .then(|| serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string())
+    statements
 }
 
 /// The managed policy that lets the SSM agent register and run commands.
@@ -140,10 +167,13 @@ impl Step for InstanceProfile {
         // output to a bucket or a log group; the configured places get an inline
         // policy (Systems Manager user guide, "Configure instance permissions":
         // S3 and CloudWatch Logs output).
-        if let Some(document) = output_policy(&ctx.spec.config.communicator, &ctx.aws.region) {
+        // The user's own statements (builder.temporary_iam_instance_profile_
+        // policy_document) join them in the same inline policy.
+        if let Some(document) = builder_policy(&ctx.spec.config, &ctx.aws.region)? {
+            line.note(&format!("putting the inline policy {INLINE_POLICY}"));
             iam.put_role_policy()
                 .role_name(&name)
-                .policy_name(OUTPUT_POLICY)
+                .policy_name(INLINE_POLICY)
                 .policy_document(document)
                 .send()
                 .await
@@ -255,11 +285,11 @@ impl Step for InstanceProfile {
             Err(e) => return Err(StepError::aws("DetachRolePolicy")(e)),
         }
         state.temp_policy_attached = None;
-        if output_policy(&ctx.spec.config.communicator, &ctx.aws.region).is_some() {
+        if builder_policy(&ctx.spec.config, &ctx.aws.region)?.is_some() {
             match iam
                 .delete_role_policy()
                 .role_name(&name)
-                .policy_name(OUTPUT_POLICY)
+                .policy_name(INLINE_POLICY)
                 .send()
                 .await
             {
@@ -281,6 +311,26 @@ impl Step for InstanceProfile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_user_policy_joins_the_output_statements() {
+        let mut config = Config::default();
+        assert_eq!(builder_policy(&config, "us-east-1").ok(), Some(None));
+        config.builder.temporary_iam_instance_profile_policy_document =
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}"#.into();
+        config.communicator.output_s3_bucket = "logs".into();
+        let policy: serde_json::Value = serde_json::from_str(
+            &builder_policy(&config, "us-east-1")
+                .ok()
+                .flatten()
+                .expect("a policy"),
+        )
+        .expect("JSON");
+        let statements = policy["Statement"].as_array().expect("statements");
+        assert_eq!(statements.len(), 3, "{policy}");
+        assert_eq!(statements[0]["Action"][0], "s3:PutObject");
+        assert_eq!(statements[2]["Action"], "s3:GetObject");
+    }
 
     #[test]
     fn the_output_places_get_write_access_and_nothing_else() {

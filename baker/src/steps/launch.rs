@@ -1,13 +1,14 @@
-//! Step 5: the builder instance: no key pair, the temporary group, IMDSv2
-//! required, tagged with the build id; then wait until it runs.
+//! Step 5: the builder instance: no key pair, the temporary group (or the
+//! existing ones configured), IMDSv2 required unless `builder.metadata_options`
+//! says otherwise, tagged with the build id; then wait until it runs.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
     BlockDeviceMapping, EbsBlockDevice, HttpTokensState, IamInstanceProfileSpecification,
-    InstanceMetadataEndpointState, InstanceMetadataOptionsRequest,
-    InstanceNetworkInterfaceSpecification, InstanceStateName, ResourceType,
+    InstanceMetadataEndpointState, InstanceMetadataOptionsRequest, InstanceMetadataTagsState,
+    InstanceNetworkInterfaceSpecification, InstanceStateName, ResourceType, ShutdownBehavior,
 };
 use base64::Engine as _;
 use roundrobin_aws::AwsErrorDetail;
@@ -31,6 +32,25 @@ fn profile_not_ready(code: Option<&str>, message: &str) -> bool {
         && message.to_ascii_lowercase().contains("iaminstanceprofile")
 }
 
+/// `builder.metadata_options` (Packer's `metadata_options`) as
+/// RunInstances takes them; checked before the first AWS call.
+fn metadata_options(
+    options: &crate::config::launch_settings::MetadataOptions,
+) -> InstanceMetadataOptionsRequest {
+    InstanceMetadataOptionsRequest::builder()
+        .http_tokens(HttpTokensState::from(options.http_tokens.as_str()))
+        .http_endpoint(InstanceMetadataEndpointState::from(
+            options.http_endpoint.as_str(),
+        ))
+        .http_put_response_hop_limit(
+            i32::try_from(options.http_put_response_hop_limit).unwrap_or(1),
+        )
+        .instance_metadata_tags(InstanceMetadataTagsState::from(
+            options.instance_metadata_tags.as_str(),
+        ))
+        .build()
+}
+
 #[async_trait]
 impl Step for Launch {
     fn name(&self) -> &'static str {
@@ -52,10 +72,7 @@ impl Step for Launch {
             .profile
             .clone()
             .ok_or_else(|| StepError::unexpected("no instance profile"))?;
-        let group = state
-            .security_group
-            .clone()
-            .ok_or_else(|| StepError::unexpected("no security group"))?;
+        let groups = state.launch_groups()?;
         // Packer's run_tags / run_volume_tags, under baker's own tags.
         let with = |extra: &std::collections::BTreeMap<String, String>| {
             let mut tags = extra.clone();
@@ -77,12 +94,7 @@ impl Step for Launch {
                     .name(&profile)
                     .build(),
             )
-            .metadata_options(
-                InstanceMetadataOptionsRequest::builder()
-                    .http_tokens(HttpTokensState::Required)
-                    .http_endpoint(InstanceMetadataEndpointState::Enabled)
-                    .build(),
-            )
+            .metadata_options(metadata_options(&config.builder.metadata_options))
             .set_tag_specifications(Some(
                 [
                     (ResourceType::Instance, &instance_tags),
@@ -94,6 +106,12 @@ impl Step for Launch {
             ))
             // The same token makes a retried call return the same instance.
             .client_token(super::ask::client_token(&ctx.spec.build_id, state.retries));
+        // Packer's shutdown_behavior; unset: AWS's default.
+        if !config.builder.shutdown_behavior.is_empty() {
+            request = request.instance_initiated_shutdown_behavior(ShutdownBehavior::from(
+                config.builder.shutdown_behavior.as_str(),
+            ));
+        }
         // Checked before the first AWS call; read again here.
         if let Some(data) = user_data(config, &ctx.spec.base_dir)
             .map_err(|message| StepError::unexpected(format!("builder.user_data: {message}")))?
@@ -113,14 +131,14 @@ impl Step for Launch {
                     .device_index(0)
                     .associate_public_ip_address(public)
                     .delete_on_termination(true)
-                    .groups(&group);
+                    .set_groups(Some(groups.clone()));
                 if !subnet.is_empty() {
                     interface = interface.subnet_id(subnet);
                 }
                 request = request.network_interfaces(interface.build());
             }
             None => {
-                request = request.security_group_ids(&group);
+                request = request.set_security_group_ids(Some(groups.clone()));
                 if !subnet.is_empty() {
                     request = request.subnet_id(subnet);
                 }

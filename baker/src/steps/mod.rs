@@ -9,8 +9,10 @@ pub mod copy_regions;
 pub mod deliver;
 pub mod deprecate;
 pub mod deregister;
+pub mod enhanced_networking;
 pub mod generalize;
 pub mod image;
+pub mod image_finish;
 pub mod instance_profile;
 pub mod launch;
 pub mod manifest;
@@ -83,6 +85,18 @@ impl Spec {
         tags.insert("app-port".into(), self.config.app.port.to_string());
         tags.insert("health-path".into(), crate::HEALTH_PATH.into());
         tags.insert("Name".into(), self.image_name.clone());
+        tags
+    }
+
+    /// Tags on the image's snapshots: the image's, with
+    /// `image.snapshot_tags` over the ones baker does not set itself.
+    pub fn snapshot_tags(&self, source_ami: &str) -> Tags {
+        let mut tags = self.image_tags(source_ami);
+        for (key, value) in &self.config.image.snapshot_tags {
+            if !crate::config::validate::RESERVED_TAGS.contains(&key.as_str()) {
+                tags.insert(key.clone(), value.clone());
+            }
+        }
         tags
     }
 
@@ -159,6 +173,9 @@ pub struct BuildState {
     /// The subnet `builder.subnet_filter` / `builder.vpc_filter` chose.
     pub subnet_id: Option<String>,
     pub security_group: Option<String>,
+    /// Existing groups the builder uses (`builder.security_group_ids` or
+    /// `builder.security_group_filter`): never deleted.
+    pub existing_groups: Vec<String>,
     pub instance: Option<String>,
     /// When RunInstances answered with `instance`: for a while after, AWS
     /// may answer NotFound for it, which then means "not yet", not "gone".
@@ -204,6 +221,16 @@ impl BuildState {
         self.instance
             .clone()
             .ok_or_else(|| StepError::unexpected("no builder instance"))
+    }
+
+    /// The security groups the builder is launched with: the temporary one,
+    /// or the existing ones the config names.
+    pub fn launch_groups(&self) -> Result<Vec<String>, StepError> {
+        match &self.security_group {
+            Some(group) => Ok(vec![group.clone()]),
+            None if !self.existing_groups.is_empty() => Ok(self.existing_groups.clone()),
+            None => Err(StepError::unexpected("no security group")),
+        }
     }
 
     /// The builder, when this build launched it so recently that AWS may
@@ -284,6 +311,33 @@ pub trait Step: Send + Sync {
     }
 }
 
+/// The steps that make, change or record the image: left out with
+/// `image.skip_create_ami` (Packer's provisioning dry run).
+pub const IMAGE_STEPS: &[&str] = &[
+    "check image name",
+    "check copy regions",
+    "generalize",
+    "stop builder",
+    "set enhanced networking",
+    "deregister old image",
+    "create image",
+    "share image",
+    "deprecate image",
+    "copy to regions",
+    "write manifest",
+    "prune old images",
+];
+
+/// The steps `spec` asks for: [`all`], without [`IMAGE_STEPS`] when
+/// `image.skip_create_ami` is set.
+pub fn for_spec(spec: &Spec) -> Vec<Box<dyn Step>> {
+    let skip = spec.config.image.skip_create_ami;
+    all()
+        .into_iter()
+        .filter(|step| !(skip && IMAGE_STEPS.contains(&step.name())))
+        .collect()
+}
+
 /// The steps of `baker build`, in order.
 pub fn all() -> Vec<Box<dyn Step>> {
     vec![
@@ -299,6 +353,7 @@ pub fn all() -> Vec<Box<dyn Step>> {
         Box::new(provision::Provision),
         Box::new(generalize::Generalize),
         Box::new(stop::StopBuilder),
+        Box::new(enhanced_networking::EnhancedNetworking),
         Box::new(deregister::DeregisterOld),
         Box::new(image::CreateImage),
         Box::new(share::ShareImage),

@@ -1,5 +1,7 @@
 //! Step 4: a temporary security group with no inbound rule (SSM needs only
-//! outbound HTTPS, which a new group allows).
+//! outbound HTTPS, which a new group allows), or the existing groups
+//! `builder.security_group_ids` / `builder.security_group_filter` name
+//! (Packer's keys), which are then used as they are and never deleted.
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
@@ -7,6 +9,7 @@ use roundrobin_aws::AwsErrorDetail;
 use roundrobin_aws::tags::tag_specification;
 
 use super::{BuildState, Ctx, Outcome, Step};
+use crate::config::security_groups;
 use crate::ec2::{at_least_once, backoff, filter, wait_error};
 use crate::error::StepError;
 use crate::progress::StepLine;
@@ -54,6 +57,79 @@ async fn vpc_id(ctx: &Ctx) -> Result<String, StepError> {
         })
 }
 
+/// The existing groups `builder.security_group_ids` names (each must exist
+/// and be in the builder's VPC) or `builder.security_group_filter` matches
+/// in that VPC (all of them, as Packer takes them; none is an error).
+async fn existing_groups(ctx: &Ctx, vpc: &str) -> Result<Vec<String>, StepError> {
+    let builder = &ctx.spec.config.builder;
+    let ec2 = &ctx.aws.ec2;
+    if !builder.security_group_ids.is_empty() {
+        let out = ec2
+            .describe_security_groups()
+            .set_group_ids(Some(builder.security_group_ids.clone()))
+            .send()
+            .await
+            .map_err(|e| StepError::Aws {
+                action: "DescribeSecurityGroups",
+                detail: format!(
+                    "builder.security_group_ids {:?}: {}",
+                    builder.security_group_ids,
+                    e.describe()
+                ),
+            })?;
+        for id in &builder.security_group_ids {
+            let group = out
+                .security_groups()
+                .iter()
+                .find(|g| g.group_id() == Some(id.as_str()))
+                .ok_or_else(|| {
+                    StepError::unexpected(format!(
+                        "builder.security_group_ids: {id} was not found in {}",
+                        ctx.aws.region
+                    ))
+                })?;
+            if group.vpc_id() != Some(vpc) {
+                return Err(StepError::unexpected(format!(
+                    "builder.security_group_ids: {id} is in {}, but the builder goes to {vpc} \
+                     (an instance's groups must be in its VPC)",
+                    group.vpc_id().unwrap_or("no VPC")
+                )));
+            }
+        }
+        return Ok(builder.security_group_ids.clone());
+    }
+    let mut request = ec2
+        .describe_security_groups()
+        .filters(filter("vpc-id", &[vpc]));
+    for (name, value) in &builder.security_group_filter {
+        request = request.filters(filter(name, &[value]));
+    }
+    let out = request
+        .send()
+        .await
+        .map_err(StepError::aws("DescribeSecurityGroups"))?;
+    let mut groups: Vec<String> = out
+        .security_groups()
+        .iter()
+        .filter_map(|g| g.group_id().map(str::to_string))
+        .collect();
+    groups.sort();
+    if groups.is_empty() {
+        return Err(StepError::unexpected(format!(
+            "builder.security_group_filter {} matches no security group in {vpc}",
+            crate::config::source_filter::describe(&builder.security_group_filter)
+        )));
+    }
+    if groups.len() > security_groups::MAX_GROUPS {
+        return Err(StepError::unexpected(format!(
+            "builder.security_group_filter matches {} groups in {vpc}: an instance takes at most {}",
+            groups.len(),
+            security_groups::MAX_GROUPS
+        )));
+    }
+    Ok(groups)
+}
+
 #[async_trait]
 impl Step for SecurityGroup {
     fn name(&self) -> &'static str {
@@ -72,6 +148,12 @@ impl Step for SecurityGroup {
             None => vpc_id(ctx).await?,
         };
         state.vpc_id = Some(vpc.clone());
+        if security_groups::uses_existing(&ctx.spec.config) {
+            let groups = existing_groups(ctx, &vpc).await?;
+            let summary = format!("using {} in {vpc} (no temporary group)", groups.join(", "));
+            state.existing_groups = groups;
+            return Ok(summary);
+        }
         let out = ctx
             .aws
             .ec2
@@ -101,6 +183,10 @@ impl Step for SecurityGroup {
         _outcome: Outcome,
     ) -> Result<Option<String>, StepError> {
         let ec2 = &ctx.aws.ec2;
+        // Groups the config names are the user's: never deleted.
+        if security_groups::uses_existing(&ctx.spec.config) && state.security_group.is_none() {
+            return Ok(None);
+        }
         let ids = match &state.security_group {
             Some(id) => vec![id.clone()],
             // A CreateSecurityGroup whose answer never came: find it by name.

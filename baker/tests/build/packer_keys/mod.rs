@@ -2,6 +2,10 @@
 //! seen through the AWS API of the emulator, and each mistake refused alike
 //! by `validate` and `build`.
 
+mod image_and_launch;
+mod role_policy;
+mod security_groups;
+mod skip_create_ami;
 mod source_filter;
 
 use aws_sdk_ec2::types::Instance;
