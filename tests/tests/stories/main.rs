@@ -50,6 +50,7 @@ mod listener_import;
 mod load_balancer;
 mod load_balancer_drift;
 mod metric_alarm;
+mod names_and_tags_after_create;
 mod network_mirror;
 mod packaged;
 mod registry_docs;
