@@ -3,14 +3,18 @@
 //! its private IP and → healthy in its target group, the wall time of a
 //! two-instance rollout and of a failed rollout rolled back, the failed
 //! requests the load saw in each and in the chaos stage (an app stopped, a
-//! machine killed); exits non-zero when a goal is missed or cannot be
-//! measured. The load balancer's added latency is measured by
+//! machine killed), the gated rollouts' time from a bad build's first answer
+//! to its rollback's start and the requests it answered badly, and the
+//! scaling stage's failed requests; exits non-zero when a goal is missed or
+//! cannot be measured. The load balancer's added latency is measured by
 //! emulator/tests/bench_live_lb.py.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use e2e::live::cloud::missing_requirements;
+use e2e::live::gated_rollouts::GateFigures;
+use e2e::live::scaling::ScalingFigures;
 use e2e::live::story::{Figures, run_measured};
 use e2e::scorecard::Scorecard;
 
@@ -29,7 +33,7 @@ const ROLLBACK_GOAL: Duration = Duration::from_secs(45);
 async fn main() -> ExitCode {
     let mut card = Scorecard::new();
     card.heading(
-        "live stack (systemd-nspawn machines, HAProxy load balancer; health checks at 0.1x time)",
+        "live stack (systemd-nspawn machines, HAProxy load balancer; health checks at 0.1x time, CloudWatch periods at 0.05x)",
     );
     let missing = missing_requirements();
     if !missing.is_empty() {
@@ -102,4 +106,70 @@ fn score(figures: &Figures, card: &mut Scorecard) {
         ),
         None => card.unmeasured("failed requests during chaos", "the stage did not run"),
     }
+    let gates = [
+        (
+            "failing build (1 page in 5)",
+            "failed",
+            &figures.gate_errors,
+        ),
+        (
+            "slow build (400 ms)",
+            "answers over 250 ms",
+            &figures.gate_latency,
+        ),
+    ];
+    for (build, bad_are, gate) in gates {
+        match gate {
+            Some(gate) => score_gate(build, bad_are, gate, card),
+            None => card.unmeasured(
+                &format!("{build} stopped by the gate"),
+                "the stage did not run",
+            ),
+        }
+    }
+    match &figures.scaling {
+        Some(scaling) => score_scaling(scaling, card),
+        None => card.unmeasured("scaling 10 → 80 requests/s", "the stage did not run"),
+    }
+}
+
+/// A bad build stopped by the gate: how soon its rollback began, and what
+/// it answered badly meanwhile.
+fn score_gate(build: &str, bad_are: &str, gate: &GateFigures, card: &mut Scorecard) {
+    let secs = |d: Duration| format!("{:.2} s", d.as_secs_f64());
+    card.goal(
+        &format!("{build}: first answer → rollback start"),
+        &secs(gate.to_rollback),
+        &format!("≤ {} (the gate's detection)", secs(gate.detection)),
+        gate.to_rollback <= gate.detection,
+    );
+    card.goal(
+        &format!("{build}: requests {bad_are}"),
+        &format!("{}/{}", gate.bad, gate.requests),
+        &format!("≤ {} (the gate's bound)", gate.bound),
+        gate.bad <= gate.bound && gate.requests > 0,
+    );
+}
+
+fn score_scaling(scaling: &ScalingFigures, card: &mut Scorecard) {
+    card.goal(
+        "failed requests, load 10 → 80 → 4 requests/s, scaled out and in",
+        &format!("{}/{}", scaling.failed, scaling.requests),
+        "0",
+        scaling.failed == 0 && scaling.requests > 0,
+    );
+    card.goal(
+        "machines in service at the load's peak",
+        &scaling.peak.to_string(),
+        "≥ 4",
+        scaling.peak >= 4,
+    );
+    card.context(
+        "ramp start → 4 in service; ramp end → back to 2",
+        &format!(
+            "{:.0} s; {:.0} s",
+            scaling.scale_out.as_secs_f64(),
+            scaling.scale_in.as_secs_f64()
+        ),
+    );
 }

@@ -120,6 +120,7 @@ impl Load {
     pub fn finish(self) -> Tally {
         self.stop.store(true, Ordering::Relaxed);
         let mut records: Vec<Record> = Vec::new();
+        let clients = self.clients.len();
         for client in self.clients {
             records.extend(client.join().unwrap_or_default());
         }
@@ -129,6 +130,7 @@ impl Load {
             elapsed,
             rates: self.pace.rates(),
             started_at: Some(self.started_at),
+            clients,
             ..Tally::default()
         };
         for record in records {

@@ -5,23 +5,35 @@
 //!   balancers listen; what this machine must have.
 //! - [`load`]: a load generator and the tally of what it saw.
 //! - [`page`]: one answer of the app (host, commit, build).
-//! - [`broken_app`]: a genuinely broken build of the app.
+//! - [`broken_app`]: genuinely broken builds of the app (refused, failing, slow).
 //! - [`baker_exec`]: `baker exec` against the live emulator.
 //! - [`identity`]: every instance its own machine id, journal and host.
 //! - [`launch`]: launch → healthy, timed (for `make bench`).
 //! - [`host_leftovers`]: what of the live emulator is still on the host.
 //! - [`chaos`]: an app stopped and a machine killed under load; the group heals.
 //! - [`fleet`]: the group's instances beside their target health, as chaos watches them.
-//! - [`story`]: the seven stages (`make demo-live`, and the `live` test).
+//! - [`gated_stack`]: the example stack's rollout with checkpoints and a gate.
+//! - [`gate_bound`]: what a gate lets through (detection time, the bound).
+//! - [`refresh_watch`]: the instance refresh watched while an apply runs it.
+//! - [`gated_rollouts`]: a good build through the gate, two bad ones stopped.
+//! - [`scaling`]: load ramps up, the group scales out and back in.
+//! - [`stages`]: which stages run (`ROUNDROBIN_LIVE_STAGES`).
+//! - [`story`]: the stages (`make demo-live`, and the `live` test).
 
 pub mod baker_exec;
 pub mod broken_app;
 pub mod chaos;
 pub mod cloud;
 pub mod fleet;
+pub mod gate_bound;
+pub mod gated_rollouts;
+pub mod gated_stack;
 pub mod host_leftovers;
 pub mod identity;
 pub mod launch;
 pub mod load;
 pub mod page;
+pub mod refresh_watch;
+pub mod scaling;
+pub mod stages;
 pub mod story;

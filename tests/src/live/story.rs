@@ -3,10 +3,14 @@
 //! `terraform/` boots two machines behind a load balancer that really
 //! balances, v2 rolls out under load with no failed request, a genuinely
 //! broken v3 fails its health checks and is rolled back (still no failed
-//! request), chaos (an app stopped, a machine killed) heals with only the
-//! requests in flight to the dead targets failed, and destroy leaves no
-//! machine behind. `make demo-live` tells it;
-//! the `live` test checks it.
+//! request), then the rollout is gated on real traffic ([`super::gated_rollouts`]):
+//! a good v4 passes each checkpoint, a v5 that fails one page in five and a
+//! v6 that answers 400 ms late are stopped at the first checkpoint and
+//! rolled back; chaos (an app stopped, a machine killed) heals with only the
+//! requests in flight to the dead targets failed, load ramps up and the group
+//! scales out and back in ([`super::scaling`]), and destroy leaves no machine
+//! behind. `make demo-live` tells it; the `live` test checks it. Stages can be
+//! chosen with `ROUNDROBIN_LIVE_STAGES` ([`super::stages`]).
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -16,21 +20,23 @@ use anyhow::{Context, Result, ensure};
 use super::broken_app::loopback_only_copy;
 use super::chaos::ChaosFigures;
 use super::cloud::LiveCloud;
+use super::gated_rollouts::GateFigures;
 use super::launch::{LaunchTimes, launch_times};
 use super::load::{Load, Outcome, Tally, fetch};
+use super::scaling::ScalingFigures;
+use super::stages::{Optional, STAGES_ENV, Selection};
 use crate::demo::baker::{Baked, Baker, head_commit};
 use crate::demo::cloud::Cloud;
 use crate::demo::report::{self, diagnostics, short};
 use crate::demo::{profile_dir, repo_root};
 use crate::{Workspace, example_dir};
 
-pub const STAGES: usize = 7;
-const GROUP: &str = "nodeapp";
+pub(super) const GROUP: &str = "nodeapp";
 /// Requests per second the load generator's clients (`load::CLIENTS`, each on
 /// a keep-alive connection) send together during rollouts.
-const RATE: u32 = 40;
+pub(super) const RATE: u32 = 40;
 /// A bound on the load generator if nothing stopped it: 30 minutes' worth.
-const LOAD_LIMIT: usize = 40 * 60 * 30;
+pub(super) const LOAD_LIMIT: usize = 40 * 60 * 30;
 /// The p99 latency the load may see during a rollout. A correctness bound, not
 /// a speed goal: the app answers in about a millisecond and the load balancer
 /// adds less, so on a busy two-core host a healthy rollout stays far below it,
@@ -43,23 +49,37 @@ const BAKE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 /// One terraform command that boots or rolls machines.
 const APPLY_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 
-/// Runs one of this story's stages (see [`report::stage`]).
-async fn stage<T>(
-    number: usize,
-    title: &str,
-    work: impl Future<Output = Result<(T, String)>>,
-) -> Result<T> {
-    report::stage(number, STAGES, title, work).await
+/// Numbers the stages of one run as they run (see [`report::stage`]).
+struct Numbering {
+    done: usize,
+    total: usize,
+}
+
+impl Numbering {
+    async fn stage<T>(
+        &mut self,
+        title: &str,
+        work: impl Future<Output = Result<(T, String)>>,
+    ) -> Result<T> {
+        self.done += 1;
+        report::stage(self.done, self.total, title, work).await
+    }
 }
 
 /// Everything the stages share.
-struct Live {
-    cloud: LiveCloud,
-    sdk: Cloud,
-    baker: Baker,
-    workspace: Workspace,
-    port: u16,
-    figures: Figures,
+pub(super) struct Live {
+    pub(super) cloud: LiveCloud,
+    pub(super) sdk: Cloud,
+    pub(super) baker: Baker,
+    pub(super) workspace: Workspace,
+    pub(super) port: u16,
+    pub(super) figures: Figures,
+    /// The build the group runs now.
+    pub(super) running: Baked,
+    /// How many images were baked.
+    pub(super) bakes: usize,
+    /// Whether the stack's rollout is gated (`gated_stack::OVERRIDE_FILE` written).
+    pub(super) gated: bool,
 }
 
 /// What `make bench` reports of the live story.
@@ -78,6 +98,11 @@ pub struct Figures {
     pub rollback_failed: usize,
     /// The chaos stage's failed requests and their bound.
     pub chaos: Option<ChaosFigures>,
+    /// The builds stopped by the gate: a 500 in five, and 400 ms late.
+    pub gate_errors: Option<GateFigures>,
+    pub gate_latency: Option<GateFigures>,
+    /// The load ramp and the group's scaling.
+    pub scaling: Option<ScalingFigures>,
 }
 
 /// Runs the whole story.
@@ -85,27 +110,66 @@ pub async fn run() -> Result<()> {
     run_measured(false).await.map(drop)
 }
 
-/// Runs the whole story and returns its figures; `measure_launch` adds the
-/// launch → healthy measurement after the first deploy.
+/// Runs the whole story (the stages `ROUNDROBIN_LIVE_STAGES` chooses) and
+/// returns its figures; `measure_launch` adds the launch → healthy
+/// measurement after the first deploy.
 pub async fn run_measured(measure_launch: bool) -> Result<Figures> {
+    let selection = Selection::from_env()?;
+    let left_out = selection.left_out();
+    if !left_out.is_empty() {
+        println!(
+            "\n!!!!!!!!!! live story: stages left out ({STAGES_ENV}): {} !!!!!!!!!!",
+            left_out.join(", ")
+        );
+    }
+    let mut stages = Numbering {
+        done: 0,
+        total: selection.total(),
+    };
     let title = "start the live cloud (machines + load balancers)";
-    let cloud = stage(1, title, start()).await?;
+    let cloud = stages.stage(title, start()).await?;
     let title = "bake v1 on a real builder machine";
-    let (mut live, v1) = stage(2, title, bake_first(cloud)).await?;
+    let mut live = stages.stage(title, bake_first(cloud)).await?;
     let title = "terraform apply: two machines behind the load balancer";
-    stage(3, title, deploy(&mut live, &v1)).await?;
+    stages.stage(title, deploy(&mut live)).await?;
     if measure_launch {
         measure_launch_to_healthy(&mut live).await?;
     }
-    let title = "bake v2 and roll it out under load";
-    let v2 = stage(4, title, roll_out(&mut live)).await?;
-    let title = "a broken v3 fails its health checks and is rolled back";
-    stage(5, title, broken(&mut live, &v2)).await?;
-    let title = "chaos: the app stopped on one machine, another killed; the group heals";
-    let chaos = super::chaos::run(&live.cloud, &live.sdk, live.port, GROUP);
-    live.figures.chaos = Some(stage(6, title, chaos).await?);
+    if selection.runs(Optional::Rollout) {
+        let title = "bake v2 and roll it out under load";
+        stages.stage(title, roll_out(&mut live)).await?;
+    }
+    if selection.runs(Optional::Broken) {
+        let title = "a broken build fails its health checks and is rolled back";
+        stages.stage(title, broken(&mut live)).await?;
+    }
+    if selection.runs(Optional::GatePasses) {
+        let title = "the rollout gated on real traffic: a good build passes each checkpoint";
+        let work = super::gated_rollouts::good_build_passes(&mut live);
+        stages.stage(title, work).await?;
+    }
+    if selection.runs(Optional::GateErrors) {
+        let title = "a build that fails one page in five is stopped at the first checkpoint";
+        let work = super::gated_rollouts::failing_build_is_stopped(&mut live);
+        live.figures.gate_errors = stages.stage(title, work).await?;
+    }
+    if selection.runs(Optional::GateLatency) {
+        let title = "a build that answers 400 ms late is stopped by the latency gate";
+        let work = super::gated_rollouts::slow_build_is_stopped(&mut live);
+        live.figures.gate_latency = stages.stage(title, work).await?;
+    }
+    if selection.runs(Optional::Chaos) {
+        let title = "chaos: the app stopped on one machine, another killed; the group heals";
+        let chaos = super::chaos::run(&live.cloud, &live.sdk, live.port, GROUP);
+        live.figures.chaos = Some(stages.stage(title, chaos).await?);
+    }
+    if selection.runs(Optional::Scaling) {
+        let title = "load ramps from 10 to 80 requests/s: the group scales out, then back in";
+        let work = super::scaling::run(&mut live);
+        live.figures.scaling = stages.stage(title, work).await?;
+    }
     let title = "terraform destroy: no machine left";
-    let scope = stage(7, title, destroy(&live)).await?;
+    let scope = stages.stage(title, destroy(&live)).await?;
     let Live { cloud, figures, .. } = live;
     drop(cloud); // stops the emulator (SIGTERM: it removes what it made)
     super::host_leftovers::after_stop(&scope)?;
@@ -134,7 +198,7 @@ async fn start() -> Result<(LiveCloud, String)> {
     Ok((cloud, summary))
 }
 
-async fn bake_first(cloud: LiveCloud) -> Result<((Live, Baked), String)> {
+async fn bake_first(cloud: LiveCloud) -> Result<(Live, String)> {
     let root = repo_root();
     let mut baker = Baker::with(
         profile_dir()?.join("baker"),
@@ -157,8 +221,21 @@ async fn bake_first(cloud: LiveCloud) -> Result<((Live, Baked), String)> {
         workspace,
         port: 0,
         figures: Figures::default(),
+        running: v1,
+        bakes: 1,
+        gated: false,
     };
-    Ok(((live, v1), summary))
+    Ok((live, summary))
+}
+
+/// Bakes the next build of `live`'s app (`app` directory: the repository's,
+/// or a test-made copy).
+pub(super) fn bake_next(live: &mut Live, app: &std::path::Path) -> Result<Baked> {
+    live.baker.set("app.dir", &app.to_string_lossy());
+    let build = u32::try_from(live.bakes + 1).context("too many builds")?;
+    let baked = bake(&mut live.baker, build)?;
+    live.bakes += 1;
+    Ok(baked)
 }
 
 fn bake(baker: &mut Baker, build: u32) -> Result<Baked> {
@@ -174,7 +251,8 @@ fn bake(baker: &mut Baker, build: u32) -> Result<Baked> {
     Ok(baked)
 }
 
-async fn deploy(live: &mut Live, v1: &Baked) -> Result<((), String)> {
+async fn deploy(live: &mut Live) -> Result<((), String)> {
+    let v1 = live.running.clone();
     report::command("terraform apply -auto-approve");
     live.workspace.apply()?;
     let outputs = live.workspace.output_json()?;
@@ -222,22 +300,27 @@ async fn deploy(live: &mut Live, v1: &Baked) -> Result<((), String)> {
     ))
 }
 
-fn show_load(tally: &Tally) {
+pub(super) fn show_load(tally: &Tally) {
+    show_load_summary(tally);
+    report::output(tally.table_lines());
+}
+
+/// The load's one-line summary, without its per-second table.
+pub(super) fn show_load_summary(tally: &Tally) {
     report::output([format!(
         "load: {} requests in {:.0} s ({:.1}/s) from {} keep-alive clients, {} failed, p99 {:.1} ms",
         tally.total(),
         tally.elapsed.as_secs_f64(),
         tally.rate(),
-        super::load::CLIENTS,
+        tally.clients,
         tally.failures().len(),
         tally.p99().unwrap_or_default().as_secs_f64() * 1000.0
     )]);
-    report::output(tally.table_lines());
 }
 
 /// What every rollout's load must show: no failed request, the rate asked
 /// for (within 10 %), and no request near a hang.
-fn check_load(tally: &Tally, during: &str) -> Result<()> {
+pub(super) fn check_load(tally: &Tally, during: &str) -> Result<()> {
     ensure!(
         tally.failures().is_empty(),
         "failed requests during {during}: {:?}",
@@ -256,8 +339,9 @@ fn check_load(tally: &Tally, during: &str) -> Result<()> {
     Ok(())
 }
 
-async fn roll_out(live: &mut Live) -> Result<(Baked, String)> {
-    let v2 = bake(&mut live.baker, 2)?;
+async fn roll_out(live: &mut Live) -> Result<((), String)> {
+    let before = live.running.clone();
+    let v2 = bake_next(live, &repo_root().join("app"))?;
     let load = Load::start(live.port, RATE, LOAD_LIMIT);
     report::command(&format!(
         "terraform apply -auto-approve   # while {RATE} requests/s go through the load balancer"
@@ -272,33 +356,44 @@ async fn roll_out(live: &mut Live) -> Result<(Baked, String)> {
     show_load(&tally);
     check_load(&tally, "the rollout")?;
     ensure!(
-        tally.builds() == ["1", "2"],
-        "answers should move from build 1 to build 2: {:?}",
+        tally.builds() == [before.build.as_str(), v2.build.as_str()],
+        "answers should move from build {} to build {}: {:?}",
+        before.build,
+        v2.build,
         tally.builds()
     );
     let group = live.sdk.group(GROUP).await?;
-    ensure!(group.runs("2", &v2.ami_id), "the group runs v2: {group}");
-    Ok((
-        v2,
-        format!(
-            "{} requests, 0 failed, p99 {:.1} ms; build 1 → build 2",
-            tally.total(),
-            tally.p99().unwrap_or_default().as_secs_f64() * 1000.0
-        ),
-    ))
+    ensure!(runs_image(&group, &v2.ami_id), "the group runs v2: {group}");
+    let summary = format!(
+        "{} requests, 0 failed, p99 {:.1} ms; build {} → build {}",
+        tally.total(),
+        tally.p99().unwrap_or_default().as_secs_f64() * 1000.0,
+        before.build,
+        v2.build
+    );
+    live.running = v2;
+    Ok(((), summary))
 }
 
-async fn broken(live: &mut Live, v2: &Baked) -> Result<((), String)> {
+/// Whether every instance of the group (at least one) runs `image`.
+pub(super) fn runs_image(group: &crate::demo::cloud::Group, image: &str) -> bool {
+    !group.members.is_empty() && group.members.iter().all(|m| m.image == image)
+}
+
+async fn broken(live: &mut Live) -> Result<((), String)> {
+    let before = live.running.clone();
     let dir = tempfile::tempdir().context("a directory for the broken app")?;
     let app = loopback_only_copy(&repo_root().join("app"), dir.path())?;
-    report::output([
-        "v3: app/server.js listens on 127.0.0.1 only (passes baker's check on the builder, refused on the fleet)",
-    ]);
-    live.baker.set("app.dir", &app.to_string_lossy());
-    let v3 = bake(&mut live.baker, 3)?;
+    report::output([format!(
+        "v{}: {}",
+        live.bakes + 1,
+        super::broken_app::Breakage::LoopbackOnly.describe()
+    )]);
+    let v3 = bake_next(live, &app)?;
     let load = Load::start(live.port, RATE, LOAD_LIMIT);
     report::command(&format!(
-        "terraform apply -auto-approve   # rolls v3 out, under {RATE} requests/s"
+        "terraform apply -auto-approve   # rolls v{} out, under {RATE} requests/s",
+        v3.build
     ));
     let started = Instant::now();
     let failed = live.workspace.apply_expecting_failure();
@@ -316,26 +411,30 @@ async fn broken(live: &mut Live, v2: &Baked) -> Result<((), String)> {
     );
     check_load(&tally, "the failed rollout")?;
     ensure!(
-        tally.builds() == ["2"],
-        "only build 2 should answer: {:?}",
+        tally.builds() == [before.build.as_str()],
+        "only build {} should answer: {:?}",
+        before.build,
         tally.builds()
     );
     let group = live.sdk.group(GROUP).await?;
     ensure!(
-        group.runs("2", &v2.ami_id),
-        "the group is back on v2: {group}"
+        runs_image(&group, &before.ami_id),
+        "the group is back on build {}: {group}",
+        before.build
     );
     Ok((
         (),
         format!(
-            "{} failed its health checks; back on v2; {} requests, 0 failed",
+            "{} failed its health checks; back on build {}; {} requests, 0 failed",
             v3.ami_id,
+            before.build,
             tally.total()
         ),
     ))
 }
 
 async fn destroy(live: &Live) -> Result<(super::host_leftovers::Scope, String)> {
+    let baked = live.bakes;
     report::command("terraform destroy -auto-approve");
     live.workspace.destroy()?;
     let machines = live.cloud.machines()?;
@@ -345,7 +444,7 @@ async fn destroy(live: &Live) -> Result<(super::host_leftovers::Scope, String)> 
     );
     let scope = super::host_leftovers::after_destroy(&live.cloud, &live.sdk).await?;
     let images = live.sdk.baked_images("nodeapp").await?;
-    ensure!(images.len() == 3, "the three images stay: {images:?}");
+    ensure!(images.len() == baked, "the {baked} images stay: {images:?}");
     Ok((
         scope,
         format!(

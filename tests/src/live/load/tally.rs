@@ -20,6 +20,8 @@ pub struct Tally {
     pub rates: Vec<(Duration, u32)>,
     /// The wall-clock time of the start.
     pub started_at: Option<SystemTime>,
+    /// How many clients sent the requests.
+    pub clients: usize,
     pub elapsed: Duration,
 }
 
@@ -174,6 +176,7 @@ mod tests {
                 .to_vec(),
             rates: vec![(Duration::ZERO, 2), (Duration::from_secs(2), 8)],
             started_at: Some(SystemTime::UNIX_EPOCH),
+            clients: 2,
             elapsed: Duration::from_secs(3),
         }
     }
