@@ -156,3 +156,37 @@ fn each_mistake_is_refused_by_validate_and_build_alike() {
         same_verdict(&Project::offline(config), &[], field, says);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spot_builder_may_terminate_on_shutdown() {
+    let emulator = Emulator::start();
+    // A spot builder is not stopped: keep it by failing the image instead.
+    emulator.fault("ec2", "CreateImage", "UnauthorizedOperation", 403, 1);
+    let project = Project::new(
+        &emulator,
+        "[builder]\nspot_price = \"auto\"\nshutdown_behavior = \"terminate\"\n",
+    );
+    let run = project.run(&["build", "--build-number", "208", "--on-error", "abort"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(run.stderr.contains("step `create image` failed"), "{run}");
+    let ec2 = aws_sdk_ec2::Client::new(&emulator.sdk().await);
+    let instance = builder(&ec2).await;
+    assert_eq!(
+        instance.instance_lifecycle().map(|l| l.as_str()),
+        Some("spot"),
+        "{run}"
+    );
+    let attribute = ec2
+        .describe_instance_attribute()
+        .instance_id(instance.instance_id().unwrap_or_default())
+        .attribute(aws_sdk_ec2::types::InstanceAttributeName::InstanceInitiatedShutdownBehavior)
+        .send()
+        .await
+        .expect("DescribeInstanceAttribute");
+    assert_eq!(
+        attribute
+            .instance_initiated_shutdown_behavior()
+            .and_then(|v| v.value()),
+        Some("terminate")
+    );
+}
