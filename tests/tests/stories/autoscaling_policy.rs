@@ -254,6 +254,19 @@ async fn policies_are_created_changed_in_place_and_destroyed_with_their_alarms()
     assert_eq!(scaled.tracking_alarms().await?.len(), 4);
     assert_no_changes(&scaled.workspace)?;
 
+    // Deleted behind Terraform's back: planned again.
+    scaled
+        .asg
+        .delete_policy()
+        .auto_scaling_group_name(GROUP)
+        .policy_name("cpu")
+        .send()
+        .await?;
+    let gone = scaled.workspace.plan_detailed()?;
+    assert!(gone.stdout.contains("1 to add, 0 to change"), "{gone}");
+    scaled.workspace.apply()?;
+    assert!(scaled.policy("cpu").await?.is_some());
+
     scaled.write(&format!("{}{CPU_POLICY}", request_policy(250, true)))?;
     let changed = scaled.workspace.apply()?;
     assert!(

@@ -443,3 +443,46 @@ resource "roundrobin_metric_alarm" "bad" {{
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn an_alarm_changed_or_deleted_elsewhere_shows_in_the_plan() -> Result<()> {
+    let moto = MotoServer::start()?;
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&moto.sdk_config().await);
+    let workspace = Workspace::new(&moto)?;
+    workspace.write_config(&format!("{PROVIDER}{}", latency("0.25", "slow")))?;
+    workspace.apply()?;
+
+    cloudwatch
+        .put_metric_alarm()
+        .alarm_name("web-latency-p99")
+        .alarm_description("slow")
+        .namespace("AWS/ApplicationELB")
+        .metric_name("TargetResponseTime")
+        .extended_statistic("p99")
+        .period(60)
+        .evaluation_periods(3)
+        .datapoints_to_alarm(2)
+        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+        .threshold(9.0)
+        .treat_missing_data("notBreaching")
+        .unit(aws_sdk_cloudwatch::types::StandardUnit::Seconds)
+        .dimensions(Dimension::builder().name("LoadBalancer").value(LB).build())
+        .send()
+        .await?;
+    let drift = workspace.plan_detailed()?;
+    assert_eq!(drift.code, Some(2), "{drift}");
+    assert!(drift.stdout.contains("threshold"), "{drift}");
+    assert!(drift.stdout.contains("1 to change"), "{drift}");
+
+    cloudwatch
+        .delete_alarms()
+        .alarm_names("web-latency-p99")
+        .send()
+        .await?;
+    let gone = workspace.plan_detailed()?;
+    assert!(gone.stdout.contains("1 to add"), "{gone}");
+    workspace.apply()?;
+    assert!(alarm(&cloudwatch, "web-latency-p99").await?.is_some());
+    assert_no_changes(&workspace)?;
+    Ok(())
+}
