@@ -17,6 +17,7 @@ Values are scalars, time series (period start -> value) and arrays of time serie
   `[a, b, ...]`, a series of the point-wise result over the series that have a value
   at that timestamp.
 * `ABS`, `CEIL`, `FLOOR`: point-wise.
+* `METRICS()`: the array of every metric (MetricStat) of the request or alarm.
 
 Any other function is refused with a ValidationError naming it, never answered wrongly.
 """
@@ -42,15 +43,16 @@ from emulator.cloudwatch.metric_math_parser import (
 Series = dict[float, float]
 Value = Union[float, Series, list[Series]]
 
-SUPPORTED_FUNCTIONS = ("IF", "FILL", "SUM", "AVG", "MIN", "MAX", "ABS", "CEIL", "FLOOR")
+SUPPORTED_FUNCTIONS = ("IF", "FILL", "SUM", "AVG", "MIN", "MAX", "ABS", "CEIL", "FLOOR", "METRICS")
 
 
 class Context:
     """What an expression sees: the periods of the queried range and the other queries' values."""
 
-    def __init__(self, grid: list[float], resolve: Callable[[str], Value]):
+    def __init__(self, grid: list[float], resolve: Callable[[str], Value], metric_ids: list[str] | None = None):
         self.grid = grid
         self.resolve = resolve
+        self.metric_ids = metric_ids or []  # the MetricStat queries, for METRICS()
 
 
 def _finite(value: float) -> bool:
@@ -153,6 +155,10 @@ def evaluate(node: Node, context: Context) -> Value:
 
 def _call(node: Call, context: Context) -> Value:
     name, args = node.name, node.args
+    if name == "METRICS":
+        if args:
+            raise MetricMathError("METRICS with a filter string is not supported by this emulator; use METRICS().")
+        return [series for series in (context.resolve(i) for i in context.metric_ids) if isinstance(series, dict)]
     if name == "IF":
         return _if(args, context)
     if name == "FILL":

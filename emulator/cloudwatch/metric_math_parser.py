@@ -233,9 +233,9 @@ def references(node: Node) -> set[str]:
 
 
 def functions(node: Node) -> set[str]:
-    """The function names an expression calls."""
+    """The function names an expression calls (METRICS with arguments as "METRICS(...)")."""
     if isinstance(node, Call):
-        found = {node.name}
+        found = {node.name if not (node.name == "METRICS" and node.args) else "METRICS(...)"}
         for child in node.args:
             found |= functions(child)
         return found

@@ -108,12 +108,18 @@ class Evaluation:
             return int(query["MetricStat"]["Period"])
         if query.get("Period"):
             return int(query["Period"])
+        refs = references(self.parsed[query_id])
+        if functions(self.parsed[query_id]) & {"METRICS", "METRICS(...)"}:
+            refs |= set(self.metric_ids())
         periods = [
             self.nominal_period(ref, trail | {query_id})
-            for ref in references(self.parsed[query_id])
+            for ref in refs
             if ref not in trail and ref != query_id
         ]
         return min(periods) if periods else 60
+
+    def metric_ids(self) -> list[str]:
+        return [query_id for query_id, query in self.by_id.items() if query.get("MetricStat")]
 
     def grid(self, query_id: str) -> list[float]:
         real = timescale.real_seconds(self.nominal_period(query_id))
@@ -132,7 +138,7 @@ class Evaluation:
                 value = self._metric_stat(query["MetricStat"])
             else:
                 grid = self.grid(query_id)
-                context = metric_math.Context(grid, self.series_of)
+                context = metric_math.Context(grid, self.series_of, self.metric_ids())
                 try:
                     value = metric_math.as_series(metric_math.evaluate(self.parsed[query_id], context), grid)
                 except MetricMathError as err:

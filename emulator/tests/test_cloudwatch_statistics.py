@@ -214,6 +214,7 @@ def test_gate_latency_expression_takes_the_worst_target_group(emu):
         ("SUM(m) + MIN(m) * 0", [13.0, 13.0, 13.0]),
         ("AVG([m, m * 3])", [6.0, 20.0]),
         ("m >= 10 AND NOT (m == 3)", [0.0, 1.0]),
+        ("SUM(METRICS())", [3.0, 10.0]),
     ],
 )
 def test_metric_math_functions(emu, expression, expected):
@@ -228,7 +229,7 @@ def test_metric_math_functions(emu, expression, expected):
 
 @pytest.mark.parametrize(
     "expression",
-    ["ANOMALY_DETECTION_BAND(m)", "SEARCH('x', 'Sum', 60)", "m +", "q * 2", "RATE(m)",
+    ["ANOMALY_DETECTION_BAND(m)", "SEARCH('x', 'Sum', 60)", "m +", "q * 2", "RATE(m)", "METRICS(m)",
      "SELECT AVG(RequestCount) FROM \"AWS/ApplicationELB\"", "m > 1 > 0"],
 )
 def test_unsupported_or_invalid_expressions_are_validation_errors(emu, expression):
