@@ -21,7 +21,9 @@ def _alarm(cloudwatch, name: str) -> None:
         MetricName="HTTPCode_Target_5XX_Count",
         Dimensions=[{"Name": "LoadBalancer", "Value": "app/web/0123456789abcdef"}],
         Statistic="Sum",
-        Period=60,
+        # A state set by SetAlarmState holds until the alarm's next period is
+        # evaluated: a day-long period keeps the test's state for the test.
+        Period=86400,
         EvaluationPeriods=1,
         Threshold=10,
         ComparisonOperator="GreaterThanThreshold",
