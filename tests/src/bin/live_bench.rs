@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use e2e::live::cloud::missing_requirements;
-use e2e::live::gated_rollouts::GateFigures;
+use e2e::live::gate_stops::GateFigures;
 use e2e::live::scaling::ScalingFigures;
 use e2e::live::story::{Figures, run_measured};
 use e2e::scorecard::Scorecard;

@@ -1,32 +1,26 @@
 //! Rollouts gated on real traffic, on the live stack: the example stack's
 //! rollout gets checkpoints and a gate ([`super::gated_stack`]), whose
 //! CloudWatch alarms the provider makes around each rollout from the live
-//! load balancer's metrics. Under 40 requests/s:
-//!
-//! - a good build passes each checkpoint, the apply showing the gate's figures;
-//! - a build that answers `/health` but fails one page in five is stopped at
-//!   the first checkpoint by the error-rate alarm and rolled back; the failed
-//!   requests stay under what the gate implies ([`super::gate_bound`]);
-//! - a build that answers right but 400 ms late is stopped by the latency
-//!   alarm the same way, and no request fails.
+//! load balancer's metrics. Here a good build passes each checkpoint under
+//! 40 requests/s, the apply showing the gate's figures; the helpers every
+//! gated rollout uses are here too. Bad builds stopped by the gate:
+//! [`super::gate_stops`].
 //!
 //! CloudWatch periods run at [`METRIC_TIME_SCALE`] of their length (a
 //! 60-second window lasts 3 s) and the refresh waits its checkpoint delay
 //! and instance warmup in real seconds; both are the emulator's timing knobs.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use serde_json::json;
 
-use super::broken_app::{Breakage, FAILING_ONE_IN};
-use super::gate_bound::{Detection, Exposure};
+use super::gate_bound::Detection;
 use super::gated_stack::{GateSettings, OVERRIDE_FILE};
+use super::health_gated::runs_image;
 use super::load::{Load, Tally};
 use super::refresh_watch::{self, Timeline};
-use super::story::{
-    GROUP, LOAD_LIMIT, Live, RATE, bake_next, check_load, runs_image, show_load, show_load_summary,
-};
+use super::story::{GROUP, LOAD_LIMIT, Live, RATE, bake_next, check_load, show_load};
 use crate::demo::repo_root;
 use crate::demo::report::{self, diagnostics};
 
@@ -49,32 +43,14 @@ const PROGRESS_MARKS: [&str; 2] = ["rollout progress", "rollout gate figures"];
 /// provider's plain-text log lines at its DEBUG level only.
 const PROVIDER_LOG: &str = "DEBUG";
 
-/// What `make bench` reports of a bad build stopped by the gate.
-#[derive(Debug, Clone, Default)]
-pub struct GateFigures {
-    /// The bad build's first answer → the rollback seen started.
-    pub to_rollback: Duration,
-    /// The gate's detection time by design, the goal of `to_rollback`.
-    pub detection: Duration,
-    pub requests: usize,
-    /// Failed requests (the error gate) or answers slower than the
-    /// threshold (the latency gate).
-    pub bad: usize,
-    /// Failed requests of any kind.
-    pub failed: usize,
-    /// The most `bad` may be, and how it was reached.
-    pub bound: usize,
-    pub bound_formula: String,
-}
-
 /// The gate is ready, or a piece it needs is missing.
-enum Ready {
+pub(super) enum Ready {
     Gate(GateSettings, Detection),
     Missing(String),
 }
 
 /// A stage that cannot run says why, loudly, and passes.
-fn skipped(why: &str) -> String {
+pub(super) fn skipped(why: &str) -> String {
     let line = format!("SKIPPED: {why}");
     println!("\n!!!!!!!!!! {line} !!!!!!!!!!");
     line
@@ -83,7 +59,7 @@ fn skipped(why: &str) -> String {
 /// Shortens CloudWatch's periods, makes the refresh wait its delays, and
 /// writes the gated stack (once); says what is missing when the emulator or
 /// the provider cannot do it yet.
-fn prepare(live: &mut Live) -> Result<Ready> {
+pub(super) fn prepare(live: &mut Live) -> Result<Ready> {
     let settings = GateSettings::story();
     let timing = live.cloud.moto.control("GET", "timing", json!({}))?;
     let timing = &timing["timing"];
@@ -134,7 +110,7 @@ fn prepare(live: &mut Live) -> Result<Ready> {
 }
 
 /// The provider's progress lines in an apply's output, without log prefixes.
-fn progress_lines(output: &str) -> Vec<String> {
+pub(super) fn progress_lines(output: &str) -> Vec<String> {
     output
         .lines()
         .filter(|line| PROGRESS_MARKS.iter().any(|mark| line.contains(mark)))
@@ -150,7 +126,7 @@ fn progress_lines(output: &str) -> Vec<String> {
 }
 
 /// `text` without Terraform's and the provider's log lines.
-fn without_logs(text: &str) -> String {
+pub(super) fn without_logs(text: &str) -> String {
     text.lines()
         .filter(|line| !is_log_line(line))
         .collect::<Vec<_>>()
@@ -167,27 +143,10 @@ fn is_log_line(line: &str) -> bool {
             .any(|level| line.contains(level))
 }
 
-/// The rows of the per-second table from `from` to `to` (seconds since the
-/// load started), and every row with a failure.
-fn rows_between(tally: &Tally, from: u64, to: u64) -> Vec<String> {
-    tally
-        .table_lines()
-        .into_iter()
-        .filter(|line| {
-            let second = line
-                .trim_start_matches("t+")
-                .split('s')
-                .next()
-                .and_then(|s| s.trim().parse::<u64>().ok());
-            line.contains("failed") || second.is_some_and(|s| (from..=to).contains(&s))
-        })
-        .collect()
-}
-
 /// Rolls `live`'s stack to a new image under load, watching the refresh.
 /// Returns the apply's output (whether it succeeded or not), the load and
 /// the refresh's timeline.
-fn gated_apply(
+pub(super) fn gated_apply(
     live: &mut Live,
     image: &str,
     expect_failure: bool,
@@ -211,7 +170,7 @@ fn gated_apply(
 }
 
 /// The timeline's lines, on the load's clock.
-fn show_timeline(timeline: &Timeline, tally: &Tally) {
+pub(super) fn show_timeline(timeline: &Timeline, tally: &Tally) {
     if let Some(start) = tally.started_at {
         report::output(timeline.lines(start));
     }
@@ -267,203 +226,6 @@ pub(super) async fn good_build_passes(live: &mut Live) -> Result<((), String)> {
     );
     live.running = good;
     Ok(((), summary))
-}
-
-/// What tells a bad build apart in the load, and which alarm must stop it.
-struct Defect {
-    breakage: Breakage,
-    alarm: &'static str,
-    /// The share of the build's answers that are bad.
-    bad_answers: f64,
-    /// What "bad" is, for the story's lines.
-    bad_are: &'static str,
-}
-
-/// The bad answers of the load: failed requests, or answers over the p99 threshold.
-fn bad_count(defect: &Defect, tally: &Tally, settings: &GateSettings) -> usize {
-    match defect.breakage {
-        Breakage::Slow => tally.slower_than(settings.max_latency_p99),
-        _ => tally.failures().len(),
-    }
-}
-
-/// A build that fails one page in five, stopped by the error-rate gate.
-pub(super) async fn failing_build_is_stopped(
-    live: &mut Live,
-) -> Result<(Option<GateFigures>, String)> {
-    let defect = Defect {
-        breakage: Breakage::FailsOneInFive,
-        alarm: ERROR_ALARM,
-        bad_answers: 1.0 / f64::from(FAILING_ONE_IN),
-        bad_are: "failed",
-    };
-    bad_build_is_stopped(live, &defect).await
-}
-
-/// A build that answers 400 ms late, stopped by the latency gate.
-pub(super) async fn slow_build_is_stopped(
-    live: &mut Live,
-) -> Result<(Option<GateFigures>, String)> {
-    let defect = Defect {
-        breakage: Breakage::Slow,
-        alarm: LATENCY_ALARM,
-        bad_answers: 1.0,
-        bad_are: "slower than the gate's p99",
-    };
-    bad_build_is_stopped(live, &defect).await
-}
-
-async fn bad_build_is_stopped(
-    live: &mut Live,
-    defect: &Defect,
-) -> Result<(Option<GateFigures>, String)> {
-    let (settings, detection) = match prepare(live)? {
-        Ready::Gate(settings, detection) => (settings, detection),
-        Ready::Missing(why) => return Ok((None, skipped(&why))),
-    };
-    let before = live.running.clone();
-    let dir = tempfile::tempdir().context("a directory for the bad build")?;
-    let app = defect.breakage.copy(&repo_root().join("app"), dir.path())?;
-    report::output([format!(
-        "v{}: {}",
-        live.bakes + 1,
-        defect.breakage.describe()
-    )]);
-    let bad = bake_next(live, &app)?;
-    let (failed, tally, timeline) = gated_apply(live, &bad.ami_id, true)?;
-    let text = failed.combined();
-    report::output(progress_lines(&text));
-    report::output(diagnostics(&without_logs(&text)));
-    show_timeline(&timeline, &tally);
-    ensure!(
-        text.contains(defect.alarm),
-        "the failure should name the alarm {}:\n{failed}",
-        defect.alarm
-    );
-    ensure!(
-        text.contains("rolled back"),
-        "the apply should report the rollback:\n{failed}"
-    );
-
-    // Stopped at the first checkpoint: never further before the rollback.
-    let first = settings.checkpoints.first().copied().unwrap_or(100);
-    let rollback_at = timeline.rollback_seen().with_context(|| {
-        format!(
-            "the refresh was never seen rolling back: {:?}",
-            timeline.seen
-        )
-    })?;
-    let went_on = timeline
-        .seen
-        .iter()
-        .filter(|s| s.at < rollback_at)
-        .find(|s| {
-            s.percentage > i32::try_from(first).unwrap_or(100)
-                || s.reason.starts_with("Checkpoint 2")
-        });
-    ensure!(
-        went_on.is_none(),
-        "the refresh went past its first checkpoint ({first} %) before the rollback: {went_on:?}"
-    );
-
-    // What the bad build served, and when.
-    let builds = tally.builds();
-    ensure!(
-        builds.iter().all(|b| *b == before.build || *b == bad.build),
-        "only builds {} and {} should answer: {builds:?}",
-        before.build,
-        bad.build
-    );
-    let (first_answer, last_answer) = tally.span_of(&bad.build).with_context(|| {
-        format!(
-            "build {} never answered: the gate had nothing to judge",
-            bad.build
-        )
-    })?;
-    let wall = |at: Duration| tally.wall_clock(at).unwrap_or(SystemTime::UNIX_EPOCH);
-    let to_rollback = rollback_at
-        .duration_since(wall(first_answer))
-        .unwrap_or_default();
-    let removal = wall(last_answer)
-        .duration_since(rollback_at)
-        .unwrap_or_default();
-    let exposure = Exposure {
-        rate: RATE,
-        share: settings.first_share(),
-        bad_answers: defect.bad_answers,
-        detection,
-        removal,
-    };
-    let bad_seen = bad_count(defect, &tally, &settings);
-    let failures = tally.failures();
-    show_load_summary(&tally);
-    let from = first_answer.as_secs().saturating_sub(2);
-    report::output(rows_between(&tally, from, last_answer.as_secs() + 2));
-    report::output([
-        format!(
-            "build {} took traffic from t+{:.1}s to t+{:.1}s; rollback seen {:.1} s after its first answer (the gate's detection by design: {})",
-            bad.build,
-            first_answer.as_secs_f64(),
-            last_answer.as_secs_f64(),
-            to_rollback.as_secs_f64(),
-            detection.formula()
-        ),
-        format!(
-            "{bad_seen} of {} requests {} (bound {})",
-            tally.total(),
-            defect.bad_are,
-            exposure.formula()
-        ),
-    ]);
-    ensure!(
-        bad_seen > 0,
-        "build {} should have answered some requests badly (the gate judged real traffic)",
-        bad.build
-    );
-    ensure!(
-        bad_seen <= exposure.bound(),
-        "{bad_seen} requests {}, more than the gate lets through: {}",
-        defect.bad_are,
-        exposure.formula()
-    );
-    match defect.breakage {
-        Breakage::Slow => ensure!(
-            failures.is_empty(),
-            "a slow build fails no request: {failures:?}"
-        ),
-        _ => ensure!(
-            failures.iter().all(|(_, reason)| reason == "HTTP 500"),
-            "only the build's own 500s may fail: {failures:?}"
-        ),
-    }
-    let group = live.sdk.group(GROUP).await?;
-    ensure!(
-        runs_image(&group, &before.ami_id),
-        "the group is back on build {}: {group}",
-        before.build
-    );
-    // The next rollouts start from the build the group runs.
-    live.workspace.set_var("image_id", &before.ami_id);
-    let figures = GateFigures {
-        to_rollback,
-        detection: detection.time(),
-        requests: tally.total(),
-        bad: bad_seen,
-        failed: failures.len(),
-        bound: exposure.bound(),
-        bound_formula: exposure.formula(),
-    };
-    let summary = format!(
-        "{} stopped by {} at the first checkpoint, back on build {}; rollback {:.1} s after its first answer; {bad_seen} of {} requests {} (≤ {})",
-        bad.ami_id,
-        defect.alarm,
-        before.build,
-        to_rollback.as_secs_f64(),
-        tally.total(),
-        defect.bad_are,
-        exposure.bound()
-    );
-    Ok((Some(figures), summary))
 }
 
 #[cfg(test)]

@@ -12,10 +12,12 @@
 //! - [`host_leftovers`]: what of the live emulator is still on the host.
 //! - [`chaos`]: an app stopped and a machine killed under load; the group heals.
 //! - [`fleet`]: the group's instances beside their target health, as chaos watches them.
+//! - [`health_gated`]: v2 rolled out, a broken build rolled back (health checks alone).
 //! - [`gated_stack`]: the example stack's rollout with checkpoints and a gate.
 //! - [`gate_bound`]: what a gate lets through (detection time, the bound).
 //! - [`refresh_watch`]: the instance refresh watched while an apply runs it.
-//! - [`gated_rollouts`]: a good build through the gate, two bad ones stopped.
+//! - [`gated_rollouts`]: a good build through the gate (and every gated apply's helpers).
+//! - [`gate_stops`]: a failing and a slow build stopped by the gate, within its bound.
 //! - [`scaling`]: load ramps up, the group scales out and back in.
 //! - [`stages`]: which stages run (`ROUNDROBIN_LIVE_STAGES`).
 //! - [`story`]: the stages (`make demo-live`, and the `live` test).
@@ -26,8 +28,10 @@ pub mod chaos;
 pub mod cloud;
 pub mod fleet;
 pub mod gate_bound;
+pub mod gate_stops;
 pub mod gated_rollouts;
 pub mod gated_stack;
+pub mod health_gated;
 pub mod host_leftovers;
 pub mod identity;
 pub mod launch;

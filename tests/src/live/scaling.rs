@@ -17,7 +17,7 @@ use anyhow::{Context, Result, bail, ensure};
 use serde_json::json;
 
 use super::fleet::{Fleet, HealthChecks, health_checks, look};
-use super::gated_rollouts::METRIC_TIME_SCALE;
+use super::gated_rollouts::{METRIC_TIME_SCALE, skipped};
 use super::load::{Load, Tally};
 use super::story::{GROUP, LOAD_LIMIT, Live, show_load_summary};
 use crate::demo::report::{self, diagnostics};
@@ -183,13 +183,6 @@ pub(super) async fn run(live: &mut Live) -> Result<(Option<ScalingFigures>, Stri
     Ok((Some(figures), summary))
 }
 
-/// A stage that cannot run says why, loudly, and passes.
-fn skipped(why: &str) -> String {
-    let line = format!("SKIPPED: {why}");
-    println!("\n!!!!!!!!!! {line} !!!!!!!!!!");
-    line
-}
-
 /// The policy and the alarms Auto Scaling made for it.
 async fn show_policy(live: &Live) -> Result<()> {
     let policies = live
@@ -220,8 +213,9 @@ async fn show_policy(live: &Live) -> Result<()> {
     Ok(())
 }
 
-/// Ramps the load while looking at the fleet: until [`SCALED_OUT`] serve, then
-/// the trickle until the group is back to `minimum`. Returns the looks and,
+/// Ramps the load while looking at the fleet: the whole ramp, held a step at
+/// its top, until [`SCALED_OUT`] serve; then the trickle until the group is
+/// back to `minimum`. Returns the looks and,
 /// on the load's clock, when the group had scaled out, when the ramp ended
 /// and when the group was back.
 async fn watch(
@@ -233,17 +227,28 @@ async fn watch(
     let mut looks = Vec::new();
     let mut rate = RAMP_FROM;
     let mut last_step = Instant::now();
+    let mut top_since: Option<Instant> = None;
+    let mut scaled_at: Option<Duration> = None;
     let began = Instant::now();
+    // The whole ramp, a step at its top, and the group scaled out.
     let scale_out = loop {
         let fleet = look(&live.sdk, GROUP, checks).await?;
-        let serving = record(&mut looks, load, &fleet);
-        if serving >= SCALED_OUT {
-            break load.elapsed();
+        if record(&mut looks, load, &fleet) >= SCALED_OUT && scaled_at.is_none() {
+            scaled_at = Some(load.elapsed());
+        }
+        let held = top_since.is_some_and(|top| top.elapsed() >= RAMP_STEP);
+        if let Some(at) = scaled_at
+            && held
+        {
+            break at;
         }
         if rate < RAMP_TO && last_step.elapsed() >= RAMP_STEP {
             rate = (rate + RAMP_BY).min(RAMP_TO);
             load.set_rate(rate);
             last_step = Instant::now();
+            if rate == RAMP_TO {
+                top_since = Some(last_step);
+            }
         }
         if began.elapsed() > SCALE_OUT_LIMIT {
             bail!(
@@ -254,12 +259,6 @@ async fn watch(
         }
         tokio::time::sleep(LOOK).await;
     };
-    // Hold the top of the ramp a step, then stop it.
-    while rate < RAMP_TO {
-        rate = (rate + RAMP_BY).min(RAMP_TO);
-        load.set_rate(rate);
-        tokio::time::sleep(LOOK).await;
-    }
     load.set_rate(TRICKLE);
     let ramp_end = load.elapsed();
     let stopped = Instant::now();

@@ -3,7 +3,8 @@
 //! `terraform/` boots two machines behind a load balancer that really
 //! balances, v2 rolls out under load with no failed request, a genuinely
 //! broken v3 fails its health checks and is rolled back (still no failed
-//! request), then the rollout is gated on real traffic ([`super::gated_rollouts`]):
+//! request), then the rollout is gated on real traffic ([`super::gated_rollouts`],
+//! [`super::gate_stops`]):
 //! a good v4 passes each checkpoint, a v5 that fails one page in five and a
 //! v6 that answers 400 ms late are stopped at the first checkpoint and
 //! rolled back; chaos (an app stopped, a machine killed) heals with only the
@@ -17,17 +18,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
 
-use super::broken_app::loopback_only_copy;
 use super::chaos::ChaosFigures;
 use super::cloud::LiveCloud;
-use super::gated_rollouts::GateFigures;
+use super::gate_stops::GateFigures;
 use super::launch::{LaunchTimes, launch_times};
-use super::load::{Load, Outcome, Tally, fetch};
+use super::load::{Outcome, Tally, fetch};
 use super::scaling::ScalingFigures;
 use super::stages::{Optional, STAGES_ENV, Selection};
 use crate::demo::baker::{Baked, Baker, head_commit};
 use crate::demo::cloud::Cloud;
-use crate::demo::report::{self, diagnostics, short};
+use crate::demo::report::{self, short};
 use crate::demo::{profile_dir, repo_root};
 use crate::{Workspace, example_dir};
 
@@ -137,11 +137,15 @@ pub async fn run_measured(measure_launch: bool) -> Result<Figures> {
     }
     if selection.runs(Optional::Rollout) {
         let title = "bake v2 and roll it out under load";
-        stages.stage(title, roll_out(&mut live)).await?;
+        stages
+            .stage(title, super::health_gated::roll_out(&mut live))
+            .await?;
     }
     if selection.runs(Optional::Broken) {
         let title = "a broken build fails its health checks and is rolled back";
-        stages.stage(title, broken(&mut live)).await?;
+        stages
+            .stage(title, super::health_gated::broken(&mut live))
+            .await?;
     }
     if selection.runs(Optional::GatePasses) {
         let title = "the rollout gated on real traffic: a good build passes each checkpoint";
@@ -150,12 +154,12 @@ pub async fn run_measured(measure_launch: bool) -> Result<Figures> {
     }
     if selection.runs(Optional::GateErrors) {
         let title = "a build that fails one page in five is stopped at the first checkpoint";
-        let work = super::gated_rollouts::failing_build_is_stopped(&mut live);
+        let work = super::gate_stops::failing_build_is_stopped(&mut live);
         live.figures.gate_errors = stages.stage(title, work).await?;
     }
     if selection.runs(Optional::GateLatency) {
         let title = "a build that answers 400 ms late is stopped by the latency gate";
-        let work = super::gated_rollouts::slow_build_is_stopped(&mut live);
+        let work = super::gate_stops::slow_build_is_stopped(&mut live);
         live.figures.gate_latency = stages.stage(title, work).await?;
     }
     if selection.runs(Optional::Chaos) {
@@ -337,100 +341,6 @@ pub(super) fn check_load(tally: &Tally, during: &str) -> Result<()> {
         "p99 latency {p99:?} during {during} is above {P99_BOUND:?}"
     );
     Ok(())
-}
-
-async fn roll_out(live: &mut Live) -> Result<((), String)> {
-    let before = live.running.clone();
-    let v2 = bake_next(live, &repo_root().join("app"))?;
-    let load = Load::start(live.port, RATE, LOAD_LIMIT);
-    report::command(&format!(
-        "terraform apply -auto-approve   # while {RATE} requests/s go through the load balancer"
-    ));
-    let started = Instant::now();
-    let applied = live.workspace.apply();
-    live.figures.rollout = started.elapsed();
-    let tally = load.finish();
-    applied?;
-    live.figures.rollout_requests = tally.total();
-    live.figures.rollout_failed = tally.failures().len();
-    show_load(&tally);
-    check_load(&tally, "the rollout")?;
-    ensure!(
-        tally.builds() == [before.build.as_str(), v2.build.as_str()],
-        "answers should move from build {} to build {}: {:?}",
-        before.build,
-        v2.build,
-        tally.builds()
-    );
-    let group = live.sdk.group(GROUP).await?;
-    ensure!(runs_image(&group, &v2.ami_id), "the group runs v2: {group}");
-    let summary = format!(
-        "{} requests, 0 failed, p99 {:.1} ms; build {} → build {}",
-        tally.total(),
-        tally.p99().unwrap_or_default().as_secs_f64() * 1000.0,
-        before.build,
-        v2.build
-    );
-    live.running = v2;
-    Ok(((), summary))
-}
-
-/// Whether every instance of the group (at least one) runs `image`.
-pub(super) fn runs_image(group: &crate::demo::cloud::Group, image: &str) -> bool {
-    !group.members.is_empty() && group.members.iter().all(|m| m.image == image)
-}
-
-async fn broken(live: &mut Live) -> Result<((), String)> {
-    let before = live.running.clone();
-    let dir = tempfile::tempdir().context("a directory for the broken app")?;
-    let app = loopback_only_copy(&repo_root().join("app"), dir.path())?;
-    report::output([format!(
-        "v{}: {}",
-        live.bakes + 1,
-        super::broken_app::Breakage::LoopbackOnly.describe()
-    )]);
-    let v3 = bake_next(live, &app)?;
-    let load = Load::start(live.port, RATE, LOAD_LIMIT);
-    report::command(&format!(
-        "terraform apply -auto-approve   # rolls v{} out, under {RATE} requests/s",
-        v3.build
-    ));
-    let started = Instant::now();
-    let failed = live.workspace.apply_expecting_failure();
-    live.figures.rollback = started.elapsed();
-    let tally = load.finish();
-    let failed = failed?;
-    live.figures.rollback_requests = tally.total();
-    live.figures.rollback_failed = tally.failures().len();
-    report::output(diagnostics(&failed.combined()));
-    show_load(&tally);
-    let text = failed.combined();
-    ensure!(
-        text.contains("rolled back"),
-        "the apply should report the rollback:\n{failed}"
-    );
-    check_load(&tally, "the failed rollout")?;
-    ensure!(
-        tally.builds() == [before.build.as_str()],
-        "only build {} should answer: {:?}",
-        before.build,
-        tally.builds()
-    );
-    let group = live.sdk.group(GROUP).await?;
-    ensure!(
-        runs_image(&group, &before.ami_id),
-        "the group is back on build {}: {group}",
-        before.build
-    );
-    Ok((
-        (),
-        format!(
-            "{} failed its health checks; back on build {}; {} requests, 0 failed",
-            v3.ami_id,
-            before.build,
-            tally.total()
-        ),
-    ))
 }
 
 async fn destroy(live: &Live) -> Result<(super::host_leftovers::Scope, String)> {
