@@ -274,3 +274,108 @@ async fn bad_knobs_are_refused_at_plan_on_their_attribute() -> Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn ctrl_c_during_a_gated_rollout_rolls_back_and_deletes_the_alarms() -> Result<()> {
+    let mut stack = Stack::applied().await?;
+    stack.workspace.write_file(
+        "rollout_override.tf",
+        &gated_rollout("[50, 100]", "600s", ""),
+    )?;
+    stack.workspace.apply()?;
+    // The refresh waits at its first checkpoint: time enough for Ctrl-C.
+    stack.honor_warmups(true)?;
+    stack
+        .workspace
+        .set_var("image_id", &stack.images[1].clone());
+    let apply = stack.workspace.start_apply()?;
+    eventually_within(
+        "the gate's alarms made and the refresh under way",
+        Duration::from_secs(180),
+        || async {
+            let alarms = gate_alarms(&stack).await?;
+            let refresh = latest_refresh(&stack).await?;
+            match refresh.status() {
+                Some(InstanceRefreshStatus::InProgress) if alarms.len() == 2 => Ok(()),
+                other => bail!("the refresh is {other:?}, the alarms {alarms:?}"),
+            }
+        },
+    )
+    .await?;
+    apply.interrupt()?;
+    let interrupted = apply.finish(stack.workspace.timeout())?;
+    assert!(!interrupted.success(), "{interrupted}");
+    assert_no_crash(&interrupted);
+    let text = interrupted
+        .combined()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(text.contains("rolled back"), "{interrupted}");
+    assert_eq!(stack.configured_version().await?, "1");
+    assert!(
+        gate_alarms(&stack).await?.is_empty(),
+        "the gate's alarms are deleted"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn knobs_unknown_at_plan_are_checked_when_known() -> Result<()> {
+    let mut stack = Stack::applied().await?;
+    // Values another resource gives only when applied: the plan shows them
+    // as known after apply and lets them through; the apply uses them.
+    stack.workspace.write_file(
+        "knobs.tf",
+        r#"resource "terraform_data" "knobs" {
+  input = { delay = "5s", window = "120s" }
+}
+"#,
+    )?;
+    let config = gated_rollout("[50, 100]", "PLACEHOLDER", "")
+        .replace("\"PLACEHOLDER\"", "terraform_data.knobs.output.delay")
+        .replace(
+            "\"60s\"\n      min",
+            "terraform_data.knobs.output.window\n      min",
+        );
+    stack.workspace.write_file("rollout_override.tf", &config)?;
+    let plan = stack.workspace.plan()?;
+    assert!(plan.combined().contains("known after apply"), "{plan}");
+    stack.workspace.apply()?;
+    assert_no_changes(&stack.workspace)?;
+    stack
+        .workspace
+        .set_var("image_id", &stack.images[1].clone());
+    stack.workspace.apply()?;
+    let refresh = latest_refresh(&stack).await?;
+    let preferences = refresh.preferences().context("no preferences")?;
+    assert_eq!(preferences.checkpoint_delay(), Some(5));
+    assert_no_changes(&stack.workspace)?;
+
+    // A bad window known only at apply is refused there, on its attribute,
+    // before any alarm or refresh is made.
+    stack.workspace.write_file(
+        "knobs.tf",
+        r#"resource "terraform_data" "knobs" {
+  input = { delay = "5s", window = "90s" }
+}
+"#,
+    )?;
+    stack
+        .workspace
+        .set_var("image_id", &stack.images[2].clone());
+    let failed = stack.workspace.apply_expecting_failure()?;
+    assert_no_crash(&failed);
+    assert!(
+        failed.combined().contains("Invalid gate window"),
+        "{failed}"
+    );
+    assert_eq!(
+        latest_refresh(&stack).await?.instance_refresh_id(),
+        refresh.instance_refresh_id(),
+        "no refresh started"
+    );
+    assert!(gate_alarms(&stack).await?.is_empty());
+    assert_eq!(stack.configured_version().await?, "2");
+    Ok(())
+}

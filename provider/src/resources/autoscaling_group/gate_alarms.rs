@@ -52,6 +52,10 @@ pub async fn create(
     gate: &Gate,
     target_group_arns: &[String],
 ) -> Result<Vec<GateAlarm>, Diagnostics> {
+    let problems = super::gate_validation::check_known(group, target_group_arns, gate);
+    if problems.has_errors() {
+        return Err(problems);
+    }
     let found = targets(aws, target_group_arns).await?;
     let wanted = alarms(group, gate, &found)
         .map_err(|why| Diagnostics::error("Cannot build the rollout gate", format!("{why}.")))?;

@@ -9,7 +9,7 @@
 use cty::{Path, Value};
 
 use super::gate::{ALARM_NAME_PREFIX, LONGEST_ALARM_SUFFIX};
-use super::rollout_config::{parse_millis, whole_seconds};
+use super::rollout_config::{Gate, parse_millis, whole_seconds};
 use crate::framework::Diagnostics;
 
 const MAX_WINDOW_SECS: u64 = 86_400;
@@ -51,6 +51,40 @@ pub fn check_gate(config: &Value, gate: &Value, path: &Path, diags: &mut Diagnos
             diags.push_attribute_error(path.clone(), "Group name too long for the gate's alarms", format!("The gate's alarms are named {ALARM_NAME_PREFIX}<group>{LONGEST_ALARM_SUFFIX}, which must fit CloudWatch's 255 characters: the group name may have at most {} characters with a gate.", 255 - ALARM_NAME_PREFIX.len() - LONGEST_ALARM_SUFFIX.len()));
         }
     }
+}
+
+/// The same checks at apply time, for values that were unknown at plan time
+/// (Terraform validates the configuration while values are still unknown).
+pub fn check_known(name: &str, target_group_arns: &[String], gate: &Gate) -> Diagnostics {
+    let text = |v: &Option<String>| v.as_deref().map_or(Value::Null, Value::from);
+    let number = |v: Option<f64>| {
+        v.and_then(cty::Number::from_f64)
+            .map_or(Value::Null, Value::Number)
+    };
+    let gate_value = Value::object([
+        ("max_error_rate", number(gate.max_error_rate)),
+        ("max_latency_p99", text(&gate.max_latency_p99)),
+        ("window", text(&gate.window)),
+        (
+            "min_requests",
+            gate.min_requests.map_or(Value::Null, Value::from),
+        ),
+    ]);
+    let config = Value::object([
+        ("name", Value::from(name)),
+        (
+            "target_group_arns",
+            Value::list(target_group_arns.iter().map(|a| Value::from(a.as_str()))),
+        ),
+    ]);
+    let mut diags = Diagnostics::new();
+    check_gate(
+        &config,
+        &gate_value,
+        &Path::root().attr("rollout").attr("gate"),
+        &mut diags,
+    );
+    diags
 }
 
 fn check_window(text: &str, path: &Path, diags: &mut Diagnostics) {
@@ -116,5 +150,22 @@ mod tests {
             ("max_error_rate", Value::Unknown),
         ]);
         assert!(!found.contains("Error"), "{found}");
+    }
+
+    #[test]
+    fn values_unknown_at_plan_are_checked_at_apply() {
+        let gate = Gate {
+            max_error_rate: Some(0.01),
+            max_latency_p99: None,
+            window: Some("90s".into()),
+            min_requests: Some(20),
+        };
+        let found = format!("{:?}", check_known("web", &["arn:tg".into()], &gate));
+        assert!(found.contains("Invalid gate window"), "{found}");
+        let fine = Gate {
+            window: Some("120s".into()),
+            ..gate
+        };
+        assert!(!check_known("web", &["arn:tg".into()], &fine).has_errors());
     }
 }
