@@ -58,6 +58,7 @@ mod registry_protocol;
 mod release_install;
 mod rollout;
 mod rollout_gate;
+mod rollout_gate_alarms;
 mod rollout_options;
 mod rollout_without_wait;
 mod same_names;

@@ -1,9 +1,8 @@
 //! The rollout's instance refresh knobs and its gate, on the example stack:
 //! a gated rollout names the gate's alarms in the refresh and deletes them
-//! when it is over; a rollout whose error-rate alarm goes to ALARM at the
-//! first checkpoint is rolled back, the apply names the alarm, its figure and
-//! threshold, and the state keeps the old version; bad knobs are refused at
-//! plan time on their attribute.
+//! when it is over, also after Ctrl-C; bad knobs are refused at plan time on
+//! their attribute, and those unknown at plan time when they are known.
+//! Gates that fire: `rollout_gate_alarms`.
 //!
 //! Emulated behaviour relied on (emulator): instance refresh checkpoints,
 //! CheckpointDelay waited with `instance_warmup_honored`, AlarmSpecification
@@ -15,16 +14,15 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use aws_sdk_autoscaling::types::InstanceRefreshStatus;
-use serde_json::json;
 
 use crate::rollout::Stack;
 use crate::support::{assert_no_changes, assert_no_crash, eventually_within};
 
-const ERROR_ALARM: &str = "roundrobin-gate-nodeapp-error-rate";
-const LATENCY_ALARM: &str = "roundrobin-gate-nodeapp-latency-p99";
+pub(crate) const ERROR_ALARM: &str = "roundrobin-gate-nodeapp-error-rate";
+pub(crate) const LATENCY_ALARM: &str = "roundrobin-gate-nodeapp-latency-p99";
 
 /// The example stack's rollout block with checkpoints and a gate.
-fn gated_rollout(checkpoints: &str, delay: &str, extra: &str) -> String {
+pub(crate) fn gated_rollout(checkpoints: &str, delay: &str, extra: &str) -> String {
     format!(
         r#"resource "roundrobin_autoscaling_group" "app" {{
   rollout {{
@@ -47,12 +45,12 @@ fn gated_rollout(checkpoints: &str, delay: &str, extra: &str) -> String {
     )
 }
 
-async fn cloudwatch(stack: &Stack) -> aws_sdk_cloudwatch::Client {
+pub(crate) async fn cloudwatch(stack: &Stack) -> aws_sdk_cloudwatch::Client {
     aws_sdk_cloudwatch::Client::new(&stack.moto.sdk_config().await)
 }
 
 /// Names of the gate's alarms that exist.
-async fn gate_alarms(stack: &Stack) -> Result<Vec<String>> {
+pub(crate) async fn gate_alarms(stack: &Stack) -> Result<Vec<String>> {
     let found = cloudwatch(stack)
         .await
         .describe_alarms()
@@ -66,7 +64,9 @@ async fn gate_alarms(stack: &Stack) -> Result<Vec<String>> {
         .collect())
 }
 
-async fn latest_refresh(stack: &Stack) -> Result<aws_sdk_autoscaling::types::InstanceRefresh> {
+pub(crate) async fn latest_refresh(
+    stack: &Stack,
+) -> Result<aws_sdk_autoscaling::types::InstanceRefresh> {
     let out = stack
         .asg
         .describe_instance_refreshes()
@@ -80,7 +80,7 @@ async fn latest_refresh(stack: &Stack) -> Result<aws_sdk_autoscaling::types::Ins
 }
 
 /// `(TargetGroup, LoadBalancer)` dimension values of the stack's target group.
-async fn dimensions(stack: &Stack) -> Result<(String, String)> {
+pub(crate) async fn dimensions(stack: &Stack) -> Result<(String, String)> {
     let groups = stack.elb.describe_target_groups().send().await?;
     let group = groups.target_groups().first().context("no target group")?;
     let resource = |arn: &str| arn.rsplit(':').next().unwrap_or(arn).to_string();
@@ -141,102 +141,6 @@ async fn a_gated_rollout_names_its_alarms_in_the_refresh_and_deletes_them() -> R
         latest_refresh(&stack).await?.instance_refresh_id(),
         refresh.instance_refresh_id(),
         "a change of knobs starts no refresh"
-    );
-    Ok(())
-}
-
-#[tokio::test]
-async fn a_rollout_whose_gate_alarms_is_rolled_back_naming_the_alarm() -> Result<()> {
-    let mut stack = Stack::applied().await?;
-    stack.workspace.write_file(
-        "rollout_override.tf",
-        &gated_rollout("[50, 100]", "600s", ""),
-    )?;
-    stack.workspace.apply()?;
-    // The checkpoint waits its delay; a metric period lasts 6 s.
-    stack.honor_warmups(true)?;
-    stack
-        .moto
-        .control("POST", "timing", json!({ "metric_time_scale": 0.1 }))?;
-    let (tg, lb) = dimensions(&stack).await?;
-    stack
-        .workspace
-        .set_var("image_id", &stack.images[1].clone());
-    stack.workspace.set_var("rollout_timeout", "10m");
-
-    let apply = stack.workspace.start_apply()?;
-    eventually_within(
-        "the refresh waiting at its first checkpoint",
-        Duration::from_secs(180),
-        || async {
-            let refresh = latest_refresh(&stack).await?;
-            match refresh.percentage_complete() {
-                Some(p)
-                    if p >= 50 && refresh.status() == Some(&InstanceRefreshStatus::InProgress) =>
-                {
-                    Ok(())
-                }
-                other => bail!("the refresh is {:?} at {other:?}", refresh.status()),
-            }
-        },
-    )
-    .await?;
-    // The new instance answers one request in two with a 500.
-    let mut ended = false;
-    for _ in 0..90 {
-        for (metric, count) in [("RequestCount", 100), ("HTTPCode_Target_5XX_Count", 50)] {
-            stack.moto.control(
-                "POST",
-                "cloudwatch/metrics",
-                json!({
-                    "namespace": "AWS/ApplicationELB",
-                    "metric_name": metric,
-                    "dimensions": { "TargetGroup": tg, "LoadBalancer": lb },
-                    "values": vec![1; count],
-                    "unit": "Count",
-                }),
-            )?;
-        }
-        let status = latest_refresh(&stack).await?.status().cloned();
-        if matches!(
-            status,
-            Some(
-                InstanceRefreshStatus::RollbackSuccessful
-                    | InstanceRefreshStatus::RollbackFailed
-                    | InstanceRefreshStatus::Failed
-                    | InstanceRefreshStatus::Cancelled
-                    | InstanceRefreshStatus::Successful
-            )
-        ) {
-            ended = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_secs(2)).await;
-    }
-    let failed = apply.finish(stack.workspace.timeout())?;
-    assert!(ended, "the refresh never ended while the gate alarmed");
-    assert!(!failed.success(), "{failed}");
-    assert_no_crash(&failed);
-    let text = failed
-        .combined()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    assert!(text.contains(ERROR_ALARM), "the alarm is named:\n{failed}");
-    assert!(
-        text.contains("max_error_rate 0.01"),
-        "the threshold is given:\n{failed}"
-    );
-    assert!(text.contains("rolled back"), "{failed}");
-    assert!(
-        text.contains("Instances that ran launch template version 2"),
-        "{failed}"
-    );
-    assert_eq!(stack.configured_version().await?, "1");
-    assert_eq!(stack.saved_template_version()?, "1");
-    assert!(
-        gate_alarms(&stack).await?.is_empty(),
-        "the gate's alarms are deleted"
     );
     Ok(())
 }
