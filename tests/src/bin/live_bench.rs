@@ -144,7 +144,7 @@ fn score_gate(build: &str, bad_are: &str, gate: &GateFigures, card: &mut Scoreca
         gate.to_rollback <= gate.detection,
     );
     card.goal(
-        &format!("{build}: requests {bad_are}"),
+        &format!("{build}: {bad_are}"),
         &format!("{}/{}", gate.bad, gate.requests),
         &format!("≤ {} (the gate's bound)", gate.bound),
         gate.bad <= gate.bound && gate.requests > 0,
@@ -153,7 +153,7 @@ fn score_gate(build: &str, bad_are: &str, gate: &GateFigures, card: &mut Scoreca
 
 fn score_scaling(scaling: &ScalingFigures, card: &mut Scorecard) {
     card.goal(
-        "failed requests, load 10 → 80 → 4 requests/s, scaled out and in",
+        "failed requests, load 10 → 80/s, scaled out and in",
         &format!("{}/{}", scaling.failed, scaling.requests),
         "0",
         scaling.failed == 0 && scaling.requests > 0,
@@ -165,7 +165,7 @@ fn score_scaling(scaling: &ScalingFigures, card: &mut Scorecard) {
         scaling.peak >= 4,
     );
     card.context(
-        "ramp start → 4 in service; ramp end → back to 2",
+        "ramp start → 4 in service; its end → back to 2",
         &format!(
             "{:.0} s; {:.0} s",
             scaling.scale_out.as_secs_f64(),
