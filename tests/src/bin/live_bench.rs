@@ -108,12 +108,12 @@ fn score(figures: &Figures, card: &mut Scorecard) {
     }
     let gates = [
         (
-            "failing build (1 page in 5)",
-            "failed",
+            "gate, 1 page in 5 is a 500",
+            "failed requests",
             &figures.gate_errors,
         ),
         (
-            "slow build (400 ms)",
+            "gate, 400 ms late",
             "answers over 250 ms",
             &figures.gate_latency,
         ),
