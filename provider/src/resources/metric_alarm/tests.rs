@@ -155,3 +155,105 @@ fn query_ids_are_checked() {
     assert!(found.contains(&queries.index(0).attr("id")));
     assert!(found.contains(&queries.index(2).attr("id")));
 }
+
+#[test]
+fn a_threshold_metric_must_name_a_query() {
+    let mut config = math(vec![query("rate", Value::Null, Some("1"))]);
+    if let Value::Object(fields) = &mut config {
+        fields.insert(
+            "comparison_operator".into(),
+            Value::from("GreaterThanUpperThreshold"),
+        );
+        fields.insert("threshold".into(), Value::Null);
+        fields.insert("threshold_metric_id".into(), Value::from("band"));
+    }
+    assert_eq!(paths(&config), [Path::root().attr("threshold_metric_id")]);
+}
+
+mod reading {
+    use super::super::model::{MetricAlarm, MetricQuery};
+    use crate::aws::alarms::{AlarmSource, AlarmSpec, AlarmView, QuerySpec};
+
+    fn view(queries: Vec<QuerySpec>) -> AlarmView {
+        AlarmView {
+            spec: AlarmSpec {
+                name: "web".into(),
+                description: None,
+                actions_enabled: true,
+                alarm_actions: Vec::new(),
+                ok_actions: Vec::new(),
+                insufficient_data_actions: Vec::new(),
+                comparison_operator: "GreaterThanThreshold".into(),
+                threshold: Some(1.0),
+                threshold_metric_id: None,
+                evaluation_periods: 2,
+                datapoints_to_alarm: Some(2),
+                treat_missing_data: None,
+                evaluate_low_sample_count_percentile: None,
+                source: AlarmSource::Queries(queries),
+            },
+            arn: "arn:aws:cloudwatch:us-east-1:123456789012:alarm:web".into(),
+            state: "OK".into(),
+            state_reason: None,
+        }
+    }
+
+    fn expression(id: &str, returns: Option<bool>) -> QuerySpec {
+        QuerySpec {
+            id: id.into(),
+            expression: Some("1".into()),
+            label: None,
+            return_data: returns,
+            period: None,
+            account_id: None,
+            metric: None,
+        }
+    }
+
+    #[test]
+    fn defaults_aws_fills_in_read_as_the_configuration_left_them() {
+        let known = MetricAlarm {
+            alarm_name: "web".into(),
+            metric_query: vec![
+                MetricQuery {
+                    id: "a".into(),
+                    ..MetricQuery::default()
+                },
+                MetricQuery {
+                    id: "b".into(),
+                    return_data: Some(false),
+                    ..MetricQuery::default()
+                },
+            ],
+            ..MetricAlarm::default()
+        };
+        let read = MetricAlarm::from_view(
+            view(vec![
+                expression("a", Some(true)),
+                expression("b", Some(false)),
+            ]),
+            Default::default(),
+            &known,
+        );
+        assert_eq!(read.metric_query[0].return_data, None);
+        assert_eq!(read.metric_query[1].return_data, Some(false));
+        assert_eq!(read.datapoints_to_alarm, None);
+        assert_eq!(read.treat_missing_data.as_deref(), Some("missing"));
+    }
+
+    #[test]
+    fn an_import_reads_every_value() {
+        let known = MetricAlarm {
+            alarm_name: "web".into(),
+            datapoints_to_alarm: Some(2),
+            ..MetricAlarm::default()
+        };
+        let read = MetricAlarm::from_view(
+            view(vec![expression("a", None)]),
+            Default::default(),
+            &known,
+        );
+        assert_eq!(read.metric_query[0].return_data, Some(true));
+        assert_eq!(read.datapoints_to_alarm, Some(2));
+    }
+}

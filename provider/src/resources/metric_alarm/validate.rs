@@ -243,6 +243,18 @@ fn metric_math(config: &Value, queries: &[Value], diags: &mut Diagnostics) -> Op
             ),
         );
     }
+    if let Some(id) = attr(config, "threshold_metric_id").and_then(Value::as_str)
+        && queries
+            .iter()
+            .all(|q| q.get_attr("id").is_some_and(Value::is_known))
+        && !ids.contains(id)
+    {
+        diags.push_attribute_error(
+            Path::root().attr("threshold_metric_id"),
+            "Unknown threshold metric",
+            format!("threshold_metric_id {id:?} names no metric_query; it must be the id of the query with the ANOMALY_DETECTION_BAND expression."),
+        );
+    }
     let [only] = returning[..] else {
         return None;
     };
