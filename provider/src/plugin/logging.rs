@@ -1,8 +1,14 @@
 //! Logs go to stderr, where Terraform collects them into its own log. The
 //! level follows `TF_LOG_PROVIDER`, else `TF_LOG` (TRACE, DEBUG, INFO, WARN,
-//! ERROR, JSON or OFF), else warnings only.
+//! ERROR, JSON or OFF), else warnings only. Lines are in the JSON shape
+//! Terraform reads (see [`super::hclog_json`]), so it logs each at its level;
+//! on a terminal (the provider run by hand with `--debug`) they are text.
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
+
+use super::hclog_json::HclogJson;
 
 pub fn init() {
     let level = std::env::var("TF_LOG_PROVIDER")
@@ -10,12 +16,16 @@ pub fn init() {
         .filter(|v| !v.is_empty())
         .or_else(|| std::env::var("TF_LOG").ok().filter(|v| !v.is_empty()));
     let directive = filter_for(level.as_deref());
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::new(directive))
         .with_writer(std::io::stderr)
         .with_ansi(false)
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    let _ = if std::io::stderr().is_terminal() {
+        builder.try_init()
+    } else {
+        builder.event_format(HclogJson).try_init()
+    };
 }
 
 /// Maps Terraform's log level names to a filter for our own crates (the AWS

@@ -4,6 +4,7 @@
 
 mod conn;
 pub mod handshake;
+pub mod hclog_json;
 mod host_services;
 mod listener;
 pub mod logging;

@@ -39,9 +39,9 @@ pub const ERROR_ALARM: &str = "roundrobin-gate-nodeapp-error-rate";
 pub const LATENCY_ALARM: &str = "roundrobin-gate-nodeapp-latency-p99";
 /// What the provider logs while it waits (shown with `TF_LOG_PROVIDER`).
 const PROGRESS_MARKS: [&str; 2] = ["rollout progress", "rollout gate figures"];
-/// The provider's log level during gated applies: Terraform shows a
-/// provider's plain-text log lines at its DEBUG level only.
-const PROVIDER_LOG: &str = "DEBUG";
+/// The provider's log level during gated applies: its progress lines are
+/// logged at INFO.
+const PROVIDER_LOG: &str = "INFO";
 
 /// The gate is ready, or a piece it needs is missing.
 pub(super) enum Ready {
