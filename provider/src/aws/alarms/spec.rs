@@ -96,6 +96,9 @@ pub struct AlarmView {
     /// `OK`, `ALARM` or `INSUFFICIENT_DATA`.
     pub state: String,
     pub state_reason: Option<String>,
+    /// CloudWatch's JSON about the last state change (its `recentDatapoints`
+    /// are the figures the alarm judged).
+    pub state_reason_data: Option<String>,
 }
 
 pub(super) fn sdk_dimensions(dimensions: &Dimensions) -> Vec<Dimension> {
@@ -229,5 +232,6 @@ pub fn view_of(alarm: &MetricAlarm) -> AlarmView {
             .map(|s| s.as_str().to_string())
             .unwrap_or_default(),
         state_reason: text(alarm.state_reason()),
+        state_reason_data: text(alarm.state_reason_data()),
     }
 }

@@ -145,8 +145,12 @@ impl Watch {
                 firing.spec.name
             ));
         };
-        let figure = latest(aws, gate)
-            .await
+        // The figure the alarm judged, not a later window's.
+        let judged = match firing.state_reason_data.as_deref().and_then(judged_figure) {
+            Some(v) => Some(v),
+            None => latest(aws, gate).await,
+        };
+        let figure = judged
             .map(|v| format!("{}, ", gate.show(v)))
             .unwrap_or_default();
         Some(format!(
@@ -155,6 +159,18 @@ impl Watch {
             gate.show_threshold()
         ))
     }
+}
+
+/// The highest figure among the datapoints an alarm judged (its
+/// `StateReasonData.recentDatapoints`): the gate's alarms fire above their
+/// threshold, so that is a figure that crossed it.
+fn judged_figure(reason_data: &str) -> Option<f64> {
+    let data: serde_json::Value = serde_json::from_str(reason_data).ok()?;
+    data.get("recentDatapoints")?
+        .as_array()?
+        .iter()
+        .filter_map(serde_json::Value::as_f64)
+        .reduce(f64::max)
 }
 
 /// The latest value of the alarm's expression over the last three windows.
@@ -178,4 +194,18 @@ async fn latest(aws: &Aws, alarm: &GateAlarm) -> Option<f64> {
         .iter()
         .find(|r| r.id() == Some(watched.id.as_str()))
         .and_then(|r| r.values().first().copied())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::judged_figure;
+
+    #[test]
+    fn the_failure_names_the_figure_the_alarm_judged() {
+        let data =
+            r#"{"version":"1.0","period":60,"recentDatapoints":[0.0,0.0333],"threshold":0.01}"#;
+        assert_eq!(judged_figure(data), Some(0.0333));
+        assert_eq!(judged_figure(r#"{"recentDatapoints":[]}"#), None);
+        assert_eq!(judged_figure("not json"), None);
+    }
 }

@@ -195,6 +195,7 @@ mod reading {
             arn: "arn:aws:cloudwatch:us-east-1:123456789012:alarm:web".into(),
             state: "OK".into(),
             state_reason: None,
+            state_reason_data: None,
         }
     }
 
