@@ -103,6 +103,40 @@ pub(crate) async fn refused(workspace: &Workspace, reason: &str) -> Result<Outpu
     Ok(generated)
 }
 
+/// A load balancer and a target group named `by-hand`, made with the API in
+/// the default subnets: their ARNs.
+pub(crate) async fn load_balancer_and_target_group_by_hand(
+    ec2: &aws_sdk_ec2::Client,
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+) -> Result<(String, String)> {
+    let (vpc, subnets) = default_subnets(ec2).await?;
+    let lb = elb
+        .create_load_balancer()
+        .name("by-hand")
+        .set_subnets(Some(subnets))
+        .send()
+        .await?
+        .load_balancers()
+        .first()
+        .and_then(|l| l.load_balancer_arn())
+        .context("no load balancer")?
+        .to_string();
+    let tg = elb
+        .create_target_group()
+        .name("by-hand")
+        .protocol(ProtocolEnum::Http)
+        .port(8080)
+        .vpc_id(vpc)
+        .send()
+        .await?
+        .target_groups()
+        .first()
+        .and_then(|t| t.target_group_arn())
+        .context("no target group")?
+        .to_string();
+    Ok((lb, tg))
+}
+
 pub(crate) async fn default_subnets(ec2: &aws_sdk_ec2::Client) -> Result<(String, Vec<String>)> {
     let out = ec2
         .describe_subnets()
@@ -244,31 +278,7 @@ async fn load_balancer_target_group_and_listener_import_together() -> Result<()>
     let moto = MotoServer::start()?;
     let ec2 = moto.ec2_client().await;
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&moto.sdk_config().await);
-    let (vpc, subnets) = default_subnets(&ec2).await?;
-    let lb = elb
-        .create_load_balancer()
-        .name("by-hand")
-        .set_subnets(Some(subnets))
-        .send()
-        .await?
-        .load_balancers()
-        .first()
-        .and_then(|l| l.load_balancer_arn())
-        .context("no load balancer")?
-        .to_string();
-    let tg = elb
-        .create_target_group()
-        .name("by-hand")
-        .protocol(ProtocolEnum::Http)
-        .port(8080)
-        .vpc_id(vpc)
-        .send()
-        .await?
-        .target_groups()
-        .first()
-        .and_then(|t| t.target_group_arn())
-        .context("no target group")?
-        .to_string();
+    let (lb, tg) = load_balancer_and_target_group_by_hand(&ec2, &elb).await?;
     let listener = |port: i32, action: Action| {
         let elb = elb.clone();
         let lb = lb.clone();

@@ -19,7 +19,9 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use e2e::{MotoServer, Workspace};
 
-use crate::import_round_trip::{default_subnets, importing, refused, round_trip};
+use crate::import_round_trip::{
+    importing, load_balancer_and_target_group_by_hand, refused, round_trip,
+};
 use crate::support::{PROVIDER, assert_no_changes, eventually};
 
 /// A load balancer made with the API, and an IAM server certificate for
@@ -36,31 +38,8 @@ impl Fixture {
         let ec2 = moto.ec2_client().await;
         let config = moto.sdk_config().await;
         let elb = Elb::new(&config);
-        let (vpc, subnets) = default_subnets(&ec2).await?;
-        let load_balancer = elb
-            .create_load_balancer()
-            .name("by-hand")
-            .set_subnets(Some(subnets))
-            .send()
-            .await?
-            .load_balancers()
-            .first()
-            .and_then(|l| l.load_balancer_arn())
-            .context("no load balancer")?
-            .to_string();
-        let target_group = elb
-            .create_target_group()
-            .name("by-hand")
-            .protocol(ProtocolEnum::Http)
-            .port(8080)
-            .vpc_id(vpc)
-            .send()
-            .await?
-            .target_groups()
-            .first()
-            .and_then(|t| t.target_group_arn())
-            .context("no target group")?
-            .to_string();
+        let (load_balancer, target_group) =
+            load_balancer_and_target_group_by_hand(&ec2, &elb).await?;
         let key = rcgen::generate_simple_self_signed(vec!["shop.example.test".to_string()])?;
         let iam = aws_sdk_iam::Client::new(&config);
         let certificate = iam
