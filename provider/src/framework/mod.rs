@@ -17,6 +17,8 @@ mod validators;
 pub use data_source::{DataSource, DynDataSource, ErasedDataSource};
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use model::null_as_default;
+#[cfg(test)]
+pub use oracle::{Dice, attr_mut, set_attr};
 pub use plan::Plan;
 pub use resource::{ApplyError, ApplyResult, DynResource, Erased, Resource};
 pub use schema::{Attribute, Block, Mode, NestedBlock, Nesting, Schema};

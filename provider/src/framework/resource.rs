@@ -54,6 +54,13 @@ pub trait Resource: Send + Sync + 'static {
     /// Last word on the plan (after defaults, unknowns and replacements).
     fn modify_plan(&self, _prior: &Value, _config: &Value, _plan: &mut Plan) {}
 
+    /// For property tests: turns a configuration drawn attribute by
+    /// attribute from the schema toward one that `validate` accepts (which
+    /// of exclusive attributes is set, values that must agree), with the
+    /// remaining choices left to `dice`. `validate` still has the last word.
+    #[cfg(test)]
+    fn shape_generated_config(&self, _config: &mut Value, _dice: &mut super::Dice<'_>) {}
+
     async fn create(&self, aws: &Aws, planned: Self::Model) -> ApplyResult<Self::Model>;
     /// The resource as it is now, or `None` when it no longer exists.
     async fn read(
@@ -93,6 +100,9 @@ pub trait DynResource: Send + Sync {
     async fn apply(&self, aws: &Aws, prior: &Value, planned: &Value) -> (Value, Diagnostics);
     async fn read(&self, aws: &Aws, state: &Value) -> (Value, Diagnostics);
     fn import(&self, id: &str) -> Result<Value, Diagnostics>;
+    /// See [`Resource::shape_generated_config`].
+    #[cfg(test)]
+    fn shape_generated_config(&self, config: &mut Value, dice: &mut super::Dice<'_>);
     /// A stored state (`RawState`) written at schema `version`, as a value
     /// of the current schema.
     fn upgrade(&self, version: i64, json: &[u8], has_flatmap: bool) -> Result<Value, Diagnostics> {
@@ -225,6 +235,11 @@ impl<R: Resource> DynResource for Erased<R> {
     fn import(&self, id: &str) -> Result<Value, Diagnostics> {
         let model = self.resource.import(id)?;
         self.to_value(&model)
+    }
+
+    #[cfg(test)]
+    fn shape_generated_config(&self, config: &mut Value, dice: &mut super::Dice<'_>) {
+        self.resource.shape_generated_config(config, dice);
     }
 
     fn upgrade(&self, version: i64, json: &[u8], has_flatmap: bool) -> Result<Value, Diagnostics> {

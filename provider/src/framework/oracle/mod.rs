@@ -29,6 +29,7 @@ mod emulator_apply;
 mod emulator_configs;
 mod plan_checks;
 mod plan_walk;
+mod property_cases;
 mod proposed;
 mod resource_properties;
 mod strategy;
@@ -45,6 +46,7 @@ pub use plan_walk::{
     Action, Planner, Step, action, check_final_plan, plan_as_terraform, plan_with,
 };
 pub use proposed::proposed_new;
+pub use strategy::{Dice, attr_mut, set_attr};
 
 /// Whose rule a finding breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

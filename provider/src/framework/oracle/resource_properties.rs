@@ -1,237 +1,19 @@
 //! Every resource's plan logic against the oracle, by proptest: plans with
 //! unknowns, the final plan once they are known, and the settled apply.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use cty::{Path, PathStep, Type, Value};
-use proptest::collection::vec;
-use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
+use cty::Value;
 
-use super::strategy::{self, Dice};
-use super::variations;
+use super::property_cases::{REJECTS_PER_CASE, Subject, run_cases, shape as shape_of};
 use super::*;
 use crate::framework::default_tags::{self, DefaultTags};
 use crate::framework::diagnostics::Diagnostics;
 use crate::framework::resource::DynResource;
-use crate::framework::resource::settle;
-use crate::framework::schema::Block;
 
 use super::tests::{block, obj, terraform_only};
 
 const CASES: u32 = 96;
-
-/// A path with element indices and keys left out, to group findings.
-fn shape(path: &Path) -> String {
-    path.steps()
-        .iter()
-        .filter_map(|s| match s {
-            PathStep::Attr(name) => Some(name.as_str()),
-            _ => None,
-        })
-        .collect::<Vec<_>>()
-        .join(".")
-}
-
-/// Whether a strict finding is a `tags_all` that is exactly the merge of
-/// the provider's `defaults` and the planned `tags`: not a value the
-/// provider chooses but one the configuration (provider block and
-/// resource) sets, which the apply writes and reports back.
-fn is_configured_tags_all(v: &Violation, planned: &Value, defaults: &DefaultTags) -> bool {
-    if shape(&v.path) != "tags_all" {
-        return false;
-    }
-    let (Some(defaults), Some(all)) = (defaults, planned.get_attr("tags_all")) else {
-        return false;
-    };
-    let mut merged = defaults.clone();
-    merged.extend(default_tags::tag_map(planned.get_attr("tags")).unwrap_or_default());
-    default_tags::tag_map(Some(all)).is_some_and(|all| all == merged)
-}
-
-/// The inputs of a case, for reports.
-#[derive(Clone)]
-struct Case {
-    prior: Value,
-    saved_config: Value,
-    final_config: Value,
-}
-
-impl std::fmt::Display for Case {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "prior: {:?}\n    config at plan: {:?}\n    config at apply: {:?}",
-            self.prior, self.saved_config, self.final_config
-        )
-    }
-}
-
-/// What a case exercises: a schema, its plan logic and its validation.
-struct Subject<'a> {
-    block: &'a Block,
-    ty: &'a Type,
-    /// The plan logic at plan time.
-    planner: &'a Planner<'a>,
-    /// The plan logic at apply time (provider settings may be known by then).
-    final_planner: &'a Planner<'a>,
-    /// The provider's default tags the planners merge into `tags_all`.
-    defaults: DefaultTags,
-}
-
-/// Runs one case through a plan with unknowns, the final plan with them
-/// known, and the settling of an apply result; every finding of
-/// Terraform's rules is an error, strict findings are returned.
-fn exercise(
-    subject: &Subject<'_>,
-    known: &Value,
-    other: &Value,
-    create: bool,
-    bytes: &[u8],
-    seen: &RefCell<BTreeMap<String, usize>>,
-) -> Result<Vec<(String, Violation, Case)>, String> {
-    let block = subject.block;
-    let mut dice = Dice::new(bytes);
-    let prior = if create {
-        Value::Null
-    } else if dice.one_in(3) {
-        // What an earlier apply of this very configuration left.
-        let created = plan_with(block, subject.final_planner, &Value::Null, known);
-        variations::fill(&created.planned, subject.ty, &mut dice)
-    } else {
-        variations::prior_from(block, known, other, &mut dice)
-    };
-    let blurred = variations::blur(block, known, &mut dice);
-    let case = Case {
-        prior: prior.clone(),
-        saved_config: blurred.clone(),
-        final_config: known.clone(),
-    };
-    let saved = plan_with(block, subject.planner, &prior, &blurred);
-    let final_prior = match saved.action {
-        Action::Create | Action::Replace => Value::Null,
-        Action::NoOp | Action::Update => prior.clone(),
-    };
-    let last = plan_with(block, subject.final_planner, &final_prior, known);
-    if !prior.is_null() {
-        let destroy = plan_with(block, subject.planner, &prior, &Value::Null);
-        all_destroy(&destroy)?;
-    }
-    let unknowns = if blurred.is_wholly_known() {
-        ""
-    } else {
-        " with unknowns"
-    };
-    *seen
-        .borrow_mut()
-        .entry(format!(
-            "{:?}{unknowns} then {:?}",
-            saved.action, last.action
-        ))
-        .or_default() += 1;
-    let mut all: Vec<(String, Violation)> = Vec::new();
-    all.extend(
-        saved
-            .violations
-            .iter()
-            .map(|v| ("plan".to_string(), v.clone())),
-    );
-    all.extend(
-        last.violations
-            .iter()
-            .map(|v| ("final plan".to_string(), v.clone())),
-    );
-    all.extend(
-        check_final_plan(block, &saved, &last)
-            .into_iter()
-            .map(|v| ("final plan against saved plan".to_string(), v)),
-    );
-    if !last.planned.is_null() {
-        let cloud = variations::fill(&last.planned, subject.ty, &mut dice);
-        let cloud = variations::disturb(block, &cloud, &mut dice);
-        let settled = settle(block, &last.planned, cloud.clone());
-        all.extend(
-            check_apply(block, &last.planned, &settled)
-                .into_iter()
-                .map(|v| (format!("apply (cloud reported {cloud:?})"), v)),
-        );
-    }
-    let (core, strict): (Vec<_>, Vec<_>) = all
-        .into_iter()
-        .filter(|(stage, v)| {
-            let planned = if stage == "plan" {
-                &saved.planned
-            } else {
-                &last.planned
-            };
-            !is_configured_tags_all(v, planned, &subject.defaults)
-        })
-        .partition(|(_, v)| v.rule == Rule::Terraform);
-    if let Some((stage, v)) = core.first() {
-        return Err(format!(
-            "{stage}: {v}\n  {case}\n  saved: {:?} {:?} replace={:?}\n  final: {:?} {:?}",
-            saved.action, saved.planned, saved.requires_replace, last.action, last.planned,
-        ));
-    }
-    Ok(strict
-        .into_iter()
-        .map(|(stage, v)| (stage, v, case.clone()))
-        .collect())
-}
-
-/// A destroy plans a null state and nothing else.
-fn all_destroy(step: &Step) -> Result<(), String> {
-    match step.violations.first() {
-        Some(v) => Err(format!("destroy plan: {v}")),
-        None if !step.planned.is_null() => Err(format!("destroy plan: planned {:?}", step.planned)),
-        None => Ok(()),
-    }
-}
-
-/// The findings of `cases` random cases: the first refusal by Terraform's
-/// rules, else the strict findings; and which actions the cases took.
-#[allow(clippy::type_complexity)]
-fn run_cases(
-    subject: &Subject<'_>,
-    validate: &dyn Fn(&Value) -> bool,
-    cases: u32,
-) -> (
-    Result<(), String>,
-    Vec<(String, Violation, Case)>,
-    BTreeMap<String, usize>,
-) {
-    let mut runner = TestRunner::new(Config {
-        cases,
-        max_local_rejects: 1_000_000,
-        max_global_rejects: 1_000_000,
-        failure_persistence: None,
-        ..Config::default()
-    });
-    let found = RefCell::new(Vec::new());
-    let seen = RefCell::new(BTreeMap::new());
-    let inputs = (
-        strategy::config(subject.block),
-        strategy::state(subject.block),
-        proptest::bool::weighted(0.25),
-        vec(any::<u8>(), 96),
-    );
-    let result = runner.run(&inputs, |(known, other, create, bytes)| {
-        prop_assume!(validate(&known));
-        match exercise(subject, &known, &other, create, &bytes, &seen) {
-            Ok(strict) => {
-                found.borrow_mut().extend(strict);
-                Ok(())
-            }
-            Err(problem) => Err(TestCaseError::fail(problem)),
-        }
-    });
-    (
-        result.map_err(|e| e.to_string()),
-        found.into_inner(),
-        seen.into_inner(),
-    )
-}
 
 #[test]
 fn every_resource_keeps_terraforms_plan_and_apply_rules() {
@@ -257,6 +39,9 @@ fn every_resource_keeps_terraforms_plan_and_apply_rules() {
             (&tags_unknown as &Planner<'_>, CASES / 3),
         ];
         let validate = |config: &Value| !r.validate(config).has_errors();
+        let shape = |config: &mut Value, dice: &mut Dice<'_>| {
+            r.shape_generated_config(config, dice);
+        };
         for (planner, cases) in subjects {
             let subject = Subject {
                 block: &r.schema().block,
@@ -264,15 +49,23 @@ fn every_resource_keeps_terraforms_plan_and_apply_rules() {
                 planner,
                 final_planner: &tags_known,
                 defaults: known.clone(),
+                shape: &shape,
             };
-            let (result, strict, seen) = run_cases(&subject, &validate, cases);
-            // Which paths the cases took (shown with --nocapture).
-            eprintln!("{}: {seen:?}", r.type_name());
-            if let Err(e) = result {
+            let outcome = run_cases(&subject, &validate, cases);
+            // How many generated configurations were cases, and which paths
+            // the cases took (shown with --nocapture).
+            eprintln!(
+                "{}: {} of {} generated configurations valid; {:?}",
+                r.type_name(),
+                outcome.accepted,
+                outcome.generated,
+                outcome.seen
+            );
+            if let Err(e) = outcome.result {
                 failures.push(format!("{}: {e}", r.type_name()));
             }
-            for (stage, v, case) in strict {
-                let key = (r.type_name().to_string(), shape(&v.path));
+            for (stage, v, case) in outcome.strict {
+                let key = (r.type_name().to_string(), shape_of(&v.path));
                 strict_report
                     .entry(key)
                     .or_insert_with(|| format!("{stage}: {v}\n    {case}"));
@@ -288,7 +81,7 @@ fn every_resource_keeps_terraforms_plan_and_apply_rules() {
         .collect();
     assert!(
         failures.is_empty(),
-        "Terraform would refuse:\n{}",
+        "Terraform would refuse, or a resource was barely exercised:\n{}",
         failures.join("\n\n")
     );
     assert!(
@@ -316,13 +109,49 @@ fn the_property_test_catches_an_update_that_turns_into_a_replacement() {
         planner: &lenient,
         final_planner: &lenient,
         defaults: None,
+        shape: &|_, _| {},
     };
-    let (result, _, _) = run_cases(&subject, &|_| true, 256);
-    let problem = result.expect_err("the mistake must be found");
+    let outcome = run_cases(&subject, &|_| true, 256);
+    let problem = outcome.result.expect_err("the mistake must be found");
     assert!(
         problem.contains("changed the planned action from Update to Replace"),
         "{problem}"
     );
+}
+
+/// A resource whose validation refuses most generated configurations is
+/// not exercised: the run stops early and says so, instead of passing on a
+/// handful of cases or searching for valid ones for minutes.
+#[test]
+fn a_resource_that_refuses_most_generated_configurations_fails_loudly() {
+    let block = block();
+    let planner = |prior: &Value, config: &Value, proposed: &Value| {
+        let p = crate::framework::plan::plan(&block, prior, config, proposed);
+        (p, Diagnostics::new())
+    };
+    let subject = Subject {
+        block: &block,
+        ty: &block.value_type(),
+        planner: &planner,
+        final_planner: &planner,
+        defaults: None,
+        shape: &|_, _| {},
+    };
+    let refuse_all = run_cases(&subject, &|_| false, 32);
+    let problem = refuse_all.result.expect_err("a starved run must fail");
+    assert!(problem.contains("0 of"), "{problem}");
+    assert!(refuse_all.generated <= 32 * REJECTS_PER_CASE + 1);
+    // Shaping toward what validation wants lets the same run pass.
+    let wants_name =
+        |config: &Value| config.get_attr("name").and_then(Value::as_str) == Some("web");
+    let shape_name = |config: &mut Value, _: &mut Dice<'_>| set_attr(config, "name", "web".into());
+    let shaped = Subject {
+        shape: &shape_name,
+        ..subject
+    };
+    let outcome = run_cases(&shaped, &wants_name, 32);
+    assert!(outcome.result.is_ok(), "{:?}", outcome.result);
+    assert_eq!(outcome.accepted, 32);
 }
 
 /// The launch template's name is replace-forcing: not known yet, it plans a

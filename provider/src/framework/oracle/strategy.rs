@@ -56,6 +56,29 @@ impl<'a> Dice<'a> {
     pub fn pick(&mut self, n: usize) -> usize {
         self.next() % n.max(1)
     }
+    /// One of `items`, which must not be empty.
+    pub fn one_of<'t, T>(&mut self, items: &'t [T]) -> &'t T {
+        &items[self.pick(items.len())]
+    }
+}
+
+/// Sets the attribute `name` of an object, if the object has it (shaping
+/// a generated configuration never adds attributes its schema lacks).
+pub fn set_attr(object: &mut Value, name: &str, value: Value) {
+    if let Value::Object(fields) = object
+        && let Some(slot) = fields.get_mut(name)
+    {
+        *slot = value;
+    }
+}
+
+/// The attribute `name` of an object, when it is set (not null), to shape
+/// in place.
+pub fn attr_mut<'v>(object: &'v mut Value, name: &str) -> Option<&'v mut Value> {
+    match object {
+        Value::Object(fields) => fields.get_mut(name).filter(|v| !v.is_null()),
+        _ => None,
+    }
 }
 
 pub(super) fn set_of(items: Vec<Value>) -> Value {

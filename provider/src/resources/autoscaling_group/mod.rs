@@ -12,6 +12,8 @@ mod refresh_in_progress;
 mod rollout;
 mod rollout_config;
 mod schema;
+#[cfg(test)]
+mod shaping;
 mod surge;
 
 use async_trait::async_trait;
@@ -51,6 +53,11 @@ impl Resource for AutoscalingGroupResource {
 
     fn modify_plan(&self, prior: &Value, config: &Value, plan: &mut Plan) {
         capacity::plan_desired(prior, config, plan);
+    }
+
+    #[cfg(test)]
+    fn shape_generated_config(&self, config: &mut Value, dice: &mut crate::framework::Dice<'_>) {
+        shaping::shape(config, dice);
     }
 
     async fn create(&self, aws: &Aws, planned: Group) -> ApplyResult<Group> {

@@ -7,6 +7,8 @@
 
 mod label;
 mod schema;
+#[cfg(test)]
+mod shaping;
 
 use async_trait::async_trait;
 use aws_sdk_autoscaling::types::{
@@ -69,6 +71,11 @@ impl Resource for AutoscalingPolicyResource {
 
     fn modify_plan(&self, prior: &Value, config: &Value, plan: &mut Plan) {
         schema::plan_resource_label(prior, config, plan);
+    }
+
+    #[cfg(test)]
+    fn shape_generated_config(&self, config: &mut Value, dice: &mut crate::framework::Dice<'_>) {
+        shaping::shape(config, dice);
     }
 
     async fn create(&self, aws: &Aws, planned: ScalingPolicy) -> ApplyResult<ScalingPolicy> {

@@ -3,6 +3,8 @@
 
 mod elb;
 mod ops;
+#[cfg(test)]
+mod shaping;
 
 use std::time::Duration;
 
@@ -88,6 +90,11 @@ impl Resource for LoadBalancerResource {
                 .attribute(Attribute::computed("vpc_id", Type::String).stable().describe("VPC of the load balancer's subnets."))
                 .block(timeouts::block(&["create", "delete"])),
         )
+    }
+
+    #[cfg(test)]
+    fn shape_generated_config(&self, config: &mut Value, dice: &mut crate::framework::Dice<'_>) {
+        shaping::shape(config, dice);
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {

@@ -9,6 +9,8 @@ mod fixed_response;
 mod forward;
 mod read;
 mod redirect;
+#[cfg(test)]
+mod shaping;
 
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{Certificate, ProtocolEnum};
@@ -140,6 +142,11 @@ impl Resource for ListenerResource {
 
     fn modify_plan(&self, prior: &Value, config: &Value, plan: &mut Plan) {
         actions::plan_ssl_policy(prior, config, plan);
+    }
+
+    #[cfg(test)]
+    fn shape_generated_config(&self, config: &mut Value, dice: &mut crate::framework::Dice<'_>) {
+        shaping::shape(config, dice);
     }
 
     async fn create(&self, aws: &Aws, planned: Listener) -> ApplyResult<Listener> {

@@ -6,6 +6,8 @@
 
 mod model;
 mod schema;
+#[cfg(test)]
+mod shaping;
 mod validate;
 
 use async_trait::async_trait;
@@ -35,6 +37,11 @@ impl Resource for MetricAlarmResource {
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         validate::validate(config, diags);
+    }
+
+    #[cfg(test)]
+    fn shape_generated_config(&self, config: &mut Value, dice: &mut crate::framework::Dice<'_>) {
+        shaping::shape(config, dice);
     }
 
     async fn create(&self, aws: &Aws, planned: MetricAlarm) -> ApplyResult<MetricAlarm> {

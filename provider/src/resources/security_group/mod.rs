@@ -3,6 +3,8 @@
 
 mod rules;
 mod schema;
+#[cfg(test)]
+mod shaping;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{Filter, ResourceType, SecurityGroup as AwsGroup};
@@ -60,6 +62,11 @@ impl Resource for SecurityGroupResource {
 
     fn schema(&self) -> Schema {
         schema::schema()
+    }
+
+    #[cfg(test)]
+    fn shape_generated_config(&self, config: &mut Value, dice: &mut crate::framework::Dice<'_>) {
+        shaping::shape(config, dice);
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
