@@ -117,6 +117,19 @@ fn a_band_comparison_needs_a_threshold_metric() {
 }
 
 #[test]
+fn a_threshold_metric_needs_metric_queries() {
+    let config = single(&[
+        (
+            "comparison_operator",
+            Value::from("LessThanLowerOrGreaterThanUpperThreshold"),
+        ),
+        ("threshold_metric_id", Value::from("band")),
+        ("threshold", Value::Null),
+    ]);
+    assert_eq!(paths(&config), [Path::root().attr("threshold_metric_id")]);
+}
+
+#[test]
 fn metric_math_with_one_returning_query_passes() {
     let config = math(vec![
         query("requests", Value::from(false), None),

@@ -88,6 +88,15 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
 
 /// The single-metric form; answers its period when known.
 fn single_metric(config: &Value, diags: &mut Diagnostics) -> Option<i64> {
+    // PutMetricAlarm: ThresholdMetricId is the id of the ANOMALY_DETECTION_BAND
+    // query in Metrics; an alarm on one metric has no queries to name.
+    if is_set(config, "threshold_metric_id") {
+        diags.push_attribute_error(
+            Path::root().attr("threshold_metric_id"),
+            "threshold_metric_id needs metric_query",
+            "threshold_metric_id names the metric_query with the ANOMALY_DETECTION_BAND expression; an alarm on one metric has none. Use metric_query blocks for an anomaly detection alarm.",
+        );
+    }
     for name in ["namespace", "metric_name", "period"] {
         if !is_set(config, name) {
             diags.push_attribute_error(
