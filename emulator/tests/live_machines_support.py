@@ -14,6 +14,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from emulator.tests.conftest import SERVER, Emulator, _drain, _wait_ready, wait_for
@@ -193,3 +195,17 @@ def remove_live_dir(path: str) -> None:
         busy = any(line.split()[1].startswith(path.rstrip("/") + "/") for line in mounts if len(line.split()) > 1)
     if not busy:
         shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
+def running_live_server(prefix: str) -> Iterator[LiveServer]:
+    """A live emulator on the base rootfs in a fresh live directory, stopped and
+    its directory removed afterwards."""
+    live_dir = tempfile.mkdtemp(prefix=prefix, dir="/var/tmp")
+    server = LiveServer(live_dir, base_rootfs())
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        remove_live_dir(live_dir)

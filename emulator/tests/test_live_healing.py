@@ -5,21 +5,17 @@ status checks; a group replaces it. Root and systemd-nspawn, else skipped loudly
 
 from __future__ import annotations
 
-import tempfile
-
 import pytest
 
 from emulator.tests.conftest import wait_for
 from emulator.tests.live_machines_support import (
     STOP_TIMEOUT,
-    LiveServer,
     base_image_id,
-    base_rootfs,
     launch,
     machine_of,
     make_profile,
     ping,
-    remove_live_dir,
+    running_live_server,
     send,
     skip_reason,
     state_of,
@@ -34,14 +30,8 @@ pytestmark = [pytest.mark.skipif(_reason is not None, reason=_reason or ""), pyt
 
 @pytest.fixture(scope="module")
 def live():
-    live_dir = tempfile.mkdtemp(prefix="rr-live-test-", dir="/var/tmp")
-    server = LiveServer(live_dir, base_rootfs())
-    try:
-        server.start()
+    with running_live_server("rr-live-test-") as server:
         yield server
-    finally:
-        server.stop()
-        remove_live_dir(live_dir)
 
 
 @pytest.fixture

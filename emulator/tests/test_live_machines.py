@@ -33,6 +33,7 @@ from emulator.tests.live_machines_support import (
     remove_live_dir,
     ping,
     run,
+    running_live_server,
     send,
     skip_reason,
     state_of,
@@ -49,14 +50,8 @@ pytestmark = pytest.mark.xdist_group("live")
 
 @pytest.fixture(scope="class")
 def live():
-    live_dir = tempfile.mkdtemp(prefix="rr-live-test-", dir="/var/tmp")
-    server = LiveServer(live_dir, base_rootfs())
-    try:
-        server.start()
+    with running_live_server("rr-live-test-") as server:
         yield server
-    finally:
-        server.stop()
-        remove_live_dir(live_dir)
 
 
 @pytest.fixture

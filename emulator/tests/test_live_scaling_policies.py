@@ -6,19 +6,15 @@ otherwise); traffic goes only to loopback."""
 
 from __future__ import annotations
 
-import tempfile
-
 import pytest
 
 from emulator.tests.aws_stack import group
 from emulator.tests.conftest import wait_for
 from emulator.tests.live_machines_support import (
-    LiveServer,
     base_image_id,
-    base_rootfs,
     make_profile,
     ping,
-    remove_live_dir,
+    running_live_server,
     send,
     skip_reason,
     state_of,
@@ -32,15 +28,9 @@ pytestmark = [pytest.mark.skipif(_reason is not None, reason=_reason or ""), pyt
 
 @pytest.fixture(scope="module")
 def emu():
-    live_dir = tempfile.mkdtemp(prefix="rr-live-scaling-", dir="/var/tmp")
-    server = LiveServer(live_dir, base_rootfs())
-    try:
-        server.start()
+    with running_live_server("rr-live-scaling-") as server:
         server.emu.ok("POST", "/_emulator/timing", {"metric_time_scale": 0.1})  # 60 s periods last 6 s
         yield server.emu
-    finally:
-        server.stop()
-        remove_live_dir(live_dir)
 
 
 def test_cpu_load_scales_a_group_of_machines_out(emu):
