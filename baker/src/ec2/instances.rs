@@ -165,7 +165,9 @@ pub async fn terminate(
                 if ids.is_empty() {
                     break;
                 }
-                let waiting_out_lag = !not_yet.is_empty();
+                // An id this build launched a moment ago answers NotFound
+                // while AWS catches up, even when the tag already lists it.
+                let waiting_out_lag = ids.iter().any(lagging);
                 if (attempt >= TERMINATE_ATTEMPTS && !waiting_out_lag) || stop.is_cancelled() {
                     return Err(left(
                         &ids,
