@@ -12,11 +12,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from moto.autoscaling.exceptions import AutoscalingClientError, ValidationError
-from moto.autoscaling.models import FakeAutoScalingGroup
+from moto.autoscaling.exceptions import ValidationError
 from moto.autoscaling.responses import AutoScalingResponse
 from moto.core.responses import ActionResult
 
+from emulator.autoscaling.api_lookups import InvalidNextToken, named_group
 from emulator.autoscaling import instance_refresh, refresh_alarms
 from emulator import state
 from emulator.autoscaling.refresh_model import (
@@ -34,20 +34,9 @@ from emulator.autoscaling.refresh_model import (
 from emulator.autoscaling.refresh_preferences import effective_preferences
 
 
-class InvalidNextToken(AutoscalingClientError):
-    code = "InvalidNextToken"
-
-
-def _group(self: AutoScalingResponse, name: str | None) -> FakeAutoScalingGroup:
-    group = self.autoscaling_backend.autoscaling_groups.get(name or "")
-    if group is None:
-        raise ValidationError(f"AutoScalingGroup name not found - AutoScalingGroup '{name}' not found")
-    return group
-
-
 def start_instance_refresh(self: AutoScalingResponse) -> ActionResult:
     name = self._get_param("AutoScalingGroupName")
-    group = _group(self, name)
+    group = named_group(self, name)
     if active_refresh(self.current_account, self.region, name) is not None:
         raise InstanceRefreshInProgress()
     strategy = self._get_param("Strategy") or "Rolling"
@@ -116,7 +105,7 @@ def describe_instance_refreshes(self: AutoScalingResponse) -> ActionResult:
 
 def cancel_instance_refresh(self: AutoScalingResponse) -> ActionResult:
     name = self._get_param("AutoScalingGroupName")
-    _group(self, name)
+    named_group(self, name)
     refresh = active_refresh(self.current_account, self.region, name)
     if refresh is None or refresh.status == "Cancelling":
         raise ActiveInstanceRefreshNotFound(
@@ -128,7 +117,7 @@ def cancel_instance_refresh(self: AutoScalingResponse) -> ActionResult:
 
 def rollback_instance_refresh(self: AutoScalingResponse) -> ActionResult:
     name = self._get_param("AutoScalingGroupName")
-    group = _group(self, name)
+    group = named_group(self, name)
     refresh = active_refresh(self.current_account, self.region, name)
     if refresh is None or refresh.status not in ("Pending", "InProgress", "Baking"):
         raise ActiveInstanceRefreshNotFound(

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from moto.autoscaling.exceptions import AutoscalingClientError, ValidationError
-from moto.autoscaling.models import AutoScalingBackend, FakeAutoScalingGroup
+from moto.autoscaling.exceptions import ValidationError
+from moto.autoscaling.models import AutoScalingBackend
 from moto.autoscaling.responses import AutoScalingResponse
 from moto.core.responses import ActionResult, EmptyResult
 
+from emulator.autoscaling.api_lookups import InvalidNextToken, named_group
 from emulator.autoscaling import scaling_actions, scaling_alarms, scaling_model
 from emulator.autoscaling.scaling_model import TargetTrackingPolicy, policies
 
@@ -32,17 +33,6 @@ POLICY_TYPES = ("SimpleScaling", "StepScaling", "TargetTrackingScaling", "Predic
 
 _original_put: Any = None
 _original_delete_group: Any = None
-
-
-class InvalidNextToken(AutoscalingClientError):
-    code = "InvalidNextToken"
-
-
-def _group(self: AutoScalingResponse, name: str | None) -> FakeAutoScalingGroup:
-    group = self.autoscaling_backend.autoscaling_groups.get(name or "")
-    if group is None:
-        raise ValidationError(f"AutoScalingGroup name not found - AutoScalingGroup '{name}' not found")
-    return group
 
 
 def _forget(policy: TargetTrackingPolicy) -> None:
@@ -58,7 +48,7 @@ def put_scaling_policy(self: AutoScalingResponse) -> ActionResult:
     policy_type = params.get("PolicyType") or "SimpleScaling"
     if policy_type not in POLICY_TYPES:
         raise ValidationError(f"Invalid PolicyType {policy_type!r}: one of {', '.join(POLICY_TYPES)}.")
-    group = _group(self, params.get("AutoScalingGroupName"))
+    group = named_group(self, params.get("AutoScalingGroupName"))
     mine = policies(self.current_account, self.region)
     previous = mine.get((group.name, name))
     if policy_type != "TargetTrackingScaling":
@@ -126,7 +116,7 @@ def delete_policy(self: AutoScalingResponse) -> EmptyResult:
     group_name = self._get_param("AutoScalingGroupName")
     wanted = self._get_param("PolicyName")
     if group_name:
-        _group(self, group_name)
+        named_group(self, group_name)
     for policy in list(policies(self.current_account, self.region).values()):
         if (not group_name or policy.group_name == group_name) and wanted in (policy.name, policy.arn):
             _forget(policy)
