@@ -1,6 +1,7 @@
 //! The launch template over its life: a new image becomes a new version, a
-//! template deleted behind Terraform's back comes back, and a template made by
-//! hand is adopted with `terraform import`.
+//! default version moved back by hand shows in the plan, a template deleted
+//! behind Terraform's back comes back, and a template made by hand is adopted
+//! with `terraform import`.
 
 use anyhow::{Context, Result};
 use aws_sdk_ec2::types::{
@@ -56,6 +57,77 @@ async fn a_new_image_becomes_the_next_default_version_in_place() -> Result<()> {
     let data = template_data(&ec2, template_id, 2).await?;
     assert_eq!(data.image_id(), Some(images[1].as_str()));
 
+    assert_no_changes(&workspace)
+}
+
+#[tokio::test]
+async fn a_default_version_moved_back_by_hand_shows_in_the_plan() -> Result<()> {
+    let AppliedStack {
+        workspace,
+        ec2,
+        images,
+        moto,
+    } = AppliedStack::start().await?;
+    workspace.write_config(&web_stack(&images[1]))?;
+    workspace.apply()?;
+    let template = launch_template_named(&ec2, TEMPLATE)
+        .await?
+        .context("the launch template was not created")?;
+    let template_id = template
+        .launch_template_id()
+        .context("template without id")?;
+
+    // Unchanged, the template's default version is the one the state holds:
+    // versions never change, so the refresh does not read it again.
+    moto.control("POST", "calls/reset", serde_json::json!({}))?;
+    assert_no_changes(&workspace)?;
+    let calls = moto.control("GET", "calls", serde_json::json!({}))?;
+    assert!(
+        calls["calls"]["ec2:DescribeLaunchTemplates"].is_u64(),
+        "{calls}"
+    );
+    assert!(
+        calls["calls"]["ec2:DescribeLaunchTemplateVersions"].is_null(),
+        "{calls}"
+    );
+
+    // Someone makes version 1 (the first image) the default again.
+    ec2.modify_launch_template()
+        .launch_template_id(template_id)
+        .default_version("1")
+        .send()
+        .await?;
+    eventually("version 1 shown as the default", || async {
+        let found = launch_template_named(&ec2, TEMPLATE).await?;
+        match found.and_then(|t| t.default_version_number()) {
+            Some(1) => Ok(()),
+            other => anyhow::bail!("default version {other:?}"),
+        }
+    })
+    .await?;
+    let plan = workspace.plan_detailed()?;
+    assert_eq!(plan.code, Some(2), "expected a change:\n{plan}");
+    assert!(
+        plan.stdout
+            .contains("roundrobin_launch_template.web will be updated in-place"),
+        "{plan}"
+    );
+    assert!(
+        plan.stdout.contains(&images[0]),
+        "the image version 1 runs: {plan}"
+    );
+
+    workspace.apply()?;
+    let after = launch_template_named(&ec2, TEMPLATE)
+        .await?
+        .context("the launch template is gone")?;
+    assert_eq!(
+        after.default_version_number(),
+        Some(3),
+        "a new default version"
+    );
+    let data = template_data(&ec2, template_id, 3).await?;
+    assert_eq!(data.image_id(), Some(images[1].as_str()));
     assert_no_changes(&workspace)
 }
 

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{
     LaunchTemplateHttpTokensState, LaunchTemplateIamInstanceProfileSpecificationRequest,
     LaunchTemplateInstanceMetadataEndpointState, LaunchTemplateInstanceMetadataOptionsRequest,
-    LaunchTemplateVersion, RequestLaunchTemplateData, ResourceType,
+    RequestLaunchTemplateData, ResourceType,
 };
 use cty::{Type, Value};
 use serde::{Deserialize, Serialize};
@@ -14,13 +14,17 @@ use serde::{Deserialize, Serialize};
 use crate::aws::ownership::{Existing, already_exists, is_duplicate};
 use crate::aws::tags::{self, Tags};
 use crate::aws::{Aws, AwsErrorDetail, aws_error, read_after_write};
-use crate::resources::existing;
-
-const TYPE_NAME: &str = "roundrobin_launch_template";
 use crate::framework::{
     ApplyError, ApplyResult, Attribute, Block, Diagnostics, NestedBlock, Plan, Resource, Schema,
     Validator, null_as_default,
 };
+use crate::resources::existing;
+
+mod read;
+
+use read::read_template;
+
+const TYPE_NAME: &str = "roundrobin_launch_template";
 
 pub struct LaunchTemplateResource;
 
@@ -202,7 +206,11 @@ impl Resource for LaunchTemplateResource {
             id: Some(id),
             ..planned.clone()
         };
-        match read_after_write(aws, "the launch template", || read_template(aws, &made)).await {
+        match read_after_write(aws, "the launch template", || {
+            read_template(aws, &made, None)
+        })
+        .await
+        {
             Ok(state) => Ok(state),
             Err(d) => Err(ApplyError::partial(made, d)),
         }
@@ -213,7 +221,7 @@ impl Resource for LaunchTemplateResource {
         aws: &Aws,
         current: LaunchTemplate,
     ) -> Result<Option<LaunchTemplate>, Diagnostics> {
-        read_template(aws, &current).await
+        read_template(aws, &current, Some(&current)).await
     }
 
     async fn update(
@@ -267,7 +275,7 @@ impl Resource for LaunchTemplateResource {
                 id: Some(id.clone()),
                 ..planned.clone()
             };
-            read_template(aws, &known).await?.ok_or_else(|| {
+            read_template(aws, &known, None).await?.ok_or_else(|| {
                 Diagnostics::error(
                     "Launch template vanished",
                     format!("{id} disappeared while it was being updated."),
@@ -320,101 +328,4 @@ fn is_not_found(code: Option<&str>) -> bool {
                 | "InvalidLaunchTemplateId.Malformed"
         )
     )
-}
-
-/// The template as AWS has it; launch data from the version the template
-/// runs (the default one, or the latest when the default does not follow).
-async fn read_template(
-    aws: &Aws,
-    known: &LaunchTemplate,
-) -> Result<Option<LaunchTemplate>, Diagnostics> {
-    let id = known.id();
-    let templates = match aws
-        .ec2
-        .describe_launch_templates()
-        .launch_template_ids(id)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e) if is_not_found(e.code()) => return Ok(None),
-        Err(e) => return Err(aws_error(&format!("reading launch template {id}"), &e)),
-    };
-    let Some(template) = templates.launch_templates().first() else {
-        return Ok(None);
-    };
-    let follows_default = known.update_default_version.unwrap_or(true);
-    let number = if follows_default {
-        template.default_version_number()
-    } else {
-        template.latest_version_number()
-    };
-    let versions = aws
-        .ec2
-        .describe_launch_template_versions()
-        .launch_template_id(id)
-        .versions(number.unwrap_or(1).to_string())
-        .send()
-        .await
-        .map_err(|e| aws_error(&format!("reading the versions of {id}"), &e))?;
-    let account = template
-        .created_by()
-        .and_then(|arn| arn.split(':').nth(4))
-        .unwrap_or_default();
-    let mut state = LaunchTemplate {
-        id: Some(id.to_string()),
-        arn: Some(format!(
-            "arn:{}:ec2:{}:{account}:launch-template/{id}",
-            aws.partition(),
-            aws.region
-        )),
-        name: template
-            .launch_template_name()
-            .unwrap_or_default()
-            .to_string(),
-        tags: Some(tags::from_ec2(template.tags())),
-        update_default_version: known.update_default_version,
-        latest_version: template.latest_version_number(),
-        default_version: template.default_version_number(),
-        ..LaunchTemplate::default()
-    };
-    if let Some(version) = versions.launch_template_versions().first() {
-        fill_launch_data(&mut state, version, known);
-    }
-    Ok(Some(state))
-}
-
-fn fill_launch_data(
-    state: &mut LaunchTemplate,
-    version: &LaunchTemplateVersion,
-    known: &LaunchTemplate,
-) {
-    let Some(data) = version.launch_template_data() else {
-        return;
-    };
-    state.image_id = data.image_id().map(str::to_string);
-    state.instance_type = data.instance_type().map(|t| t.as_str().to_string());
-    let groups = data.security_group_ids();
-    state.vpc_security_group_ids = (!groups.is_empty()).then(|| groups.to_vec());
-    state.iam_instance_profile = data
-        .iam_instance_profile()
-        .and_then(|p| p.name())
-        .map(str::to_string);
-    state.user_data = data.user_data().map(str::to_string);
-    let actual = data.metadata_options().map(|m| MetadataOptions {
-        http_tokens: m.http_tokens().map(|t| t.as_str().to_string()),
-        http_endpoint: m.http_endpoint().map(|e| e.as_str().to_string()),
-        http_put_response_hop_limit: m.http_put_response_hop_limit().map(i64::from),
-    });
-    // Without a block in the configuration we apply the secure defaults; only
-    // report the block when it was written, or when AWS differs from them.
-    let defaults = MetadataOptions {
-        http_tokens: Some("required".into()),
-        http_endpoint: Some("enabled".into()),
-        http_put_response_hop_limit: None,
-    };
-    state.metadata_options = match actual {
-        Some(m) if known.metadata_options.is_some() || m != defaults => Some(m),
-        _ => None,
-    };
 }
