@@ -2,17 +2,16 @@
 //! round-robin by default, with a health check that gates rollouts.
 
 mod health_check;
+mod read;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_elasticloadbalancingv2::types::{
-    ProtocolEnum, TargetGroup as AwsTargetGroup, TargetGroupAttribute, TargetTypeEnum,
-};
+use aws_sdk_elasticloadbalancingv2::types::{ProtocolEnum, TargetGroupAttribute, TargetTypeEnum};
 use cty::{Path, Type, Value};
 use serde::{Deserialize, Serialize};
 
-use super::lb::{read_tags_sharing, to_elb, update_tags};
+use super::lb::{to_elb, update_tags};
 use crate::aws::consistency::{Made, write_to};
 use crate::aws::ownership::{
     Existing, already_exists, create_token, drop_elb_token, elb_made_by_us, is_duplicate,
@@ -28,6 +27,7 @@ use crate::framework::{
 use crate::resources::existing;
 pub use health_check::HealthCheck;
 use health_check::int;
+use read::read_group;
 
 const ALGORITHM: &str = "load_balancing.algorithm.type";
 const DEREGISTRATION_DELAY: &str = "deregistration_delay.timeout_seconds";
@@ -279,8 +279,6 @@ impl Resource for TargetGroupResource {
     }
 }
 
-/// Sets the group's attributes; `made` says whether this apply just created
-/// it (AWS may not know it for a few seconds yet).
 /// A target group of the name exists already; its import takes its ARN.
 fn taken<'a>(name: &'a str, arn: &'a str) -> Existing<'a> {
     Existing {
@@ -292,6 +290,8 @@ fn taken<'a>(name: &'a str, arn: &'a str) -> Existing<'a> {
     }
 }
 
+/// Sets the group's attributes; `made` says whether this apply just created
+/// it (AWS may not know it for a few seconds yet).
 async fn modify_attributes(aws: &Aws, group: &TargetGroup, made: Made) -> Result<(), Diagnostics> {
     let arn = group.arn();
     let call = aws
@@ -303,70 +303,6 @@ async fn modify_attributes(aws: &Aws, group: &TargetGroup, made: Made) -> Result
     write_to(aws, made, &what, || call.clone().send())
         .await
         .map(drop)
-}
-
-async fn describe(aws: &Aws, arn: &str) -> Result<Option<AwsTargetGroup>, Diagnostics> {
-    match aws
-        .elb
-        .describe_target_groups()
-        .target_group_arns(arn)
-        .send()
-        .await
-    {
-        Ok(out) => Ok(out.target_groups().first().cloned()),
-        Err(e) if e.code() == Some("TargetGroupNotFound") => Ok(None),
-        Err(e) => Err(aws_error(&format!("reading target group {arn}"), &e)),
-    }
-}
-
-async fn read_group(aws: &Aws, known: &TargetGroup) -> Result<Option<TargetGroup>, Diagnostics> {
-    let arn = known.arn();
-    let Some(group) = describe(aws, arn).await? else {
-        return Ok(None);
-    };
-    let attributes = aws
-        .elb
-        .describe_target_group_attributes()
-        .target_group_arn(arn)
-        .send()
-        .await
-        .map_err(|e| aws_error(&format!("reading the attributes of target group {arn}"), &e))?;
-    let attribute = |key: &str| {
-        attributes
-            .attributes()
-            .iter()
-            .find(|a| a.key() == Some(key))
-            .and_then(|a| a.value())
-            .map(str::to_string)
-    };
-    let check = HealthCheck::from_aws(&group);
-    // A configuration without the block keeps it absent while AWS holds the defaults.
-    let health_check =
-        (known.health_check.is_some() || check != HealthCheck::default()).then_some(check);
-    let arn = group.target_group_arn().unwrap_or(arn).to_string();
-    Ok(Some(TargetGroup {
-        id: Some(arn.clone()),
-        arn_suffix: Some(
-            arn.rsplit_once(':')
-                .map_or(arn.as_str(), |(_, suffix)| suffix)
-                .to_string(),
-        ),
-        name: group.target_group_name().unwrap_or_default().to_string(),
-        port: group.port().map(i64::from),
-        protocol: group.protocol().map(|p| p.as_str().to_string()),
-        vpc_id: group.vpc_id().map(str::to_string),
-        load_balancing_algorithm_type: Some(
-            attribute(ALGORITHM).unwrap_or_else(|| DEFAULT_ALGORITHM.into()),
-        ),
-        deregistration_delay: attribute(DEREGISTRATION_DELAY)
-            .and_then(|v| v.parse().ok())
-            .or(Some(300)),
-        health_check,
-        // The load balancers this group serves are refreshed next: their
-        // tags come in the same call.
-        tags: Some(read_tags_sharing(aws, &arn, group.load_balancer_arns()).await?),
-        arn: Some(arn),
-    }))
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! `roundrobin_security_group`: a VPC security group with its ingress and
 //! egress rules. Leaving out `egress` keeps AWS's default allow-all egress.
 
+mod rule_changes;
 mod rules;
 mod schema;
 #[cfg(test)]
@@ -11,7 +12,7 @@ use aws_sdk_ec2::types::{Filter, ResourceType, SecurityGroup as AwsGroup};
 use cty::{Path, Value};
 use serde::{Deserialize, Serialize};
 
-use crate::aws::consistency::{Made, write_to};
+use crate::aws::consistency::Made;
 use crate::aws::ownership::{Existing, already_exists, is_duplicate};
 use crate::aws::tags::{self, Tags};
 use crate::aws::wait::{Backoff, WaitError, until};
@@ -22,8 +23,9 @@ const TYPE_NAME: &str = "roundrobin_security_group";
 use crate::framework::{
     ApplyError, ApplyResult, Diagnostics, Resource, Schema, Timeouts, null_as_default,
 };
+use rule_changes::{Change, Direction, apply_rules};
 pub use rules::Rule;
-use rules::{Grant, grants_from_aws, grants_of, missing_from, rebuild, to_aws};
+use rules::{grants_from_aws, rebuild};
 
 pub struct SecurityGroupResource;
 
@@ -267,86 +269,6 @@ impl Resource for SecurityGroupResource {
             ..SecurityGroup::default()
         })
     }
-}
-
-#[derive(Clone, Copy)]
-enum Direction {
-    Ingress,
-    Egress,
-}
-
-/// The group whose rules change, and whether this apply just made it.
-#[derive(Clone, Copy)]
-struct Change<'a> {
-    id: &'a str,
-    made: Made,
-}
-
-/// Revokes the grants that go away and authorizes the new ones.
-async fn apply_rules(
-    aws: &Aws,
-    change: Change<'_>,
-    before: &[Rule],
-    after: &[Rule],
-    direction: Direction,
-) -> Result<(), Diagnostics> {
-    let Change { id, made } = change;
-    let (old, new) = (grants_of(before), grants_of(after));
-    let revoke: Vec<Grant> = missing_from(&old, &new);
-    let authorize: Vec<Grant> = missing_from(&new, &old);
-    if !revoke.is_empty() {
-        let perms = Some(to_aws(&revoke));
-        let what = format!("revoking rules of {id}");
-        match direction {
-            Direction::Ingress => {
-                let call = aws
-                    .ec2
-                    .revoke_security_group_ingress()
-                    .group_id(id)
-                    .set_ip_permissions(perms);
-                write_to(aws, made, &what, || call.clone().send())
-                    .await
-                    .map(drop)?;
-            }
-            Direction::Egress => {
-                let call = aws
-                    .ec2
-                    .revoke_security_group_egress()
-                    .group_id(id)
-                    .set_ip_permissions(perms);
-                write_to(aws, made, &what, || call.clone().send())
-                    .await
-                    .map(drop)?;
-            }
-        }
-    }
-    if !authorize.is_empty() {
-        let perms = Some(to_aws(&authorize));
-        let what = format!("adding rules to {id}");
-        match direction {
-            Direction::Ingress => {
-                let call = aws
-                    .ec2
-                    .authorize_security_group_ingress()
-                    .group_id(id)
-                    .set_ip_permissions(perms);
-                write_to(aws, made, &what, || call.clone().send())
-                    .await
-                    .map(drop)?;
-            }
-            Direction::Egress => {
-                let call = aws
-                    .ec2
-                    .authorize_security_group_egress()
-                    .group_id(id)
-                    .set_ip_permissions(perms);
-                write_to(aws, made, &what, || call.clone().send())
-                    .await
-                    .map(drop)?;
-            }
-        }
-    }
-    Ok(())
 }
 
 async fn describe(aws: &Aws, id: &str) -> Result<Option<AwsGroup>, Diagnostics> {
