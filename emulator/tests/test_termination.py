@@ -1,6 +1,6 @@
 """How an Auto Scaling group takes an instance out in API-only mode (termination.py):
 deregistered from its target groups, then terminated, in the same request (no
-traffic to drain). The live drain is tested in test_live_lb.py."""
+traffic to drain). The live drain is tested in test_live_lb_auto_scaling.py."""
 
 from __future__ import annotations
 
