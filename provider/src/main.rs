@@ -28,7 +28,11 @@ fn main() -> ExitCode {
             }
         },
     };
+    // Two workers whatever the machine: the provider waits on AWS and on
+    // Terraform, and each worker costs memory in a process Terraform starts
+    // for every command.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
     {
