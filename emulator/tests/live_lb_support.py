@@ -62,10 +62,14 @@ Server((ip, port), Handler).serve_forever()
 MISBEHAVING_SERVER = r"""
 import socket, struct, sys, threading
 mode, ip, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+dropped = 0
 def serve(conn):
+    global dropped
     if mode == "second" and conn.recv(65536):
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nfirst\n")
-    conn.recv(65536)
+        body = b"first dropped=%d\n" % dropped
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    if conn.recv(65536) and mode == "second":
+        dropped += 1
     if mode == "reset":
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     conn.close()
