@@ -16,6 +16,9 @@ const UNKNOWN = 'unknown';
 const DEFAULT_PORT = 8080;
 // Below the unit's TimeoutStopSec, so systemd never has to SIGKILL us.
 const DEFAULT_GRACE_MS = 10_000;
+// Idle keep-alive connections are kept longer than a load balancer's default
+// idle timeout (60 s); see createApp.
+const KEEP_ALIVE_MS = 65_000;
 
 class ConfigError extends Error {}
 
@@ -124,7 +127,13 @@ function handler(cfg, options = {}) {
 function createApp(cfg, options = {}) {
   let draining = false;
   const server = http.createServer(handler(cfg, { ...options, isDraining: () => draining }));
-  server.keepAliveTimeout = 5000;
+  // The load balancer keeps its connections to us open and reuses them. If we
+  // closed an idle one first, a request it sends on it at that moment would
+  // fail with a 502: AWS asks targets to keep connections open longer than
+  // the load balancer's idle timeout (ALB user guide, "Connection idle
+  // timeout"; 60 s by default, roundrobin_lb's `idle_timeout`).
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  server.headersTimeout = KEEP_ALIVE_MS + 1000;
   const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
 
   const listen = () =>
@@ -192,4 +201,4 @@ if (require.main === module) {
   main();
 }
 
-module.exports = { UNKNOWN, ConfigError, config, escapeHtml, page, health, handler, createApp };
+module.exports = { UNKNOWN, KEEP_ALIVE_MS, ConfigError, config, escapeHtml, page, health, handler, createApp };

@@ -2,7 +2,7 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const net = require('node:net');
-const { config, escapeHtml, page, health, createApp, ConfigError, UNKNOWN } = require('../server.js');
+const { config, escapeHtml, page, health, createApp, ConfigError, UNKNOWN, KEEP_ALIVE_MS } = require('../server.js');
 
 const CFG = { host: 'web-1', commit: 'abc1234', build: '42', port: 0 };
 
@@ -161,4 +161,17 @@ test('shutdown gives up on requests still open after the grace period', async ()
   await new Promise((resolve) => setTimeout(resolve, 20));
   assert.strictEqual(await app.shutdown(), false);
   assert.strictEqual(await pending, 'dropped');
+});
+
+test('idle keep-alive connections outlive the load balancer idle timeout', async () => {
+  // A target that closes an idle connection before the load balancer does
+  // gets requests sent on it as it closes: 502s (ALB default idle timeout 60 s).
+  const { app } = await running();
+  try {
+    assert.ok(KEEP_ALIVE_MS > 60_000);
+    assert.strictEqual(app.server.keepAliveTimeout, KEEP_ALIVE_MS);
+    assert.ok(app.server.headersTimeout > app.server.keepAliveTimeout);
+  } finally {
+    await app.shutdown();
+  }
 });
