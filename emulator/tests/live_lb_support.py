@@ -56,9 +56,9 @@ Server((ip, port), Handler).serve_forever()
 # A target that takes the connection and then fails the request: `reset` resets
 # the connection (RST: SO_LINGER 0) once the request arrived, `close` closes it
 # without answering; `second` answers the first request of each connection
-# (200 "first", kept alive) and closes the connection without answering the
-# second, as a server does whose idle keep-alive connection times out just as
-# a request comes in.
+# (200 "first dropped=N", N the requests dropped so far; kept alive) and closes
+# the connection without answering the second, as a server does whose idle
+# keep-alive connection times out just as a request comes in.
 MISBEHAVING_SERVER = r"""
 import socket, struct, sys, threading
 mode, ip, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
